@@ -1,0 +1,3 @@
+from aiguillage.cli.main import main
+import sys
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The `aiguillage` command: thin sub-commands over the packages."""

@@ -1,0 +1,1 @@
+"""The rules language: Lark grammar, parser, AST, checker, formatter."""

@@ -1,0 +1,1 @@
+"""Compiler from checked rules to Python, runtime, Decision, explain."""

@@ -1,0 +1,47 @@
+"""Helpers that attach EN 16931 metadata (BT/BG id, data type, cardinality) to model fields.
+
+The semantic model names every term in plain words; the standard's ids travel
+as field metadata so that the field catalogue, the rules language and error
+messages can name a term either way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+#: EN 16931-1 semantic data types (clause 6.5), as used in the catalogue.
+DATA_TYPES = (
+    "amount",
+    "unit_price",
+    "quantity",
+    "percentage",
+    "date",
+    "code",
+    "identifier",
+    "document_reference",
+    "text",
+    "binary",
+)
+
+
+def term(bt: str, data_type: str, card: str, description: str) -> Any:
+    """A business term (BT-n): optional in the model whatever the standard's cardinality.
+
+    The model never rejects missing business data: rulesets judge that, so the
+    standard's cardinality is kept as metadata, not enforced.
+    """
+    assert data_type in DATA_TYPES, data_type
+    extra = {"bt": bt, "data_type": data_type, "card": card}
+    if card.endswith("n"):
+        return Field(default_factory=list, description=description, json_schema_extra=extra)
+    return Field(default=None, description=description, json_schema_extra=extra)
+
+
+def group(bg: str, card: str, description: str) -> Any:
+    """A business group (BG-n): a nested model, or a list of them when it repeats."""
+    extra = {"bg": bg, "card": card}
+    if card.endswith("n"):
+        return Field(default_factory=list, description=description, json_schema_extra=extra)
+    return Field(default=None, description=description, json_schema_extra=extra)

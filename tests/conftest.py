@@ -1,0 +1,59 @@
+"""Shared fixtures: where the official conformance data is.
+
+The data is read from `AIGUILLAGE_CONFORMANCE` or `../shared/conformance`
+beside the checkout. When it is missing the tests that need it fail loudly;
+they never skip.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def conformance_dir() -> Path:
+    """The conformance folder, or a failure that says how to provide it."""
+    configured = os.environ.get("AIGUILLAGE_CONFORMANCE")
+    path = Path(configured) if configured else REPO.parent / "shared" / "conformance"
+    if not (path / "en16931").is_dir():
+        pytest.fail(
+            f"conformance data not found at {path}: put the official test sets there "
+            "or set AIGUILLAGE_CONFORMANCE to their folder",
+            pytrace=False,
+        )
+    return path
+
+
+def _files(*parts: str, pattern: str = "*") -> list[Path]:
+    configured = os.environ.get("AIGUILLAGE_CONFORMANCE")
+    base = Path(configured) if configured else REPO.parent / "shared" / "conformance"
+    return sorted(base.joinpath(*parts).glob(pattern))
+
+
+def example_files() -> list[Path]:
+    """Every complete example invoice (UBL, CII and Peppol), for parametrising."""
+    return (
+        _files("en16931", "ubl-examples")
+        + _files("en16931", "cii-examples")
+        + _files("peppol", "examples")
+    )
+
+
+def unit_test_files() -> list[Path]:
+    """Every unit test-set file (EN 16931 UBL and Peppol UBL)."""
+    return _files("en16931", "ubl-unit-invoice", pattern="*.xml") + _files("peppol", "ubl-unit", pattern="*.xml")
+
+
+@pytest.fixture(scope="session")
+def conformance() -> Path:
+    return conformance_dir()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Parametrised lists above are empty when the data is missing: fail, do not pass vacuously."""
+    if not example_files() or not unit_test_files():
+        conformance_dir()
