@@ -1,0 +1,141 @@
+"""`aiguillage evaluate INVOICES… (--ruleset NAME_OR_PATH | --customer ID)`: a dry run.
+
+All invoices are evaluated in one process, so loading and compiling the
+ruleset is paid once; with `--format jsonl` each input gives one line (a
+Decision with `file`, or `{"file", "error"}` when the input cannot be read),
+in input order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from typing import Any
+
+from aiguillage.cli.main import CliError
+from aiguillage.dsl.diagnostics import RulesError
+from aiguillage.engine.decision import Decision
+from aiguillage.engine.evaluate import evaluate
+from aiguillage.engine.loader import library
+from aiguillage.model.errors import InvoiceReadError
+from aiguillage.model.syntaxes import read_invoice_file
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="enrich, validate and route invoices with a ruleset (dry run)",
+        description="Evaluate invoices with a ruleset and print each Decision: findings, enrichments, routes, holds.",
+    )
+    parser.add_argument("invoices", nargs="+", metavar="INVOICE", help="invoice file (UBL, CII, Factur-X PDF or JSON)")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--ruleset", metavar="NAME_OR_PATH", help="ruleset name (e.g. en16931) or .rules file")
+    which.add_argument("--customer", metavar="ID", help="use the ruleset whose header declares this customer id")
+    parser.add_argument("--explain", action="store_true", help="record, per rule, whether it fired and the values that decided it")
+    parser.add_argument("--lang", default="en", help="language of messages (en, fr, ...); default en")
+    parser.add_argument("--format", choices=("text", "json", "jsonl"), default="text", help="output format (default text)")
+    parser.add_argument("--today", type=date.fromisoformat, metavar="YYYY-MM-DD", help="evaluation date (default: today)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    lib = library()
+    try:
+        compiled = lib.customer(args.customer) if args.customer else lib.compiled(args.ruleset)
+    except RulesError as exc:
+        print(exc.render(), file=sys.stderr)
+        raise CliError(f"the ruleset has {len(exc.errors)} error(s)") from None
+    except LookupError as exc:
+        raise CliError(str(exc.args[0]) if exc.args else str(exc)) from None
+    status = 0
+    results: list[dict[str, Any]] = []
+    for name in args.invoices:
+        try:
+            invoice = read_invoice_file(name)
+        except InvoiceReadError as exc:
+            status = 1
+            _emit_error(args, name, str(exc), results)
+            continue
+        except ImportError as exc:
+            status = 1
+            _emit_error(args, name, f"{name}: cannot read this syntax yet ({exc})", results)
+            continue
+        decision = evaluate(invoice, compiled, lang=args.lang, explain=args.explain, today=args.today)
+        decision.file = name
+        if args.format == "jsonl":
+            print(decision.model_dump_json())
+        elif args.format == "json":
+            results.append(decision.model_dump(mode="json"))
+        else:
+            print(render_text(decision))
+    if args.format == "json":
+        print(json.dumps(results if len(results) != 1 else results[0], indent=2, ensure_ascii=False))
+    return status
+
+
+def _emit_error(args: argparse.Namespace, name: str, message: str, results: list[dict[str, Any]]) -> None:
+    if args.format == "jsonl":
+        print(json.dumps({"file": name, "error": message}, ensure_ascii=False))
+    elif args.format == "json":
+        results.append({"file": name, "error": message})
+    else:
+        print(f"{name}: error: {message}", file=sys.stderr)
+
+
+def _value(v: Any) -> str:
+    if v is None:
+        return "(missing)"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_value(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    return str(v)
+
+
+def render_text(d: Decision) -> str:
+    """A Decision for people: findings, enrichments, holds, routes, and the explain trace if any."""
+    count = len(d.findings)
+    head = f"{d.file}: {count} finding{'s' if count != 1 else ''}"
+    if d.routes:
+        head += " → " + ", ".join(r.channel + (f" as {r.format}" if r.format else "") for r in d.routes)
+    lines = [head]
+    width = max((len(f.rule) for f in d.findings), default=0)
+    for f in d.findings:
+        where = f" [{f.occurrence}]" if f.occurrence else ""
+        path = f" ({f.path})" if f.path else ""
+        lines.append(f"  {f.severity:<7} {f.rule:<{width}}{where} {f.message}{path}")
+    for e in d.enrichments:
+        lines.append(f"  enriched {e.field}: {_value(e.old)} → {_value(e.new)}  (rule {e.rule})")
+    for h in d.holds:
+        lines.append(f"  hold: approval by {h.role}" if h.kind == "approval" else f"  hold: {h.reason}")
+    for r in d.routes:
+        parts = [r.channel]
+        if r.format:
+            parts.append(f"as {r.format}")
+        if r.to:
+            parts.append(f"to {r.to}")
+        if r.params:
+            parts.append("with " + ", ".join(f"{k} = {_value(v)}" for k, v in r.params.items()))
+        lines.append(f"  route: {' '.join(parts)}  ({r.source})")
+    if d.explain is not None:
+        lines.append("  explain:")
+        for entry in d.explain:
+            state = "fired" if entry.fired else "passed" if entry.kind == "validate" else "not fired"
+            if entry.kind == "route":
+                state = "matched" if entry.fired else "no match"
+            lines.append(f"    {entry.rule}: {state}")
+            for occ in entry.occurrences:
+                label = f"{occ.occurrence}: " if occ.occurrence else ""
+                if not occ.applicable:
+                    verdict = "not applicable"
+                elif entry.kind == "validate":
+                    verdict = "ok" if occ.passed else "FAILED"
+                elif entry.kind == "enrich":
+                    verdict = "wrote" if occ.passed else "no change"
+                else:
+                    verdict = "yes" if occ.passed else "no"
+                values = "; ".join(f"{k} = {_value(v)}" for k, v in occ.values.items())
+                lines.append(f"      {label}{verdict}" + (f"  ({values})" if values else ""))
+    return "\n".join(lines)

@@ -1,0 +1,607 @@
+"""Checked ruleset → Python source → code object, compiled once per content.
+
+Each ruleset (a `Program`) compiles to one unit: up to three Python
+functions, `enrich`, `validate` and `route`, of straight-line code with one
+`try` per rule (a rule that fails at run time becomes an `engine-error:`
+finding instead of stopping the others). Rules scoped to the same repeating
+group share one loop. Units are cached by the program's content hash, which
+covers its files, data files and everything it extends; a standard ruleset
+such as en16931 is therefore compiled once per process and shared by every
+customer ruleset built on it. Overrides and disables are applied around the
+shared unit (an enabled flag per rule, a severity map), never compiled in.
+
+Explain mode uses a second, instrumented variant of the same unit, compiled
+on first use.
+"""
+
+from __future__ import annotations
+
+import builtins
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from aiguillage.dsl import ast
+from aiguillage.dsl.formatter import format_expr
+from aiguillage.dsl.program import Program
+from aiguillage.dsl.schema import FieldNode
+from aiguillage.dsl.types import Frame, PathRef
+from aiguillage.engine import runtime
+from aiguillage.engine.codegen import Code, Constants, Gen
+
+
+@dataclass(frozen=True, eq=False)
+class RuleMeta:
+    """What a finding needs to know about its rule, fixed at compile time."""
+
+    index: int
+    id: str
+    kind: str  # "validate" or "enrich"
+    severity: str
+    #: language → template parts (texts and placeholder positions)
+    messages: dict[str, tuple[Any, ...]]
+    #: Catalogue paths of the fields the rule's assert reads (`lines[].net_amount`).
+    paths: tuple[str, ...]
+    bt_ids: tuple[str, ...]
+    #: The repeating groups the rule runs over, outermost first (for "line 3, allowance 1").
+    scope_nodes: tuple[FieldNode, ...]
+    ruleset: str
+    version: str
+    where: str
+
+
+@dataclass(frozen=True, eq=False)
+class WriteTarget:
+    """Where an enrich action writes: steps from the invoice, for the runtime to follow on its copy."""
+
+    #: (attribute, kind, class to create, wrapper attribute) with kind "list", "object", "wrapper" or "value".
+    steps: tuple[tuple[str, str, Any, str | None], ...]
+
+
+@dataclass(eq=False)
+class Functions:
+    enrich: Any = None
+    validate: Any = None
+    route: Any = None
+    source: str = ""
+
+
+@dataclass(eq=False)
+class CompiledUnit:
+    """One ruleset's compiled code, shared by every ruleset that extends it."""
+
+    name: str
+    version: str
+    hash: str
+    metas: list[RuleMeta]
+    program: Program
+    fast: Functions
+    _explain: Functions | None = field(default=None, repr=False)
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [m.id for m in self.metas]
+
+    @property
+    def source(self) -> str:
+        """The generated Python, for the curious and for debugging."""
+        return self.fast.source
+
+    def explain_functions(self) -> Functions:
+        if self._explain is None:
+            with _LOCK:
+                if self._explain is None:
+                    self._explain = _UnitCompiler(self.program, self.metas).build(explain=True)
+                    STATS.explain_compilations += 1
+        return self._explain
+
+
+@dataclass(eq=False)
+class CompiledRuleset:
+    """A ruleset ready to evaluate: its units in order, and what it changes about inherited rules."""
+
+    name: str
+    version: str
+    hash: str
+    units: list[CompiledUnit]
+    #: Per unit, one enabled flag per rule (False where a `disable` applies).
+    flags: list[tuple[bool, ...]]
+    #: Rule id → severity, where an `override` applies.
+    severities: dict[str, str]
+    route_unit: CompiledUnit | None
+    customers: list[str] = field(default_factory=list)
+
+    @property
+    def rulesets(self) -> list[tuple[str, str]]:
+        return [(u.name, u.version) for u in self.units]
+
+    def rule_count(self) -> int:
+        return sum(sum(f) for f in self.flags)
+
+
+@dataclass
+class Stats:
+    """Counts compilations, so tests and operators can see that caching works."""
+
+    unit_compilations: int = 0
+    explain_compilations: int = 0
+    ruleset_builds: int = 0
+
+
+STATS = Stats()
+_LOCK = threading.RLock()
+#: Compiled units and rulesets by content hash, least recently used dropped beyond this many.
+CACHE_SIZE = 512
+_UNITS: OrderedDict[str, CompiledUnit] = OrderedDict()
+_RULESETS: OrderedDict[str, CompiledRuleset] = OrderedDict()
+
+
+def _remember(cache: OrderedDict[str, Any], key: str, value: Any) -> None:
+    cache[key] = value
+    while len(cache) > CACHE_SIZE:
+        cache.popitem(last=False)
+
+
+def clear_cache() -> None:
+    with _LOCK:
+        _UNITS.clear()
+        _RULESETS.clear()
+
+
+def compile_unit(program: Program) -> CompiledUnit:
+    """The compiled form of one ruleset, from the cache when its content was seen before."""
+    with _LOCK:
+        unit = _UNITS.get(program.hash)
+        if unit is None:
+            metas = _metas(program)
+            functions = _UnitCompiler(program, metas).build(explain=False)
+            unit = CompiledUnit(program.name, program.version, program.hash, metas, program, functions)
+            _remember(_UNITS, program.hash, unit)
+            STATS.unit_compilations += 1
+        else:
+            _UNITS.move_to_end(program.hash)
+        return unit
+
+
+def compile_ruleset(program: Program) -> CompiledRuleset:
+    """A ruleset with everything it extends, overrides and disables applied."""
+    with _LOCK:
+        cached = _RULESETS.get(program.hash)
+        if cached is not None:
+            _RULESETS.move_to_end(program.hash)
+            return cached
+        lineage = program.lineage()
+        units = [compile_unit(p) for p in lineage]
+        disabled: set[str] = set()
+        severities: dict[str, str] = {}
+        for p in lineage:
+            for item in p.statements(ast.Override):
+                severities[item.rule] = item.severity
+            for item in p.statements(ast.Disable):
+                disabled.update(item.rules)
+        flags = [tuple(m.id not in disabled for m in u.metas) for u in units]
+        route_unit = next((u for u, p in zip(reversed(units), reversed(lineage), strict=True) if p.has_route), None)
+        compiled = CompiledRuleset(program.name, program.version, program.hash, units, flags, severities, route_unit, program.customers)
+        _remember(_RULESETS, program.hash, compiled)
+        STATS.ruleset_builds += 1
+        return compiled
+
+
+# --------------------------------------------------------------------------- rule metadata
+
+
+def _metas(program: Program) -> list[RuleMeta]:
+    out: list[RuleMeta] = []
+    rules: list[ast.ValidateRule | ast.EnrichRule] = [*program.enrich_rules, *program.validate_rules]
+    for index, rule in enumerate(rules):
+        nodes = tuple(f.node for s in rule.scopes for f in s.frames if f.index)
+        where = f"{Path(rule.src.path).name}:{rule.line}" if rule.src else f"line {rule.line}"
+        if isinstance(rule, ast.ValidateRule):
+            paths, bts = _fields(rule.assertion) if rule.assertion is not None else ((), ())
+            out.append(RuleMeta(index, rule.id, "validate", rule.severity, {}, paths, bts, nodes, program.name, program.version, where))
+        else:
+            targets = [a.target.ref.node for a in rule.actions if a.target.ref is not None]
+            paths = tuple(dict.fromkeys(n.path for n in targets))
+            bts = tuple(dict.fromkeys(n.bt for n in targets if n.bt))
+            out.append(RuleMeta(index, rule.name, "enrich", "info", {}, paths, bts, nodes, program.name, program.version, where))
+    return out
+
+
+def _fields(e: ast.Expr) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The catalogue paths and BT ids an expression reads, in order of appearance."""
+    paths: dict[str, None] = {}
+    bts: dict[str, None] = {}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, ast.Path) and isinstance(node.ref, PathRef) and node.ref.let is None and node.ref.node is not None:
+            n = node.ref.node
+            if n.path and not n.is_group:
+                paths[n.path] = None
+                if n.bt:
+                    bts[n.bt] = None
+            return
+        if isinstance(node, ast.Node):
+            for value in vars(node).values():
+                if isinstance(value, ast.Node):
+                    visit(value)
+                elif isinstance(value, list):
+                    for item in value:
+                        if isinstance(item, ast.Node):
+                            visit(item)
+
+    visit(e)
+    return tuple(paths), tuple(bts)
+
+
+# --------------------------------------------------------------------------- code generation
+
+
+class _UnitCompiler:
+    def __init__(self, program: Program, metas: list[RuleMeta]) -> None:
+        self.program = program
+        self.metas = metas
+        self.namespace: dict[str, Any] = {"__builtins__": _BUILTINS}
+        for name in runtime.EXPORTS:
+            self.namespace[f"_rt_{name}"] = getattr(runtime, name)
+        self.namespace["_rt_Decimal"] = Decimal
+        self.consts = Constants(self.namespace)
+        self.codelists = program.decls.codelists
+        rules = [*program.enrich_rules, *program.validate_rules]
+        self._meta_by_rule = {id(rule): meta for rule, meta in zip(rules, metas, strict=True)}
+
+    def build(self, *, explain: bool) -> Functions:
+        code = Code()
+        for meta in self.metas:
+            self.namespace[f"_M{meta.index}"] = meta
+        if self.program.enrich_rules:
+            self.enrich(code, explain)
+        if self.program.validate_rules:
+            self.validate(code, explain)
+        if self.program.has_route:
+            self.route(code, explain)
+        source = "\n".join(code.lines) + "\n"
+        filename = f"<ruleset {self.program.name} {self.program.version}{' explain' if explain else ''}>"
+        exec(compile(source, filename, "exec"), self.namespace)  # noqa: S102 - our own generated code
+        return Functions(self.namespace.get("enrich"), self.namespace.get("validate"), self.namespace.get("route"), source)
+
+    def gen(self, *, hoist: bool) -> Gen:
+        return Gen(self.consts, self.codelists, hoist=hoist)
+
+    # ---- helpers
+
+    def meta_of(self, rule: ast.Statement) -> RuleMeta:
+        return self._meta_by_rule[id(rule)]
+
+    def scope_loops(self, code: Code, gen: Gen, scopes: list[ast.Scope]) -> list[str]:
+        """Open the loops of `for each` clauses; returns the `where` conditions to check inside."""
+        wheres: list[str] = []
+        for scope in scopes:
+            ref: PathRef = scope.source.ref
+            frames: list[Frame] = scope.frames
+            cur, nullable, steps = gen.base(ref)
+            pending: list[str] = []
+            loops = iter([f for f in frames if f.loops])
+            for step in steps:
+                if step.repeats:
+                    frame = next(loops)
+                    iterable = gen.iterable(cur, nullable, [*pending, step.name])
+                    code.line(f"for {frame.index}, {frame.pyvar} in enumerate({iterable}, 1):")
+                    code.level += 1
+                    cur, nullable, pending = frame.pyvar, False, []
+                else:
+                    pending.append(step.name)
+            last = frames[-1]
+            if not last.loops:
+                if last.item and ref.node is not None and ref.node.wrapper:
+                    pending.append(ref.node.wrapper)
+                code.line(f"{last.pyvar} = {gen.chain(cur, nullable, pending)}")
+                code.line(f"if {last.pyvar} is None:")
+                code.line("    continue")
+            if scope.where is not None:
+                wheres.append(gen.expr(scope.where))
+        return wheres
+
+    @staticmethod
+    def occurrence(scopes: list[ast.Scope]) -> str:
+        pairs = [f"({f.index}, {f.pyvar})" for s in scopes for f in s.frames if f.index]
+        return f"({', '.join(pairs)},)" if pairs else "None"
+
+    def message_args(self, gen: Gen, rule: ast.ValidateRule, meta: RuleMeta) -> str:
+        args: list[str] = []
+        keys: dict[str, int] = {}
+        for msg in rule.messages:
+            meta.messages[msg.lang] = gen.template(msg.template, args, keys)
+        return f"({', '.join(args)},)" if args else "()"
+
+    def function(self, code: Code, header: str, prelude: list[str], gen: Gen, body: Code) -> None:
+        code.line(header)
+        head = Code(level=1)
+        for line in prelude:
+            head.line(line)
+        gen.preamble(head)
+        code.extend(head)
+        code.extend(body)
+        code.line("")
+
+    # ---- validate
+
+    def validate(self, code: Code, explain: bool) -> None:
+        gen = self.gen(hoist=True)
+        body = Code(level=1)
+        rules = self.program.validate_rules
+        groups: dict[str, list[ast.ValidateRule]] = {}
+        for rule in rules:
+            if rule.scopes and not explain and rule.scopes[0].source.ref.base.kind == "root":
+                groups.setdefault(format_expr(rule.scopes[0].source), []).append(rule)
+            else:
+                self.validate_rule(body, gen, rule, explain, shared=False)
+        for group in groups.values():
+            self.merged(body, gen, group)
+        prelude = ["_fail = R.fail", "_err = R.error", "_today = R.today"]
+        if explain:
+            prelude.append("_explain = R.explain_rule")
+        self.function(code, "def validate(inv, R, _on):", prelude, gen, body)
+
+    def merged(self, body: Code, gen: Gen, group: list[ast.ValidateRule]) -> None:
+        """Rules over the same repeating group share one loop (each keeps its own try)."""
+        leader = group[0].scopes[0]
+        for rule in group[1:]:
+            for mine, theirs in zip(rule.scopes[0].frames, leader.frames, strict=True):
+                mine.pyvar, mine.index = theirs.pyvar, theirs.index
+        for rule in group:
+            meta = self.meta_of(rule)
+            body.line(f"_on{meta.index} = _on[{meta.index}]")
+        body.line(f"if {' or '.join(f'_on{self.meta_of(r).index}' for r in group)}:")
+        level = body.level
+        body.level += 1
+        wheres = self.scope_loops(body, gen, [leader])
+        inner = Code(level=body.level)
+        loop_vars = [f.pyvar for f in leader.frames]
+        for var in loop_vars:
+            gen.loop_hoists[var] = {}
+        for rule in group:
+            own_where = [gen.expr(rule.scopes[0].where)] if rule.scopes[0].where is not None and rule is not group[0] else []
+            self.validate_rule(inner, gen, rule, False, shared=True, extra=(wheres if rule is group[0] else own_where))
+        for var in loop_vars:
+            for attr, hoisted in gen.loop_hoists.pop(var).items():
+                body.line(f"{hoisted} = {var}.{attr}")
+        body.extend(inner)
+        body.level = level
+
+    def validate_rule(self, body: Code, gen: Gen, rule: ast.ValidateRule, explain: bool, *, shared: bool, extra: list[str] | None = None) -> None:
+        meta = self.meta_of(rule)
+        m = f"_M{meta.index}"
+        level = body.level
+        body.line(f"if _on{meta.index}:" if shared else f"if _on[{meta.index}]:")
+        body.level += 1
+        if explain:
+            body.line(f"_x = _explain({m})")
+        body.line("try:")
+        body.level += 1
+        conditions = list(extra or [])
+        conditions += self.scope_loops(body, gen, rule.scopes[1:] if shared else rule.scopes)
+        occurrence = self.occurrence(rule.scopes)
+        args = self.message_args(gen, rule, meta)
+        assert rule.assertion is not None
+        if explain:
+            body.line("_v = {}")
+            gen.record = "_v"
+            conditions = self._recorded_conditions(gen, rule.scopes, rule.when)
+            applicable = " and ".join(conditions) or "True"
+            body.line(f"_a = {applicable}")
+            body.line(f"_p = bool({gen.expr(rule.assertion)}) if _a else None")
+            gen.record = None
+            body.line(f"_x.append(({occurrence}, _a, _p, _v))")
+            body.line("if _a and not _p:")
+            body.line(f"    _fail({m}, {occurrence}, {args})")
+        else:
+            if rule.when is not None:
+                conditions.append(gen.expr(rule.when))
+            test = " and ".join([*conditions, f"not {gen.expr(rule.assertion)}"])
+            body.line(f"if {test}:")
+            body.line(f"    _fail({m}, {occurrence}, {args})")
+        body.level = level + 1
+        body.line("except Exception as _e:")
+        body.line(f"    _err({m}, _e)")
+        body.level = level
+
+    def _recorded_conditions(self, gen: Gen, scopes: list[ast.Scope], when: ast.Expr | None) -> list[str]:
+        conditions = [gen.expr(s.where) for s in scopes if s.where is not None]
+        if when is not None:
+            conditions.append(gen.expr(when))
+        return conditions
+
+    # ---- enrich
+
+    def enrich(self, code: Code, explain: bool) -> None:
+        gen = self.gen(hoist=False)
+        body = Code(level=1)
+        for rule in self.program.enrich_rules:
+            meta = self.meta_of(rule)
+            m = f"_M{meta.index}"
+            level = body.level
+            body.line(f"if _on[{meta.index}]:")
+            body.level += 1
+            if explain:
+                body.line(f"_x = _explain({m})")
+            body.line("try:")
+            body.level += 1
+            body.line("inv = R.inv")
+            # `for each ... where` filters are folded into the condition, so explain sees every occurrence
+            self.scope_loops(body, gen, rule.scopes)
+            if explain:
+                body.line("_v = {}")
+                gen.record = "_v"
+            conditions = self._recorded_conditions(gen, rule.scopes, rule.when)
+            gen.record = None
+            indices = self.occurrence_indices(rule.scopes)
+            if explain:
+                body.line(f"_a = {' and '.join(conditions) or 'True'}")
+                body.line("_w = False")
+                body.line("if _a:")
+            else:
+                body.line(f"if {' and '.join(conditions) or 'True'}:")
+            body.level += 1
+            for n, action in enumerate(rule.actions):
+                target = self.write_target(action.target.ref, rule.scopes)
+                name = self.consts.add("_W", ("write", meta.index, n), target)
+                value = gen.expr(action.expr)
+                wrote = f"_write({m}, {name}, {indices}, {value}, {action.mode!r})"
+                body.line(f"_w = {wrote} or _w" if explain else wrote)
+            body.level -= 1
+            if explain:
+                body.line(f"_x.append(({self.occurrence(rule.scopes)}, _a, _w if _a else None, _v))")
+            body.level = level + 1
+            body.line("except Exception as _e:")
+            body.line(f"    _err({m}, _e)")
+            body.level = level
+        prelude = ["inv = R.inv", "_err = R.error", "_write = R.write", "_today = R.today"]
+        if explain:
+            prelude.append("_explain = R.explain_rule")
+        self.function(code, "def enrich(R, _on):", prelude, gen, body)
+
+    @staticmethod
+    def occurrence_indices(scopes: list[ast.Scope]) -> str:
+        names = [f.index for s in scopes for f in s.frames if f.index]
+        return f"({', '.join(names)},)" if names else "()"
+
+    @staticmethod
+    def write_target(ref: PathRef, scopes: list[ast.Scope]) -> WriteTarget:
+        base = ref.base
+        assert base is not None and ref.node is not None
+        chain = (base.node.chain() if base.kind != "root" else []) + list(ref.steps)
+        steps: list[tuple[str, str, Any, str | None]] = []
+        for node in chain:
+            if node.repeats:
+                kind = "list"
+            elif node is chain[-1]:
+                kind = "wrapper" if node.wrapper else "value"
+            else:
+                kind = "object"
+            steps.append((node.name, kind, node.cls, node.wrapper))
+        return WriteTarget(tuple(steps))
+
+    # ---- route
+
+    def route(self, code: Code, explain: bool) -> None:
+        gen = self.gen(hoist=True)
+        body = Code(level=1)
+        items = self.program.route_items
+        chain = [i for i in items if isinstance(i, ast.RouteWhen) and i.kind != "also"]
+        if chain:
+            body.line("_m = False")
+        for item in items:
+            if isinstance(item, ast.RouteWhen):
+                self.route_when(body, gen, item, explain)
+            elif isinstance(item, ast.Decision):
+                self.decision(body, gen, item, explain)
+        prelude = ["_route = R.route", "_hold = R.hold", "_today = R.today", "_lang = R.lang"]
+        self.function(code, "def route(inv, R):", prelude, gen, body)
+
+    def source(self, node: ast.Statement | ast.Node, src: ast.SourceFile | None) -> str:
+        return f"{Path(src.path).name}:{node.line}" if src else f"line {node.line}"
+
+    def route_when(self, body: Code, gen: Gen, item: ast.RouteWhen, explain: bool) -> None:
+        where = self.source(item, item.src)
+        if explain:
+            gen.record = "_v"
+            body.line("_v = {}")
+        cond = gen.expr(item.cond) if item.cond is not None else "True"
+        gen.record = None
+        test = cond if item.kind == "also" else f"not _m and {cond}"
+        body.line(f"_c = {test}")
+        if explain:
+            label = "otherwise" if item.cond is None else format_expr(item.cond)
+            body.line(f"R.explain_route({where!r}, {label!r}, _c, _v)")
+        body.line("if _c:")
+        body.level += 1
+        if item.kind != "also":
+            body.line("_m = True")
+        self.outcomes(body, gen, item.outcomes, where)
+        body.level -= 1
+
+    def decision(self, body: Code, gen: Gen, table: ast.Decision, explain: bool) -> None:
+        inputs = []
+        for e in table.inputs:
+            var = gen.tmp("_d")
+            body.line(f"{var} = {gen.expr(e)}")
+            inputs.append(var)
+        name = f'decision "{table.name}"' if table.name else "decision"
+        if table.policy == "first":
+            body.line("_dm = False")
+        for n, row in enumerate(table.rows, 1):
+            tests = [self.cell(gen, var, cell) for var, cell in zip(inputs, row.cells, strict=False)]
+            test = " and ".join(t for t in tests if t) or "True"
+            if table.policy == "first":
+                test = f"not _dm and {test}"
+            body.line(f"_c = {test}")
+            where = f"{name} row {n} ({self.source(row, table.src)})"
+            if explain:
+                values = "{" + ", ".join(f"{format_expr(e)!r}: {v}" for e, v in zip(table.inputs, inputs, strict=True)) + "}"
+                body.line(f"R.explain_route({where!r}, {' | '.join(format_cell_text(c) for c in row.cells)!r}, _c, {values})")
+            body.line("if _c:")
+            body.level += 1
+            if table.policy == "first":
+                body.line("_dm = True")
+            self.outcomes(body, gen, row.outcomes, where)
+            body.level -= 1
+
+    def cell(self, gen: Gen, var: str, cell: ast.Cell) -> str:
+        kind = cell.kind
+        if kind == "any":
+            return ""
+        if kind == "exists":
+            return f"{var} is not None"
+        if kind == "missing":
+            return f"{var} is None"
+        if kind in ("in_codelist", "not_in_codelist"):
+            name = self.consts.add("_L", ("codelist", cell.codelist), self.codelists[cell.codelist or ""].values)
+            return f"{var} in {name}" if kind == "in_codelist" else f"({var} is not None and {var} not in {name})"
+        if kind in ("in_list", "not_in_list"):
+            members = "(" + ", ".join(gen.expr(i) for i in cell.items) + ",)"
+            return f"{var} in {members}" if kind == "in_list" else f"({var} is not None and {var} not in {members})"
+        assert cell.expr is not None
+        value = gen.expr(cell.expr)
+        op = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}[cell.op or "="]
+        if isinstance(cell.expr, ast.Literal):
+            return f"({var} is not None and {var} {op} {value})"
+        t = gen.tmp()
+        return f"({var} is not None and ({t} := {value}) is not None and {var} {op} {t})"
+
+    def outcomes(self, body: Code, gen: Gen, outcomes: list[ast.Outcome], where: str) -> None:
+        for o in outcomes:
+            if isinstance(o, ast.ApprovalOutcome):
+                body.line(f"_hold('approval', {o.role!r}, None, {where!r})")
+            elif isinstance(o, ast.HoldOutcome):
+                body.line(f"_hold('hold', None, {self.text(gen, o.reason)}, {where!r})")
+            else:
+                assert isinstance(o, ast.ChannelOutcome)
+                to = "None" if o.to is None else self.text(gen, o.to)
+                params = "{" + ", ".join(f"{name!r}: {self.value(gen, v)}" for name, v in o.params) + "}"
+                body.line(f"_route({o.channel!r}, {o.format!r}, {to}, {params}, {where!r})")
+
+    def text(self, gen: Gen, value: ast.Template | ast.Expr) -> str:
+        if isinstance(value, ast.Template):
+            args: list[str] = []
+            parts = gen.template(value, args, {})
+            if not args:
+                return repr("".join(p for p in parts if isinstance(p, str)))
+            name = self.consts.add("_P", ("parts", parts), parts)
+            return f"_rt_render({name}, ({', '.join(args)},), _lang)"
+        return f"_rt_to_text({gen.expr(value)})"
+
+    def value(self, gen: Gen, value: ast.Template | ast.Expr) -> str:
+        return self.text(gen, value) if isinstance(value, ast.Template) else gen.expr(value)
+
+
+def format_cell_text(cell: ast.Cell) -> str:
+    from aiguillage.dsl.formatter import format_cell
+
+    return format_cell(cell)
+
+
+#: Builtins generated code may use: nothing that reaches files, imports or the interpreter.
+_BUILTINS = {name: getattr(builtins, name) for name in ("len", "all", "any", "bool", "enumerate", "Exception")}

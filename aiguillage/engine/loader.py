@@ -1,0 +1,164 @@
+"""Where rulesets live, and loading them by name, by customer or by path.
+
+Rulesets are files under a `rulesets` folder: `standard/` (en16931,
+peppol-bis-3, ...) and `customers/` (one folder per customer). The folder is
+`AIGUILLAGE_RULESETS` when set, else the repository's `rulesets/`, else the
+copy installed inside the package (`aiguillage/_rulesets`). A ruleset is
+found by the name in its header (`ruleset "en16931"`), whatever its file is
+called, or by the customer id its header declares.
+
+Loaded rulesets are kept until one of their files (or data files, or the
+files of what they extend) changes on disk: publishing a new version needs
+no restart.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import aiguillage
+from aiguillage.dsl import schema
+from aiguillage.dsl.program import Program, load_program
+from aiguillage.engine.compiler import CompiledRuleset, compile_ruleset
+
+ENV_VAR = "AIGUILLAGE_RULESETS"
+_HEADER = re.compile(r'^\s*ruleset\s+"((?:[^"\\\n]|\\.)*)"', re.MULTILINE)
+_CUSTOMER = re.compile(r"^\s*customer\s+(.*)$", re.MULTILINE)
+_QUOTED = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+
+
+def rulesets_root() -> Path:
+    """The rulesets folder: $AIGUILLAGE_RULESETS, the repository's rulesets/, or the installed copy."""
+    configured = os.environ.get(ENV_VAR)
+    if configured:
+        return Path(configured)
+    package = Path(aiguillage.__file__).resolve().parent
+    repo = package.parent / "rulesets"
+    return repo if repo.is_dir() else package / "_rulesets"
+
+
+def looks_like_path(name: str) -> bool:
+    return name.endswith(".rules") or "/" in name or os.sep in name
+
+
+class Library:
+    """Finds, loads, checks and compiles rulesets; caches them while their files are unchanged."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else rulesets_root()
+        self._lock = threading.RLock()
+        self._programs: dict[Path, tuple[tuple[tuple[str, int, int], ...], Program]] = {}
+        self._loading: list[Path] = []
+
+    @property
+    def codelist_dirs(self) -> list[Path]:
+        return [self.root / "codelists"]
+
+    # ---- finding
+
+    def files(self) -> list[Path]:
+        return sorted(p for folder in ("standard", "customers") for p in (self.root / folder).rglob("*.rules"))
+
+    def index(self) -> dict[str, list[Path]]:
+        """Ruleset name → files whose header declares it (more than one is an error when used)."""
+        names: dict[str, list[Path]] = {}
+        for path in self.files():
+            match = _HEADER.search(_head(path))
+            if match:
+                names.setdefault(match.group(1), []).append(path)
+        return names
+
+    def find(self, name: str) -> Path:
+        names = self.index()
+        paths = names.get(name)
+        if not paths:
+            near = schema.suggest(name, names, n=1)
+            hint = f'; did you mean "{near[0]}"?' if near else (f" (known: {', '.join(sorted(names))})" if names else f" (no rulesets under {self.root})")
+            raise LookupError(f'unknown ruleset "{name}"{hint}')
+        if len(paths) > 1:
+            raise LookupError(f'ruleset "{name}" is declared by several files: {", ".join(str(p) for p in paths)}')
+        return paths[0]
+
+    def find_customer(self, customer: str) -> Path:
+        found = [p for p in self.files() if customer in _customers(_head(p))]
+        if not found:
+            raise LookupError(f'no ruleset declares customer "{customer}" (under {self.root})')
+        if len(found) > 1:
+            raise LookupError(f'customer "{customer}" is declared by several rulesets: {", ".join(str(p) for p in found)}')
+        return found[0]
+
+    # ---- loading
+
+    def program(self, name_or_path: str | Path) -> Program:
+        """A checked ruleset by name or path (raises LookupError or RulesError)."""
+        text = str(name_or_path)
+        path = Path(text) if isinstance(name_or_path, Path) or looks_like_path(text) or Path(text).is_file() else self.find(text)
+        if not path.is_file():
+            raise LookupError(f"ruleset file not found: {path}")
+        return self._load(path.resolve())
+
+    def compiled(self, name_or_path: str | Path) -> CompiledRuleset:
+        return compile_ruleset(self.program(name_or_path))
+
+    def customer(self, customer: str) -> CompiledRuleset:
+        return compile_ruleset(self.program(self.find_customer(customer)))
+
+    def _load(self, path: Path) -> Program:
+        with self._lock:
+            cached = self._programs.get(path)
+            if cached is not None and cached[0] == _stamp(cached[1]):
+                return cached[1]
+            if path in self._loading:
+                chain = " → ".join(p.name for p in [*self._loading, path])
+                raise LookupError(f"extends cycle: {chain}")
+            self._loading.append(path)
+            try:
+                program = load_program(path, resolve_parent=lambda name: self.program(name), codelist_dirs=self.codelist_dirs)
+            finally:
+                self._loading.pop()
+            self._programs[path] = (_stamp(program), program)
+            return program
+
+
+def _head(path: Path) -> str:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return handle.read(8192)
+    except OSError:
+        return ""
+
+
+def _customers(head: str) -> list[str]:
+    return [q for line in _CUSTOMER.findall(head) for q in _QUOTED.findall(line)]
+
+
+def _stamp(program: Program) -> tuple[tuple[str, int, int], ...]:
+    out: list[tuple[str, int, int]] = []
+    for p in program.lineage():
+        for source in p.sources:
+            try:
+                st = os.stat(source)
+                out.append((str(source), st.st_mtime_ns, st.st_size))
+            except OSError:
+                out.append((str(source), -1, -1))
+    return tuple(out)
+
+
+_default: Library | None = None
+
+
+def library() -> Library:
+    """The process-wide library for the current rulesets folder."""
+    global _default
+    root = rulesets_root()
+    if _default is None or _default.root != root:
+        _default = Library(root)
+    return _default
+
+
+def load(name_or_path: str | Path) -> CompiledRuleset:
+    """Load, check and compile a ruleset by name or path (shortcut for `library().compiled`)."""
+    return library().compiled(name_or_path)
