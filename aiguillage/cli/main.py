@@ -16,6 +16,13 @@ from aiguillage import __version__
 #: Modules (under aiguillage.cli) that each register one or more sub-commands.
 COMMAND_MODULES: tuple[str, ...] = (
     "convert",
+    "check",
+    "fmt",
+    "evaluate",
+    "db",
+    "tenants",
+    "keys",
+    "serve",
 )
 
 
