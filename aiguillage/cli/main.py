@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "check",
     "fmt",
     "evaluate",
+    "conformance",
     "db",
     "tenants",
     "keys",

@@ -105,3 +105,74 @@ def judge(test: ConformanceTest, fired: Mapping[str, Iterable[str]]) -> list[Mis
         if not ok:
             mismatches.append(Mismatch(rule, expected, severities))
     return mismatches
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass(slots=True)
+class TestOutcome:
+    """The verdict on one test: passed, or the rules that misbehaved (or why it could not run)."""
+
+    test: ConformanceTest
+    ruleset: str
+    mismatches: list[Mismatch]
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches and self.error is None
+
+
+@dataclass(slots=True)
+class FileReport:
+    """All outcomes of one test-set file."""
+
+    file: Path
+    configuration: str
+    outcomes: list[TestOutcome] = field(default_factory=list)
+
+    @property
+    def passed(self) -> int:
+        return sum(o.passed for o in self.outcomes)
+
+    @property
+    def failed(self) -> int:
+        return len(self.outcomes) - self.passed
+
+
+def run_test(test: ConformanceTest, compiled, ruleset: str, *, via: str | None = None) -> TestOutcome:  # noqa: ANN001
+    """Read the test's document (optionally converted to another syntax first), evaluate, judge."""
+    from aiguillage.engine.evaluate import evaluate
+    from aiguillage.model.errors import InvoiceReadError
+    from aiguillage.model.syntaxes import read_invoice, read_xml_root, write_invoice
+
+    source = f"{test.file}#{test.number}"
+    try:
+        invoice = read_xml_root(test.document, source)
+        if via is not None:
+            invoice = read_invoice(write_invoice(invoice, via), source)
+    except InvoiceReadError as exc:
+        return TestOutcome(test, ruleset, [], error=str(exc))
+    decision = evaluate(invoice, compiled)
+    fired: dict[str, set[str]] = {}
+    for finding in decision.findings:
+        fired.setdefault(finding.rule, set()).add(finding.severity)
+    return TestOutcome(test, ruleset, judge(test, fired))
+
+
+def run_files(paths: Iterable[Path], *, ruleset: str | None = None, via: str | None = None, library=None) -> list[FileReport]:  # noqa: ANN001
+    """Run every test of every test-set file under `paths` with its ruleset (or the one given)."""
+    from aiguillage.engine.loader import library as default_library
+
+    lib = library or default_library()
+    reports: list[FileReport] = []
+    for path in find_test_sets(paths):
+        tests = load_test_set(path)
+        configuration = tests[0].configuration if tests else ""
+        report = FileReport(path, configuration)
+        for test in tests:
+            name = ruleset or default_ruleset(test.configuration)
+            report.outcomes.append(run_test(test, lib.compiled(name), name, via=via))
+        reports.append(report)
+    return reports

@@ -260,9 +260,11 @@ class _Reader:
     def text(self, element: etree._Element, target: dict, path: Path, key: str) -> None:
         """Store a text term, or record why not (empty, repeated)."""
         value = element.text
-        if not value:
+        if not value or value.isspace():
+            # Present but empty: kept as "" so presence rules see it; the fact records emptiness.
             self.empty(element, path, key)
-        elif key in target:
+            value = value or ""
+        if key in target:
             self.repeated(element, path, key)
         else:
             target[key] = value
@@ -407,9 +409,9 @@ def _identifier(key: str, *, many: bool = False, scheme_unused: bool = False) ->
         if scheme is not None and scheme_unused:
             reader.fact(FactKind.UNUSED_ELEMENT, element, _join(path, key), attribute="schemeID", value=scheme)
         value = element.text
-        if not value:
+        if not value or value.isspace():
             reader.empty(element, path, key)
-            value = None
+            value = value or ""
         identifier = {"value": value, "scheme": scheme}
         if many:
             target.setdefault(key, []).append(identifier)
@@ -539,7 +541,7 @@ def _class_code(reader: _Reader, element: etree._Element, target: dict, path: Pa
     if "value" in target or "scheme" in target:
         reader.repeated(element, path, "value")
         return
-    target["value"] = element.text or None
+    target["value"] = element.text or ""
     target["scheme"] = element.get("listID")
     target["scheme_version"] = element.get("listVersionID")
 

@@ -277,8 +277,7 @@ for name, value in child.items():
 v = child.text
 if v is None or v.isspace():
     empty(child, e{i}, rd)
-else:
-    ident["value"] = v
+ident["value"] = v or ""
 v = ident"""
 
 _STORE = """\
@@ -329,7 +328,7 @@ while g is not None:
         v = g.text
         if v is None or v.isspace():
             empty(g, s{i}, rd)
-            v = None
+            v = v or ""
         if {inner_key!r} in target:
             repeated(g, s{i}, rd)
         else:
@@ -352,7 +351,8 @@ def _parsed(attributes_code: str, parse_code: str) -> str:
 
 
 _BRANCHES = {
-    "text": _TEXT + "\n" + _STORE,
+    # Text kept "" when the element is present but empty: Schematron's exists() is true for it.
+    "text": _TEXT.replace("    v = None", '    v = v or ""') + "\n" + _STORE,
     "date": _parsed(_TEXT, _DATE) + "\n" + _STORE,
     "decimal": _parsed(_TEXT, _NUMBER) + "\n" + _STORE,
     "amount": _parsed(_AMOUNT_ATTRIBUTES, _NUMBER) + "\n" + _STORE,

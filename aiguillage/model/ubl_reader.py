@@ -114,8 +114,10 @@ def _text_value(el: Any, e: Entry, rd: Reader) -> str | None:
         attributes(el, e, rd)
     text = el.text
     if text is None or text.isspace():
+        # Present but empty: kept as "" (Schematron's exists() is true for it);
+        # the fact lets syntax rules such as PEPPOL-EN16931-R008 judge emptiness.
         empty(el, e, rd)
-        return None
+        return text or ""
     return text
 
 
@@ -778,50 +780,52 @@ def _line(quantity_tag: str) -> T:
 
 
 def _document(credit_note: bool) -> Spec:
-    """The root table of an Invoice or a CreditNote: the EN 16931 UBL binding (EN 16931-3-2)."""
-    line = _line("cbc:CreditedQuantity" if credit_note else "cbc:InvoicedQuantity")
+    """The root table of an Invoice or a CreditNote: the EN 16931 UBL binding (EN 16931-3-2).
+
+    Frequent children first: the generated code tests them in this order.
+    """
+    means = dict(_PAYMENT_MEANS)
+    if credit_note:
+        means["cbc:PaymentDueDate"] = _capture("_due", field="due_date")
+    kind = "CreditNote" if credit_note else "Invoice"
     kids = {
-        ("cac:CreditNoteLine" if credit_note else "cac:InvoiceLine"): line,
-        "cbc:UBLVersionID": _call(_h_version),
-        "cbc:CustomizationID": _call(_h_text_in, "specification_identifier", extra="process_control", field="process_control.specification_identifier"),
-        "cbc:ProfileID": _call(_h_text_in, "business_process_type", extra="process_control", field="process_control.business_process_type"),
+        f"cac:{kind}Line": _line("cbc:CreditedQuantity" if credit_note else "cbc:InvoicedQuantity"),
         "cbc:ID": _text("number"),
         "cbc:IssueDate": _date("issue_date"),
-        "cbc:Note": _call(_h_note, "notes", field="notes[]"),
-        "cbc:TaxPointDate": _date("vat_point_date"),
+        f"cbc:{kind}TypeCode": _text("type_code"),
         "cbc:DocumentCurrencyCode": _text("currency_code"),
-        "cbc:TaxCurrencyCode": _text("vat_accounting_currency_code"),
-        "cbc:AccountingCost": _text("buyer_accounting_reference"),
+        "cbc:CustomizationID": _call(_h_text_in, "specification_identifier", extra="process_control", field="process_control.specification_identifier"),
+        "cbc:ProfileID": _call(_h_text_in, "business_process_type", extra="process_control", field="process_control.business_process_type"),
+        "cac:AccountingSupplierParty": _through({"cac:Party": _group("seller", _SELLER)}),
+        "cac:AccountingCustomerParty": _through({"cac:Party": _group("buyer", _BUYER)}),
+        "cac:TaxTotal": _TAX_TOTAL,
+        "cac:LegalMonetaryTotal": _TOTALS,
+        "cac:PaymentMeans": _scratch(_h_payment_means, means, field="payment_instructions"),
+        "cbc:Note": _call(_h_note, "notes", field="notes[]"),
         "cbc:BuyerReference": _text("buyer_reference"),
-        "cac:InvoicePeriod": _INVOICE_PERIOD,
+        "cac:PaymentTerms": _through({"cbc:Note": _text("payment_terms")}),
+        "cac:AllowanceCharge": _DOCUMENT_ALLOWANCE_CHARGE,
+        "cac:Delivery": _group("delivery", _DELIVERY),
         "cac:OrderReference": _through({"cbc:ID": _text("order_reference"), "cbc:SalesOrderID": _text("sales_order_reference")}),
+        "cac:InvoicePeriod": _INVOICE_PERIOD,
+        "cac:AdditionalDocumentReference": _ADDITIONAL_DOCUMENT,
+        "cac:ContractDocumentReference": _through({"cbc:ID": _text("contract_reference")}),
+        "cbc:AccountingCost": _text("buyer_accounting_reference"),
         "cac:BillingReference": _list("preceding_invoices", {
             "cac:InvoiceDocumentReference": _through({"cbc:ID": _text("reference"), "cbc:IssueDate": _date("issue_date")}),
         }),
+        "cbc:TaxCurrencyCode": _text("vat_accounting_currency_code"),
+        "cbc:TaxPointDate": _date("vat_point_date"),
+        "cac:PayeeParty": _group("payee", _PAYEE),
+        "cac:TaxRepresentativeParty": _group("tax_representative", _TAX_REPRESENTATIVE),
         "cac:DespatchDocumentReference": _through({"cbc:ID": _text("despatch_advice_reference")}),
         "cac:ReceiptDocumentReference": _through({"cbc:ID": _text("receiving_advice_reference")}),
         "cac:OriginatorDocumentReference": _through({"cbc:ID": _text("tender_reference")}),
-        "cac:ContractDocumentReference": _through({"cbc:ID": _text("contract_reference")}),
-        "cac:AdditionalDocumentReference": _ADDITIONAL_DOCUMENT,
-        "cac:AccountingSupplierParty": _through({"cac:Party": _group("seller", _SELLER)}),
-        "cac:AccountingCustomerParty": _through({"cac:Party": _group("buyer", _BUYER)}),
-        "cac:PayeeParty": _group("payee", _PAYEE),
-        "cac:TaxRepresentativeParty": _group("tax_representative", _TAX_REPRESENTATIVE),
-        "cac:Delivery": _group("delivery", _DELIVERY),
-        "cac:PaymentTerms": _through({"cbc:Note": _text("payment_terms")}),
-        "cac:AllowanceCharge": _DOCUMENT_ALLOWANCE_CHARGE,
-        "cac:TaxTotal": _TAX_TOTAL,
-        "cac:LegalMonetaryTotal": _TOTALS,
+        "cbc:UBLVersionID": _call(_h_version),
     }
-    means = dict(_PAYMENT_MEANS)
-    if credit_note:
-        kids["cbc:CreditNoteTypeCode"] = _text("type_code")
-        means["cbc:PaymentDueDate"] = _capture("_due", field="due_date")
-    else:
+    if not credit_note:
         kids["cbc:DueDate"] = _date("due_date")
-        kids["cbc:InvoiceTypeCode"] = _text("type_code")
         kids["cac:ProjectReference"] = _through({"cbc:ID": _text("project_reference")})
-    kids["cac:PaymentMeans"] = _scratch(_h_payment_means, means, field="payment_instructions")
     return make("", "", kids)
 
 

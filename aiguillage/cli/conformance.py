@@ -1,0 +1,82 @@
+"""`aiguillage conformance DIR… [--ruleset NAME] [--format text|json] [--via cii]`.
+
+Runs official test sets (the VEFA `testSet` format of ../shared/conformance)
+and ends with `conformance: P passed, F failed (R%)`; exit 0 only when all pass.
+`--via cii` converts every test document to CII first: the rules see the
+semantic model, so verdicts must not change with the syntax.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from aiguillage.cli.main import CliError
+from aiguillage.dsl.diagnostics import RulesError
+from aiguillage.engine.conformance import FileReport, run_files
+from aiguillage.model.errors import InvoiceReadError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "conformance",
+        help="run official EN 16931 / Peppol test sets against the standard rulesets",
+        description="Run conformance test sets; each test's document is evaluated and the rules it names are judged.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="DIR", type=Path, help="test-set folder or file")
+    parser.add_argument("--ruleset", metavar="NAME", help="ruleset to use (default: from each set's configuration)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--via", choices=("cii", "ubl", "json"), help="convert each document to this syntax before evaluating")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    for path in args.paths:
+        if not path.exists():
+            raise CliError(f"{path}: no such file or folder")
+    try:
+        reports = run_files(args.paths, ruleset=args.ruleset, via=args.via)
+    except RulesError as exc:
+        raise CliError(exc.render()) from None
+    except (InvoiceReadError, ValueError, LookupError) as exc:
+        raise CliError(str(exc)) from None
+    passed = sum(r.passed for r in reports)
+    failed = sum(r.failed for r in reports)
+    if args.format == "json":
+        print(json.dumps({"files": [_file_json(r) for r in reports], "passed": passed, "failed": failed}, indent=2))
+    else:
+        for report in reports:
+            for outcome in report.outcomes:
+                if outcome.passed:
+                    continue
+                where = f"{report.file}:{outcome.test.line or 0}: test {outcome.test.number}"
+                if outcome.error:
+                    print(f"{where}: cannot read the document: {outcome.error}")
+                for m in outcome.mismatches:
+                    got = ", ".join(m.fired) if m.fired else "did not fire"
+                    print(f"{where}: {m.rule}: expected {m.expected}, got {got}")
+        total = passed + failed
+        rate = 100.0 * passed / total if total else 0.0
+        print(f"conformance: {passed} passed, {failed} failed ({rate:.1f}%)")
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+def _file_json(report: FileReport) -> dict:
+    return {
+        "file": str(report.file),
+        "configuration": report.configuration,
+        "passed": report.passed,
+        "failed": report.failed,
+        "failures": [
+            {
+                "test": o.test.number,
+                "line": o.test.line,
+                "ruleset": o.ruleset,
+                "error": o.error,
+                "mismatches": [{"rule": m.rule, "expected": m.expected, "fired": m.fired} for m in o.mismatches],
+            }
+            for o in report.outcomes
+            if not o.passed
+        ],
+    }
