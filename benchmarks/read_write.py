@@ -1,6 +1,6 @@
 """Read and write throughput per syntax on the conformance examples, next to bare lxml parsing.
 
-Run: `python benchmarks/read_write.py [--repeat N] [--large PATH]`. For each
+Run: `python benchmarks/read_write.py [--repeat N] [--per-file] [--large PATH]`. For each
 syntax in `SYNTAXES` it reports, per example invoice (best round, in µs): bare
 lxml parsing of the bytes (`etree.fromstring`, default parser), our read
 (hardened parse included), the ratio of the two, and our write. Rounds of the
@@ -84,10 +84,14 @@ def conformance_dir() -> Path:
     return Path(configured) if configured else REPO.parent / "shared" / "conformance"
 
 
-def examples(syntax: Syntax) -> list[bytes]:
+def example_paths(syntax: Syntax) -> list[Path]:
     base = conformance_dir()
     files = sorted(p for folder in syntax.folders for p in (base / folder).glob("*") if p.is_file())
-    return [data for data in (p.read_bytes() for p in files) if len(data) <= TYPICAL_MAX_BYTES]
+    return [p for p in files if p.stat().st_size <= TYPICAL_MAX_BYTES]
+
+
+def examples(syntax: Syntax) -> list[bytes]:
+    return [p.read_bytes() for p in example_paths(syntax)]
 
 
 def best_us(fns: list[Callable[[object], object]], items: list[list], repeat: int) -> list[float]:
@@ -117,6 +121,16 @@ def report(syntax: Syntax, repeat: int) -> None:
     print(f"  lxml parse   {parse:8.1f} µs/invoice  (bare etree.fromstring)")
     print(f"  read (model) {read:8.1f} µs/invoice  = {read / parse:.2f}x lxml parse  ({1e6 / read:,.0f} invoices/s)")
     print(f"  write        {write:8.1f} µs/invoice  ({1e6 / write:,.0f} invoices/s)")
+
+
+def report_per_file(syntax: Syntax, repeat: int) -> None:
+    """The same figures for each example on its own."""
+    print(f"{syntax.name}: {'example':45s} {'KB':>6s} {'parse µs':>9s} {'read µs':>8s} {'ratio':>6s} {'write µs':>9s}")
+    for path in example_paths(syntax):
+        data = path.read_bytes()
+        invoice = syntax.read(data)
+        parse, read, write = best_us([etree.fromstring, syntax.read, syntax.write], [[data], [data], [invoice]], repeat)
+        print(f"{'':{len(syntax.name) + 2}s}{path.name[:45]:45s} {len(data) / 1024:6.1f} {parse:9.1f} {read:8.1f} {read / parse:6.2f} {write:9.1f}")
 
 
 def _ubl_read_tree(data: bytes) -> object:
@@ -164,6 +178,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=50, help="passes over the examples per round")
     parser.add_argument("--large", type=Path, help="read this large invoice instead (see make_large_invoice.py)")
+    parser.add_argument("--per-file", action="store_true", help="also report each example on its own")
     parser.add_argument("--reader", choices=sorted(LARGE_READERS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.large and args.reader:
@@ -174,6 +189,8 @@ def main() -> None:
         return
     for syntax in SYNTAXES:
         report(syntax, args.repeat)
+        if args.per_file:
+            report_per_file(syntax, args.repeat)
 
 
 if __name__ == "__main__":

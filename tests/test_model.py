@@ -164,3 +164,22 @@ def test_model_refuses_unknown_fields_but_not_missing_data() -> None:
     assert Invoice.model_validate({}).lines == []
     with pytest.raises(ValueError):
         Invoice.model_validate({"sellr": {}})
+
+
+def test_large_ubl_is_streamed_with_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import conformance_dir
+
+    from aiguillage.model import syntaxes
+
+    data = (conformance_dir() / "en16931" / "ubl-examples" / "ubl-tc434-example1.xml").read_bytes()
+    whole = syntaxes.read_invoice(data, "x.xml")
+    monkeypatch.setattr(syntaxes, "STREAM_ABOVE_BYTES", 0)
+    calls: list[int] = []
+    import aiguillage.model.ubl as ubl
+
+    real = ubl.read_ubl_bytes
+    monkeypatch.setattr(ubl, "read_ubl_bytes", lambda *a, **k: calls.append(1) or real(*a, **k))
+    streamed = syntaxes.read_invoice(data, "x.xml")
+    assert calls == [1]
+    assert streamed.model_dump(exclude={"syntax_facts"}) == whole.model_dump(exclude={"syntax_facts"})
+    assert sorted(f.model_dump_json() for f in streamed.syntax_facts) == sorted(f.model_dump_json() for f in whole.syntax_facts)

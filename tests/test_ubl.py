@@ -32,7 +32,7 @@ from aiguillage.model.invoice import (
 )
 from aiguillage.model.syntaxes import read_invoice, read_invoice_file
 from aiguillage.model.ubl import read_ubl, read_ubl_bytes, write_ubl
-from aiguillage.model.ubl_common import CAC_NS, CBC_NS
+from aiguillage.model.ubl_common import CAC_NS, CBC_NS, EXT_NS
 from aiguillage.model.ubl_reader import DETAIL_DIFFERS, DETAIL_NOT_VAT, DETAIL_ONE, DETAIL_TWO
 from aiguillage.model.xmlsafe import parse_xml
 
@@ -41,7 +41,7 @@ XSD_DIR = UBL_DIR / "maindoc"
 #: The official EN 16931 validation artefact for UBL (schematron compiled to XSLT).
 EN16931_UBL_XSLT = UBL_DIR / "EN16931-UBL-validation.xslt"
 VEFA = "{http://difi.no/xsd/vefa/validator/1.0}"
-NS = {"cbc": CBC_NS, "cac": CAC_NS}
+NS = {"cbc": CBC_NS, "cac": CAC_NS, "ext": EXT_NS}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -166,18 +166,40 @@ def test_written_ubl_is_schema_valid(path: Path) -> None:
     assert etree.QName(root).localname == invoice.provenance.root
 
 
-@pytest.fixture(scope="module")
-def en16931_rules():  # noqa: ANN201 - yields a function around a saxonche executable
-    """The official EN 16931 UBL rules (XSLT 3 via saxonche), as an oracle: ids of failed asserts."""
+def _compiled_rules(stylesheet: Path):  # noqa: ANN202 - yields a function around a saxonche executable
     saxonche = pytest.importorskip("saxonche")
     with saxonche.PySaxonProcessor(license=False) as processor:
-        executable = processor.new_xslt30_processor().compile_stylesheet(stylesheet_file=str(EN16931_UBL_XSLT))
+        executable = processor.new_xslt30_processor().compile_stylesheet(stylesheet_file=str(stylesheet))
 
         def failed(xml: bytes) -> set[str]:
             report = executable.transform_to_string(xdm_node=processor.parse_xml(xml_text=xml.decode("utf-8")))
             return {e.get("id") for e in etree.fromstring(report.encode()).iter("{http://purl.oclc.org/dsdl/svrl}failed-assert")}
 
         yield failed
+
+
+@pytest.fixture(scope="module")
+def en16931_rules():  # noqa: ANN201
+    """The official EN 16931 UBL rules (XSLT 3 via saxonche), as an oracle: ids of failed asserts."""
+    yield from _compiled_rules(EN16931_UBL_XSLT)
+
+
+@pytest.fixture(scope="module")
+def ubl_syntax_rules(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """Only the UBL-syntax pattern (UBL-SR, UBL-CR, UBL-DT) of the official rules.
+
+    The business-rule patterns stop with a dynamic error on documents with
+    duplicated elements (normalize-space of two items), which are exactly
+    what the UBL-SR rules are about.
+    """
+    xslt = etree.parse(str(EN16931_UBL_XSLT))
+    main = "{http://www.w3.org/1999/XSL/Transform}apply-templates"
+    for call in list(xslt.iter(main)):
+        if call.get("select") == "/" and call.get("mode") in ("M11", "M13"):
+            call.getparent().remove(call)
+    path = tmp_path_factory.mktemp("xslt") / "ubl-syntax.xslt"
+    xslt.write(str(path))
+    yield from _compiled_rules(path)
 
 
 @pytest.mark.conformance
@@ -471,6 +493,18 @@ def test_a_category_whose_tax_scheme_is_not_vat_is_not_a_vat_category() -> None:
     assert (fact.path, fact.value, fact.detail, fact.line) == ("cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory", "S", DETAIL_NOT_VAT, 3)
 
 
+def test_a_category_without_tax_scheme_is_read_as_vat_with_a_fact() -> None:
+    # The official sums by category (BR-G-08 unit test 1) count a category with no cac:TaxScheme.
+    data = document(
+        """<cac:AllowanceCharge><cbc:ChargeIndicator>false</cbc:ChargeIndicator><cbc:Amount currencyID="EUR">5</cbc:Amount>
+<cac:TaxCategory><cbc:ID>G</cbc:ID><cbc:Percent>0</cbc:Percent></cac:TaxCategory></cac:AllowanceCharge>"""
+    )
+    invoice = read(data)
+    assert (invoice.allowances[0].vat_category_code, invoice.allowances[0].vat_rate) == ("G", Decimal("0"))
+    (fact,) = facts(invoice, FactKind.UNUSED_ELEMENT)
+    assert (fact.path, fact.value, fact.detail) == ("cac:AllowanceCharge/cac:TaxCategory", "G", "missing cac:TaxScheme/cbc:ID")
+
+
 # --------------------------------------------------------------------------- syntax facts
 
 
@@ -662,3 +696,260 @@ def test_what_xml_cannot_carry_is_a_write_error() -> None:
 def test_decimals_are_written_without_exponent() -> None:
     invoice = read(write_ubl(Invoice(number="1", lines=[{"identifier": "1", "quantity": Decimal("1E+2"), "net_amount": Decimal("0E-2")}])))
     assert (str(invoice.lines[0].quantity), str(invoice.lines[0].net_amount)) == ("100", "0.00")
+
+
+# --------------------------------------------------------------------------- the facts decide every UBL-CR rule
+
+#: UBL-CR / UBL-DT rules of the form not(path): the official XSLT fires them iff the path exists.
+_NOT_PATH = "not("
+
+
+@cache
+def element_rules() -> dict[str, str]:
+    """Rule id -> XPath of the UBL-CR-* and UBL-DT-08…28 rules that forbid an element or attribute."""
+    svrl = "{http://purl.oclc.org/dsdl/svrl}"
+    rules = {}
+    for assertion in etree.parse(str(EN16931_UBL_XSLT)).iter(f"{svrl}failed-assert"):
+        rule = next(a.text for a in assertion if a.get("name") == "id")
+        test = assertion.get("test")
+        if rule == "UBL-DT-18":
+            test = "not(//@name)"  # count(//@name) - count(//cbc:PaymentMeansCode/@name) <= 0
+        if not rule.startswith(("UBL-CR-", "UBL-DT-")) or not test.startswith(_NOT_PATH) or "[" in test or " or " in test:
+            continue
+        rules[rule] = test[len(_NOT_PATH) : -1].replace("(cac:InvoiceLine|cac:CreditNoteLine)", "cac:InvoiceLine")
+    return rules
+
+
+def _inject(root: etree._Element, path: str) -> bool:
+    """Make `path` exist in the document (value "x"); False when there is nowhere to put it."""
+    *steps, last = path.lstrip("/").split("/")
+    attribute = last[1:] if last.startswith("@") else None
+    if attribute is None:
+        steps.append(last)
+    if path.startswith("//"):
+        found = root.xpath("//" + "/".join(steps), namespaces=NS) if steps else [root.find(".//cac:InvoiceLine/cbc:InvoicedQuantity", NS)]
+        if not found:
+            return False
+        target = found[0]
+    else:
+        target = root
+        for step in steps:
+            prefix, name = step.split(":")
+            child = target.find(step, NS)
+            target = child if child is not None else etree.SubElement(target, f"{{{NS[prefix]}}}{name}")
+    if attribute is not None:
+        target.set(attribute, "x")
+    elif not target.text and not len(target):
+        target.text = "x"
+    return True
+
+
+def _predicted(invoice: Invoice, path: str) -> bool:
+    """Does an UNUSED_ELEMENT fact say that the rule's path exists?"""
+    anywhere = path.startswith("//")
+    *steps, last = path.lstrip("/").split("/")
+    attribute = last[1:] if last.startswith("@") else None
+    element = "/".join(steps if attribute else [*steps, last])
+    for fact in facts(invoice, FactKind.UNUSED_ELEMENT, attribute=attribute):
+        if fact.path == element or (anywhere and (not element or fact.path.endswith("/" + element))):
+            return True
+    return False
+
+
+#: The UBL-CR / UBL-DT rules that are not a plain not(path), decided from other facts and the model.
+SPECIAL_DECIDERS = {
+    "UBL-CR-002": lambda inv: bool(facts(inv, FactKind.INVALID_VALUE, path="cbc:UBLVersionID")),
+    "UBL-CR-412": lambda inv: bool(facts(inv, FactKind.UNUSED_ELEMENT, path="cac:PaymentMeans/cbc:PaymentDueDate")),
+    "UBL-CR-665": lambda inv: bool(facts(inv, FactKind.UNUSED_ELEMENT, path="cac:AdditionalDocumentReference/cbc:ID", attribute="schemeID")),
+    "UBL-CR-666": lambda inv: bool(facts(inv, FactKind.UNUSED_ELEMENT, path="cac:AdditionalDocumentReference/cac:Attachment")),
+    "UBL-CR-673": lambda inv: bool(facts(inv, FactKind.UNUSED_ELEMENT, path="cac:AdditionalDocumentReference/cbc:DocumentDescription")),
+    **{rule: DECIDERS[rule] for rule in ("UBL-DT-01", "UBL-DT-06", "UBL-DT-07")},
+}
+
+
+def _inject_special(root: etree._Element) -> None:
+    """What the special rules look at: a wrong UBLVersionID, an object reference with attachment, …"""
+    etree.SubElement(root, f"{{{CBC_NS}}}UBLVersionID").text = "2.0"
+    _inject(root, "cac:PaymentMeans/cbc:PaymentDueDate")
+    for type_code, scheme in (("130", "AAB"), (None, "X")):
+        reference = etree.SubElement(root, f"{{{CAC_NS}}}AdditionalDocumentReference")
+        etree.SubElement(reference, f"{{{CBC_NS}}}ID", schemeID=scheme).text = "OBJ-1"
+        if type_code:
+            etree.SubElement(reference, f"{{{CBC_NS}}}DocumentTypeCode").text = type_code
+            etree.SubElement(reference, f"{{{CBC_NS}}}DocumentDescription").text = "meter"
+            attachment = etree.SubElement(reference, f"{{{CAC_NS}}}Attachment")
+            etree.SubElement(attachment, f"{{{CBC_NS}}}EmbeddedDocumentBinaryObject").text = "QQ=="
+    root.find("cac:InvoiceLine/cbc:LineExtensionAmount", NS).text = "1.234"
+
+
+def test_facts_decide_every_ubl_cr_and_dt_rule(ubl_syntax_rules) -> None:  # noqa: ANN001
+    """Put every forbidden element and attribute into a real invoice; facts must predict exactly what fires."""
+    source = conformance_file("en16931", "ubl-examples", "ubl-tc434-example5.xml").read_bytes()
+    root = parse_xml(source)
+    _inject(root, "cac:PaymentMeans/cac:CardAccount/cbc:PrimaryAccountNumberID")
+    _inject(root, "cac:PaymentMeans/cac:CardAccount/cbc:NetworkID")
+    _inject(root, "cac:PaymentMeans/cac:PayerFinancialAccount")
+    injected = {rule: path for rule, path in element_rules().items() if _inject(root, path)}
+    assert set(element_rules()) - set(injected) == set()
+    _inject_special(root)
+    data = etree.tostring(root)
+    fired = ubl_syntax_rules(data) & (set(injected) | set(SPECIAL_DECIDERS))
+    invoice = read(data)
+    predicted = {rule for rule, path in injected.items() if _predicted(invoice, path)}
+    predicted |= {rule for rule, decide in SPECIAL_DECIDERS.items() if decide(invoice)}
+    assert sorted(predicted ^ fired) == []
+    assert len(fired) > 690
+
+
+# --------------------------------------------------------------------------- the facts decide the UBL-SR rules
+
+
+def _repeated(path: str | None = None, field: str | None = None, detail: str | None = None):  # noqa: ANN202
+    """A decider: is there a REPEATED fact at `path` (or below it), for `field`, with `detail`?"""
+
+    def decide(invoice: Invoice) -> bool:
+        for fact in facts(invoice, FactKind.REPEATED):
+            at = fact.path.replace("cac:CreditNoteLine", "cac:InvoiceLine")  # the rules treat both alike
+            if (path is None or at == path or at.startswith(path + "/")) and (field is None or fact.field == field) and (detail is None or fact.detail == detail):
+                return True
+        return False
+
+    return decide
+
+
+def _payee_named_as_seller(invoice: Invoice) -> bool:
+    """The second half of UBL-SR-19…21: XPath `!=` is false when either name is missing."""
+    payee, seller = invoice.payee, invoice.seller
+    return payee is not None and not (payee.name and seller and seller.name and payee.name != seller.name)
+
+
+_SUPPLIER = "cac:AccountingSupplierParty/cac:Party"
+_CUSTOMER = "cac:AccountingCustomerParty/cac:Party"
+
+#: Rule -> (element to duplicate, give the copy another text?, decider from facts and model).
+SR_CASES = {
+    "UBL-SR-01": ("cac:ContractDocumentReference/cbc:ID", False, _repeated("cac:ContractDocumentReference/cbc:ID")),
+    "UBL-SR-02": ("cac:ReceiptDocumentReference/cbc:ID", False, _repeated("cac:ReceiptDocumentReference/cbc:ID")),
+    "UBL-SR-03": ("cac:DespatchDocumentReference/cbc:ID", False, _repeated("cac:DespatchDocumentReference/cbc:ID")),
+    "UBL-SR-04": ("cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']", False, _repeated(field="invoiced_object_identifier")),
+    "UBL-SR-05": ("cac:PaymentTerms/cbc:Note", False, _repeated("cac:PaymentTerms/cbc:Note")),
+    "UBL-SR-06": ("cac:BillingReference/cac:InvoiceDocumentReference", False, _repeated("cac:BillingReference/cac:InvoiceDocumentReference")),
+    "UBL-SR-08": ("cac:InvoicePeriod", False, _repeated("cac:InvoicePeriod")),
+    "UBL-SR-09": (f"{_SUPPLIER}/cac:PartyLegalEntity/cbc:RegistrationName", False, _repeated(f"{_SUPPLIER}/cac:PartyLegalEntity/cbc:RegistrationName")),
+    "UBL-SR-10": (f"{_SUPPLIER}/cac:PartyName/cbc:Name", False, _repeated(f"{_SUPPLIER}/cac:PartyName/cbc:Name")),
+    "UBL-SR-11": (f"{_SUPPLIER}/cac:PartyLegalEntity/cbc:CompanyID", False, _repeated(f"{_SUPPLIER}/cac:PartyLegalEntity/cbc:CompanyID")),
+    "UBL-SR-12": (f"{_SUPPLIER}/cac:PartyTaxScheme[cac:TaxScheme/cbc:ID='VAT']", False, _repeated(field="seller.vat_identifier")),
+    "UBL-SR-13": (f"{_SUPPLIER}/cac:PartyTaxScheme[cac:TaxScheme/cbc:ID!='VAT']", False, _repeated(field="seller.tax_registration_identifier")),
+    "UBL-SR-14": (f"{_SUPPLIER}/cac:PartyLegalEntity/cbc:CompanyLegalForm", False, _repeated(f"{_SUPPLIER}/cac:PartyLegalEntity/cbc:CompanyLegalForm")),
+    "UBL-SR-15": (f"{_CUSTOMER}/cac:PartyLegalEntity/cbc:RegistrationName", False, _repeated(f"{_CUSTOMER}/cac:PartyLegalEntity/cbc:RegistrationName")),
+    "UBL-SR-16": (f"{_CUSTOMER}/cac:PartyIdentification/cbc:ID", False, _repeated(f"{_CUSTOMER}/cac:PartyIdentification/cbc:ID")),
+    "UBL-SR-17": (f"{_CUSTOMER}/cac:PartyLegalEntity/cbc:CompanyID", False, _repeated(f"{_CUSTOMER}/cac:PartyLegalEntity/cbc:CompanyID")),
+    "UBL-SR-18": (f"{_CUSTOMER}/cac:PartyTaxScheme", False, _repeated(field="buyer.vat_identifier")),
+    "UBL-SR-19": ("cac:PayeeParty/cac:PartyName/cbc:Name", False, lambda i: _repeated("cac:PayeeParty/cac:PartyName/cbc:Name")(i) or _payee_named_as_seller(i)),
+    "UBL-SR-20": ("cac:PayeeParty/cac:PartyIdentification", False, lambda i: _repeated("cac:PayeeParty/cac:PartyIdentification")(i) or _payee_named_as_seller(i)),
+    "UBL-SR-21": ("cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyID", False, lambda i: _repeated("cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyID")(i) or _payee_named_as_seller(i)),
+    "UBL-SR-22": ("cac:TaxRepresentativeParty/cac:PartyName/cbc:Name", False, _repeated("cac:TaxRepresentativeParty/cac:PartyName/cbc:Name")),
+    "UBL-SR-23": ("cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:CompanyID", False, _repeated("cac:TaxRepresentativeParty/cac:PartyTaxScheme/cbc:CompanyID")),
+    "UBL-SR-24": ("cac:Delivery", False, _repeated("cac:Delivery")),
+    "UBL-SR-25": ("cac:Delivery/cac:DeliveryParty/cac:PartyName/cbc:Name", False, _repeated("cac:Delivery/cac:DeliveryParty/cac:PartyName/cbc:Name")),
+    "UBL-SR-26": ("cac:PaymentMeans/cbc:PaymentID", False, _repeated("cac:PaymentMeans/cbc:PaymentID", detail=DETAIL_ONE)),
+    "UBL-SR-27": ("cac:PaymentMeans/cbc:PaymentMeansCode", False, _repeated("cac:PaymentMeans/cbc:PaymentMeansCode", detail=DETAIL_ONE)),
+    "UBL-SR-28": ("cac:PaymentMeans/cac:PaymentMandate/cbc:ID", False, _repeated("cac:PaymentMeans/cac:PaymentMandate/cbc:ID")),
+    "UBL-SR-29": (f"{_SUPPLIER}/cac:PartyIdentification[cbc:ID/@schemeID='SEPA']", False, _repeated(field="payment_instructions.direct_debit.creditor_identifier")),
+    "UBL-SR-30": ("cac:AllowanceCharge[cbc:ChargeIndicator='false']/cbc:AllowanceChargeReason", False, _repeated(field="allowances[].reason")),
+    "UBL-SR-31": ("cac:AllowanceCharge[cbc:ChargeIndicator='true']/cbc:AllowanceChargeReason", False, _repeated(field="charges[].reason")),
+    "UBL-SR-32": ("cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:TaxExemptionReason", False, _repeated("cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory")),
+    "UBL-SR-33": ("cac:AdditionalDocumentReference/cbc:DocumentDescription", False, _repeated("cac:AdditionalDocumentReference/cbc:DocumentDescription")),
+    "UBL-SR-34": ("cac:InvoiceLine/cbc:Note", False, _repeated("cac:InvoiceLine/cbc:Note")),
+    "UBL-SR-35": ("cac:InvoiceLine/cac:OrderLineReference/cbc:LineID", False, _repeated("cac:InvoiceLine/cac:OrderLineReference/cbc:LineID")),
+    "UBL-SR-36": ("cac:InvoiceLine/cac:InvoicePeriod", False, _repeated("cac:InvoiceLine/cac:InvoicePeriod")),
+    "UBL-SR-37": ("cac:InvoiceLine/cac:Price/cac:AllowanceCharge/cbc:Amount", False, _repeated("cac:InvoiceLine/cac:Price/cac:AllowanceCharge/cbc:Amount")),
+    "UBL-SR-39": ("cac:ProjectReference/cbc:ID", False, _repeated("cac:ProjectReference/cbc:ID")),
+    "UBL-SR-40": (f"{_CUSTOMER}/cac:PartyName/cbc:Name", False, _repeated(f"{_CUSTOMER}/cac:PartyName/cbc:Name")),
+    "UBL-SR-42": (f"{_SUPPLIER}/cac:PartyTaxScheme", False, _repeated(detail=DETAIL_TWO)),
+    "UBL-SR-44": ("cac:PaymentMeans/cbc:PaymentID", True, _repeated(field="payment_instructions.remittance_information", detail=DETAIL_DIFFERS)),
+    "UBL-SR-45": ("cac:PaymentMeans/cbc:PaymentDueDate", False, _repeated("cac:PaymentMeans/cbc:PaymentDueDate")),
+    "UBL-SR-46": ("cac:PaymentMeans/cbc:PaymentMeansCode[@name]", False, _repeated("cac:PaymentMeans/cbc:PaymentMeansCode")),
+    "UBL-SR-47": ("cac:PaymentMeans/cbc:PaymentMeansCode", True, _repeated(field="payment_instructions.means_type_code", detail=DETAIL_DIFFERS)),
+    "UBL-SR-48": ("cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory", False, lambda i: _repeated("cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory")(i) or any(line.vat is None for line in i.lines)),
+    "UBL-SR-49": ("cac:InvoicePeriod/cbc:DescriptionCode", False, _repeated("cac:InvoicePeriod/cbc:DescriptionCode")),
+    "UBL-SR-50": ("cac:InvoiceLine/cac:Item/cbc:Description", False, _repeated("cac:InvoiceLine/cac:Item/cbc:Description")),
+    "UBL-SR-51": (f"{_SUPPLIER}/cac:PostalAddress/cac:AddressLine", False, _repeated(f"{_SUPPLIER}/cac:PostalAddress/cac:AddressLine")),
+    "UBL-SR-52": ("cac:InvoiceLine/cac:DocumentReference", False, _repeated("cac:InvoiceLine/cac:DocumentReference")),
+    "UBL-SR-54": ("cac:PaymentMeans/cac:CardAccount", False, _repeated("cac:PaymentMeans/cac:CardAccount")),
+    "UBL-SR-55": ("cac:PaymentMeans/cac:PaymentMandate", False, _repeated("cac:PaymentMeans/cac:PaymentMandate")),
+    "UBL-SR-56": ("cac:OriginatorDocumentReference/cbc:ID", False, _repeated("cac:OriginatorDocumentReference/cbc:ID")),
+}
+
+
+def _remove(el: etree._Element) -> None:
+    el.getparent().remove(el)
+
+
+def _set_text(text: str):  # noqa: ANN202
+    def change(el: etree._Element) -> None:
+        el.text = text
+
+    return change
+
+
+#: Rules that are not about counts: rule -> (element, what to do to it, decider).
+SR_MUTATIONS = {
+    "UBL-SR-07": ("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", _remove, lambda i: any(p.reference is None for p in i.preceding_invoices)),
+    "UBL-SR-43": (
+        "cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:DocumentTypeCode",
+        _set_text("916"),
+        lambda i: bool(facts(i, FactKind.INVALID_VALUE, path="cac:AdditionalDocumentReference/cbc:DocumentTypeCode")),
+    ),
+    "UBL-SR-53": (
+        f"{_SUPPLIER}/cac:PartyTaxScheme/cbc:CompanyID",
+        _remove,
+        lambda i: bool(facts(i, FactKind.OTHER, path=f"{_SUPPLIER}/cac:PartyTaxScheme", detail="missing cbc:CompanyID")),
+    ),
+}
+
+#: Rules about what only one of the two documents has (ProjectReference: Invoice; PaymentDueDate: CreditNote).
+_ONLY_IN = {"UBL-SR-39": False, "UBL-SR-45": True}
+
+
+def _sr_documents() -> list[tuple[str, bool, str]]:
+    rules = [*SR_CASES, *SR_MUTATIONS]
+    return [(f"{rule}-{'CreditNote' if cn else 'Invoice'}", cn, rule) for rule in rules for cn in (False, True) if _ONLY_IN.get(rule, cn) == cn]
+
+
+@pytest.mark.parametrize("credit_note", [False, True], ids=["Invoice", "CreditNote"])
+def test_written_ubl_breaks_no_syntax_rule(credit_note: bool, ubl_syntax_rules) -> None:  # noqa: ANN001
+    """Several accounts make several cac:PaymentMeans, yet no UBL syntax rule fires."""
+    data = write_ubl(full_invoice(credit_note))
+    assert ubl_syntax_rules(data) == set()
+    invoice = read(data)
+    assert [rule for rule, (_, _, decide) in {**SR_CASES, **SR_MUTATIONS}.items() if decide(invoice)] == []
+
+
+@pytest.mark.parametrize(("case", "credit_note", "rule"), _sr_documents(), ids=[c[0] for c in _sr_documents()])
+def test_facts_decide_the_ubl_sr_rules(case: str, credit_note: bool, rule: str, ubl_syntax_rules) -> None:  # noqa: ANN001
+    """Break a UBL-SR rule in a complete invoice (duplicate what it counts): the facts must say so too."""
+    root = etree.fromstring(write_ubl(full_invoice(credit_note)))
+    if rule in SR_CASES:
+        xpath, change_text, decide = SR_CASES[rule]
+    else:
+        xpath, mutate, decide = SR_MUTATIONS[rule]
+    line = "cac:CreditNoteLine" if credit_note else "cac:InvoiceLine"
+    (element, *_) = root.xpath(xpath.replace("cac:InvoiceLine", line), namespaces=NS)
+    if rule in SR_CASES:
+        copy = etree.fromstring(etree.tostring(element))
+        if change_text:
+            copy.text = "something else"
+        element.addnext(copy)
+    else:
+        mutate(element)
+    data = etree.tostring(root)
+    assert rule in ubl_syntax_rules(data)
+    assert decide(read(data)) is True
+
+
+def test_streaming_leaves_a_misplaced_line_to_the_root_reader() -> None:
+    data = document("<cac:Delivery><cac:InvoiceLine><cbc:ID>9</cbc:ID></cac:InvoiceLine></cac:Delivery>\n<cac:InvoiceLine><cbc:ID>1</cbc:ID></cac:InvoiceLine>")
+    tree, stream = read(data), read_ubl_bytes(data)
+    assert [line.identifier for line in stream.lines] == ["1"] and business(stream) == business(tree)
+    assert [(f.path, f.line) for f in facts(stream, FactKind.UNUSED_ELEMENT)] == [("cac:Delivery/cac:InvoiceLine", 2)]

@@ -11,11 +11,16 @@ from pathlib import Path
 
 from aiguillage.model.errors import InvoiceReadError
 from aiguillage.model.invoice import Invoice
-from aiguillage.model.xmlsafe import check_size, parse_xml
+from aiguillage.model.xmlsafe import check_size, parse_xml, root_tag
 
 UBL_INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 UBL_CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 CII_NS = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+
+#: UBL documents larger than this are read as a stream (lines dropped once read):
+#: the same invoice, with a peak memory well below the whole tree's.
+STREAM_ABOVE_BYTES = 1024 * 1024
+_UBL_ROOTS = frozenset({f"{{{UBL_INVOICE_NS}}}Invoice", f"{{{UBL_CREDIT_NOTE_NS}}}CreditNote"})
 
 #: Output formats accepted by `write_invoice` and `aiguillage convert --to`.
 WRITE_FORMATS = ("ubl", "cii", "facturx", "json")
@@ -57,6 +62,10 @@ def read_invoice(data: bytes, source: str | None = None, *, limit: int | None = 
             column=1,
             kind="unknown_syntax",
         )
+    if len(data) > STREAM_ABOVE_BYTES and root_tag(data, source) in _UBL_ROOTS:
+        from aiguillage.model.ubl import read_ubl_bytes
+
+        return read_ubl_bytes(data, source, limit=limit)
     root = parse_xml(data, source, limit=limit)
     return read_xml_root(root, source, size=len(data))
 

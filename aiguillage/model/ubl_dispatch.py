@@ -192,7 +192,7 @@ def amount_attributes(el: Any, e: Entry, rd: Reader, items: list[tuple[str, str]
 
 
 def unknown(el: Any, spec: Spec, rd: Reader) -> None:
-    """An element EN 16931 does not use here: one fact, its subtree skipped."""
+    """An element EN 16931 does not use here: a fact for it and its attributes, its subtree skipped."""
     tag = el.tag
     if not isinstance(tag, str):  # comment or processing instruction
         return
@@ -200,6 +200,9 @@ def unknown(el: Any, spec: Spec, rd: Reader) -> None:
     path = f"{spec.path}/{name}" if spec.path else name
     line = el.sourceline
     rd.fact(UNUSED, path, line)
+    for attribute, value in el.items():  # UBL-DT-08…28 look at every attribute
+        if attribute[:1] != "{":
+            rd.fact(UNUSED, path, line, None, attribute, value)
     if len(el) == 0:
         text = el.text
         if text is None or text.isspace():

@@ -18,7 +18,8 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
 * MISSING_ATTRIBUTE: an amount without currencyID; an attachment (BT-125)
   without mimeCode or filename (UBL-DT-06, UBL-DT-07).
 * UNUSED_ELEMENT: an element EN 16931 does not use at that place (all UBL-CR-*
-  rules: test `path` against the rule's path), its subtree skipped; also, with
+  rules: test `path` against the rule's path), and each of its attributes,
+  its subtree skipped; also, with
   `attribute` and `value`, an attribute not used at that place (schemeID,
   listID, schemeName, languageID, … : UBL-CR-648…679, UBL-DT-08…28); a VAT
   category or buyer tax scheme whose cac:TaxScheme/cbc:ID is not VAT (value =
@@ -29,16 +30,19 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
   an element occurring again where the binding allows one (UBL-SR-01…56:
   e.g. SR-12 is a REPEATED fact at `…/cac:PartyTaxScheme/cbc:CompanyID` with
   field `seller.vat_identifier`); values that differ between several
-  cac:PaymentMeans (SR-44, SR-47); cac:PartyTaxScheme beyond two (SR-42);
-  a second SEPA creditor id (SR-29); a second cac:TaxTotal in one currency or
-  subtotals in two cac:TaxTotal (PEPPOL-EN16931-R053/R054).
+  cac:PaymentMeans (SR-44, SR-47); a second PaymentDueDate, PaymentMeansCode
+  @name, CardAccount or PaymentMandate anywhere (SR-45, 46, 54, 55);
+  cac:PartyTaxScheme beyond two (SR-42); a second SEPA creditor id (SR-29);
+  a second cac:TaxTotal in one currency or subtotals in two cac:TaxTotal
+  (PEPPOL-EN16931-R053/R054).
 * INVALID_VALUE, value = the text: a date that is not YYYY-MM-DD or not a day
   of the calendar, a number that is not an xs:decimal (the model field stays
   None); a ChargeIndicator other than true/false (PEPPOL-EN16931-R043); a
   price allowance whose ChargeIndicator is not false (R044); UBLVersionID
   other than 2.1 (UBL-CR-002); an AdditionalDocumentReference type code
   other than 130 (or 50 in a credit note) (UBL-SR-43).
-* EMPTY_ELEMENT: an element with neither text nor children (PEPPOL R008).
+* EMPTY_ELEMENT: an element with neither text nor children (PEPPOL R008);
+  an empty text term reads as "" (present, as Schematron's exists() sees it).
   An unused leaf whose name ends in Date and is not a date also gets an
   INVALID_VALUE fact (PEPPOL-EN16931-F001 on fragments).
 * OTHER, `detail` says what is missing: a cac:PartyTaxScheme without
@@ -48,7 +52,8 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
 Decided from the model itself: UBL-DT-01 and BR-DEC-* (amounts keep their
 digits, `Decimal.as_tuple().exponent`), UBL-SR-07, UBL-SR-48, SR-19…21's name
 condition. Nothing is recorded for a valid invoice except the currencyID
-facts.
+facts. tests/test_ubl.py checks, against the official XSLT, that these facts
+decide every UBL-CR, UBL-DT and UBL-SR rule the way the XSLT does.
 """
 
 from __future__ import annotations
@@ -173,6 +178,11 @@ def _h_binary(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     _set(el, e, target, rd, out)
 
 
+def _h_collect(el: Any, e: Entry, target: dict, rd: Reader) -> None:
+    """Keep every occurrence of the element; the parent's handler judges repeats and values."""
+    target.setdefault(e.key, []).append(el)
+
+
 def _h_ignore(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     """A leaf UBL requires but EN 16931 has no term for (CardAccount/NetworkID)."""
     _text_value(el, e, rd)
@@ -262,18 +272,22 @@ def _after_item(el: Any, item: dict, line: dict, rd: Reader) -> None:
 
 
 def _h_category(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> None:
-    """A VAT category (TaxCategory, ClassifiedTaxCategory): only when cac:TaxScheme/cbc:ID is VAT.
+    """A VAT category (TaxCategory, ClassifiedTaxCategory): when cac:TaxScheme/cbc:ID is VAT or missing.
 
     `e.extra` None merges the category's fields into the target; a key puts
-    them in a dict under that key (a line's `vat`). A category of another or
-    no tax scheme is not a VAT category in EN 16931: an UNUSED_ELEMENT fact
-    with the category code as value.
+    them in a dict under that key (a line's `vat`). A category of another tax
+    scheme is not a VAT category in EN 16931: an UNUSED_ELEMENT fact with the
+    category code as value, and nothing mapped. A category without a tax
+    scheme gets the same fact (detail DETAIL_NO_SCHEME) but is still read as
+    the VAT category it can only be: the official sums by category (BR-Z-08,
+    BR-G-08, ...) and the code-list rules (BR-CL-17, BR-CL-18) count it.
     """
     scheme = tmp.pop("_scheme", None)
     if scheme != "VAT" and (scheme is None or scheme.strip().upper() != "VAT"):
         code = tmp.get("category_code", tmp.get("vat_category_code"))
         rd.fact(UNUSED, e.path, el.sourceline, e.field, None, code, DETAIL_NO_SCHEME if scheme is None else DETAIL_NOT_VAT)
-        return
+        if scheme is not None:
+            return
     if e.extra is not None:
         if e.extra in target:
             rd.fact(REPEATED, e.path, el.sourceline, e.field, None, None, DETAIL_ONE)
@@ -457,12 +471,15 @@ def _h_payment_means(el: Any, e: Entry, local: dict, target: dict, rd: Reader) -
     if pay is None:
         pay = rd.payment = {}
     spec = e.spec
-    code_el = local.get("_code")
-    if code_el is not None:
-        _merge_means_code(code_el, spec[code_el.tag], pay, rd)
-    id_el = local.get("_payment_id")
-    if id_el is not None:
+    for number, code_el in enumerate(local.get("_codes", ())):
+        entry = spec[code_el.tag]
+        if number:  # UBL-SR-27
+            rd.fact(REPEATED, entry.path, code_el.sourceline, entry.field, None, code_el.text, DETAIL_ONE)
+        _merge_means_code(code_el, entry, pay, rd)
+    for number, id_el in enumerate(local.get("_payment_ids", ())):
         entry = spec[id_el.tag]
+        if number:  # UBL-SR-26
+            rd.fact(REPEATED, entry.path, id_el.sourceline, entry.field, None, id_el.text, DETAIL_ONE)
         _merge_differing(pay, "remittance_information", _text_value(id_el, entry, rd), id_el, entry, rd)
     due_el = local.get("_due")
     if due_el is not None:
@@ -663,8 +680,8 @@ _ADDITIONAL_DOCUMENT = _scratch(
 )
 
 _PAYMENT_MEANS = {
-    "cbc:PaymentMeansCode": _capture("_code", field="payment_instructions.means_type_code"),
-    "cbc:PaymentID": _capture("_payment_id", field="payment_instructions.remittance_information"),
+    "cbc:PaymentMeansCode": _call(_h_collect, "_codes", field="payment_instructions.means_type_code"),
+    "cbc:PaymentID": _call(_h_collect, "_payment_ids", field="payment_instructions.remittance_information"),
     "cac:PayeeFinancialAccount": _group("_account", {
         "cbc:ID": _text("account_identifier"),
         "cbc:Name": _text("account_name"),
@@ -975,7 +992,7 @@ def read_ubl_bytes(data: bytes, source: str | None = None, *, limit: int | None 
                 root = el
                 break
             if rd is None:
-                root = el.getparent()
+                root = el.getroottree().getroot()
                 credit_note, root_name = _document_kind(root, source)
                 entry = (_CREDIT_NOTE if credit_note else _INVOICE)[_LINE_TAGS[root.tag]]
                 line_spec, line_after, rd = entry.spec, entry.extra, Reader(credit_note)

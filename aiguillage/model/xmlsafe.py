@@ -119,3 +119,18 @@ def _refuse_after_parsing(root: etree._Element | None, source: str | None) -> No
 def _line_of(data: bytes, needle: bytes) -> int | None:
     index = data.find(needle)
     return None if index < 0 else data.count(b"\n", 0, index) + 1
+
+
+def root_tag(data: bytes, source: str | None = None) -> str | None:
+    """The root element's `{namespace}name`, read from the first start tag only (cheap on any size).
+
+    None when the document is malformed before its first element; the full
+    parse then reports where.
+    """
+    _refuse_before_parsing(data, source, None)
+    try:
+        for _event, element in etree.iterparse(io.BytesIO(data), events=("start",), **_OPTIONS):
+            return element.tag
+    except etree.XMLSyntaxError:
+        return None
+    return None
