@@ -42,6 +42,8 @@ _CHECKS = {
     "be_enterprise_valid": "Belgian enterprise number (10 digits, mod 97)",
     "it_codice_fiscale_valid": "Italian codice fiscale (16 characters with check letter, or 11 digits)",
     "it_partita_iva_valid": "Italian partita IVA (11 digits, Luhn-style check digit)",
+    "it_codice_fiscale_format_valid": "Italian codice fiscale in the form Peppol checks (16-character pattern without check letter, or an 11-digit number)",
+    "it_ipa_code_valid": "Italian IPA office code (exactly 6 letters or digits)",
     "abn_valid": "Australian Business Number (11 digits, mod 89)",
     "gr_tin_valid": "Greek tax number AFM (9 digits, powers of 2 mod 11)",
 }
@@ -57,6 +59,7 @@ FUNCTIONS: dict[str, Function] = {
         Function("distinct", ("values",), "first", "The values without repeats, in order of first appearance.", many=True, runtime="distinct"),
         # ---- numbers
         Function("round", ("number", "number"), "number", "Rounded half away from zero, to 2 decimals unless told.", optional=1, runtime="round_half_up"),
+        Function("round_half_ceiling", ("number", "number"), "number", "Rounded half toward positive infinity (-2.345 → -2.34), as XPath round(), to 2 decimals unless told.", optional=1, runtime="round_half_ceiling"),
         Function("abs", ("number",), "number", "The value without its sign.", runtime="abs_"),
         Function("decimals", ("number",), "number", "How many decimals the value was written with (100.50 → 2).", runtime="decimals"),
         Function("number", ("text",), "number", "The number written in a text; missing if it is not one.", runtime="to_number"),

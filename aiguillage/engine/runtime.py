@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
@@ -23,7 +23,9 @@ from aiguillage.engine.checkdigits import (  # noqa: F401  (re-exported for gene
     gln_valid,
     gr_tin_valid,
     iban_valid,
+    it_codice_fiscale_format_valid,
     it_codice_fiscale_valid,
+    it_ipa_code_valid,
     it_partita_iva_valid,
     luhn_valid,
     mod11_valid,
@@ -89,6 +91,17 @@ def round_half_up(value: Decimal | int | None, places: Decimal | int | None = 2)
         value = Decimal(value)
     quantum = _QUANTS.get(places) or Decimal(1).scaleb(-int(places))  # type: ignore[call-overload]
     return value.quantize(quantum, rounding=ROUND_HALF_UP)  # type: ignore[union-attr]
+
+
+def round_half_ceiling(value: Decimal | int | None, places: Decimal | int | None = 2) -> Decimal | None:
+    """Round half toward positive infinity, as XPath round() (2.345 → 2.35, -2.345 → -2.34)."""
+    if value is None or places is None:
+        return None
+    if type(value) is int:
+        value = Decimal(value)
+    quantum = _QUANTS.get(places) or Decimal(1).scaleb(-int(places))  # type: ignore[call-overload]
+    rounding = ROUND_HALF_UP if value >= 0 else ROUND_HALF_DOWN  # type: ignore[operator]
+    return value.quantize(quantum, rounding=rounding)  # type: ignore[union-attr]
 
 
 def div(left: Decimal | int, right: Decimal | int) -> Decimal:

@@ -14,7 +14,9 @@ root, prefixes cbc:/cac:/ext:, e.g. `cac:AccountingSupplierParty/cac:Party/
 cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
 
 * ATTRIBUTE, attribute="currencyID", value=the code: on every amount
-  (BR-CL-03, PEPPOL-EN16931-R051/CL007). `field` is the model field.
+  (BR-CL-03, PEPPOL-EN16931-R051/CL007). `field` is the model field; the
+  detail is DETAIL_TAX_TOTAL_ALONE on the TaxAmount of a cac:TaxTotal without
+  cac:TaxSubtotal.
 * MISSING_ATTRIBUTE: an amount without currencyID; an attachment (BT-125)
   without mimeCode or filename (UBL-DT-06, UBL-DT-07).
 * UNUSED_ELEMENT: an element EN 16931 does not use at that place (all UBL-CR-*
@@ -23,8 +25,11 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
   `attribute` and `value`, an attribute not used at that place (schemeID,
   listID, schemeName, languageID, … : UBL-CR-648…679, UBL-DT-08…28); a VAT
   category or buyer tax scheme whose cac:TaxScheme/cbc:ID is not VAT (value =
-  the category code, detail says why); a line cac:DocumentReference whose
-  DocumentTypeCode is not 130; cac:Attachment or cbc:DocumentDescription in an
+  the category code, detail says why; a category with no tax scheme at all
+  is still read as a VAT category); a line cac:DocumentReference whose
+  DocumentTypeCode is not 130, and the schemeID of one without a
+  DocumentTypeCode (kept out of BT-128: BR-CL-07 judges it only with 130);
+  cac:Attachment or cbc:DocumentDescription in an
   AdditionalDocumentReference of type 130 (UBL-CR-666, UBL-CR-673).
 * REPEATED, `field` = model path, `detail` one of the DETAIL_* constants below:
   an element occurring again where the binding allows one (UBL-SR-01…56:
@@ -33,12 +38,16 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
   cac:PaymentMeans (SR-44, SR-47); a second PaymentDueDate, PaymentMeansCode
   @name, CardAccount or PaymentMandate anywhere (SR-45, 46, 54, 55);
   cac:PartyTaxScheme beyond two (SR-42); a second SEPA creditor id (SR-29);
+  a DescriptionCode in a further root cac:InvoicePeriod when the first had one
+  (SR-49, value = the code);
   a second cac:TaxTotal in one currency or subtotals in two cac:TaxTotal
   (PEPPOL-EN16931-R053/R054).
 * INVALID_VALUE, value = the text: a date that is not YYYY-MM-DD or not a day
   of the calendar, a number that is not an xs:decimal (the model field stays
-  None); a ChargeIndicator other than true/false (PEPPOL-EN16931-R043); a
-  price allowance whose ChargeIndicator is not false (R044); UBLVersionID
+  None); a ChargeIndicator other than true/false (PEPPOL-EN16931-R043; the
+  detail is DETAIL_INDICATOR_LONE when the allowance or charge has a
+  percentage or a base amount without the other, which R043 leaves to
+  R041/R042); a price allowance whose ChargeIndicator is not false (R044); UBLVersionID
   other than 2.1 (UBL-CR-002); an AdditionalDocumentReference type code
   other than 130 (or 50 in a credit note) (UBL-SR-43).
 * EMPTY_ELEMENT: an element with neither text nor children (PEPPOL R008);
@@ -47,7 +56,8 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
   INVALID_VALUE fact (PEPPOL-EN16931-F001 on fragments).
 * OTHER, `detail` says what is missing: a cac:PartyTaxScheme without
   cbc:CompanyID or cac:TaxScheme/cbc:ID (UBL-SR-53; the CompanyID is then not
-  mapped), an AllowanceCharge without cbc:ChargeIndicator (read as allowance).
+  mapped), an AllowanceCharge without cbc:ChargeIndicator (read as allowance),
+  a line cac:DocumentReference without cbc:DocumentTypeCode (PEPPOL-EN16931-R101).
 
 Decided from the model itself: UBL-DT-01 and BR-DEC-* (amounts keep their
 digits, `Decimal.as_tuple().exponent`), UBL-SR-07, UBL-SR-48, SR-19…21's name
@@ -70,6 +80,7 @@ from aiguillage.model.facts import SyntaxFact
 from aiguillage.model.invoice import Invoice, InvoiceLine
 from aiguillage.model.ubl_common import CREDIT_NOTE_TAG, INVOICE_TAG, clark, prefixed
 from aiguillage.model.ubl_dispatch import (
+    ATTRIBUTE,
     DETAIL_ONE,
     EMPTY,
     INVALID,
@@ -84,6 +95,7 @@ from aiguillage.model.ubl_dispatch import (
     T,
     amount_attributes,
     attributes,
+    blank,
     empty,
     make,
     parse_date,
@@ -100,12 +112,26 @@ DETAIL_DIFFERS = "differs from the first cac:PaymentMeans"
 DETAIL_TWO = "more than two"
 #: REPEATED: a second cac:TaxTotal in the same currency.
 DETAIL_TAX_TOTAL = "more than one cac:TaxTotal in this currency"
+#: ATTRIBUTE (currencyID) of the TaxAmount of a cac:TaxTotal without cac:TaxSubtotal.
+DETAIL_TAX_TOTAL_ALONE = "cac:TaxTotal without cac:TaxSubtotal"
 #: REPEATED: cac:TaxSubtotal in more than one cac:TaxTotal.
 DETAIL_SUBTOTALS = "cac:TaxSubtotal in more than one cac:TaxTotal"
 #: UNUSED_ELEMENT on a tax category or party tax scheme whose scheme is not VAT.
 DETAIL_NOT_VAT = "cac:TaxScheme/cbc:ID is not VAT"
 #: OTHER (party tax scheme) or UNUSED_ELEMENT (tax category) without a tax scheme.
 DETAIL_NO_SCHEME = "missing cac:TaxScheme/cbc:ID"
+#: INVALID_VALUE: a ChargeIndicator other than true or false.
+DETAIL_INDICATOR = "expected true or false"
+#: INVALID_VALUE: the same, in an allowance or charge with a percentage or a base amount but not both.
+DETAIL_INDICATOR_LONE = "expected true or false (percentage or base amount without the other)"
+#: OTHER: an allowance or charge without ChargeIndicator (read as an allowance).
+DETAIL_NO_INDICATOR = "missing cbc:ChargeIndicator"
+#: OTHER: the same, with a percentage or a base amount but not both.
+DETAIL_NO_INDICATOR_LONE = "missing cbc:ChargeIndicator (percentage or base amount without the other)"
+#: OTHER: a line cac:DocumentReference without cbc:DocumentTypeCode (PEPPOL-EN16931-R101).
+DETAIL_NO_TYPE = "missing cbc:DocumentTypeCode"
+#: UNUSED_ELEMENT (attribute schemeID) of a line cac:DocumentReference without cbc:DocumentTypeCode.
+DETAIL_TYPELESS = "no cbc:DocumentTypeCode 130"
 
 __all__ = ["DETAIL_ONE", "read_ubl", "read_ubl_bytes"]
 
@@ -147,8 +173,8 @@ def _identifier(el: Any, e: Entry, rd: Reader, scheme: str = "schemeID", version
     text = el.text
     if text is None or text.isspace():
         empty(el, e, rd)
-    else:
-        out["value"] = text
+    # Present but empty is kept as "" (as leaves and the dispatch `ident` kind do).
+    out["value"] = text or ""
     return out
 
 
@@ -225,7 +251,7 @@ def _indicator(el: Any, e: Entry, rd: Reader) -> bool | None:
         return True
     if value == "false":
         return False
-    rd.fact(INVALID, e.path, el.sourceline, None, None, text, "expected true or false")
+    rd.fact(INVALID, e.path, el.sourceline, None, None, text, DETAIL_INDICATOR)
     return {"1": True, "0": False}.get(value)
 
 
@@ -362,6 +388,8 @@ def _h_invoice_period(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) ->
     """Root cac:InvoicePeriod: dates are BG-14 (under delivery), DescriptionCode is BT-8."""
     if rd.period_seen:
         rd.fact(REPEATED, e.path, el.sourceline, e.field, None, None, DETAIL_ONE)
+        if "_code" in tmp and "vat_point_date_code" in target:  # UBL-SR-49 counts codes across periods
+            rd.fact(REPEATED, f"{e.path}/cbc:DescriptionCode", el.sourceline, "vat_point_date_code", None, tmp["_code"], DETAIL_ONE)
         return
     rd.period_seen = True
     period = tmp
@@ -407,12 +435,17 @@ def _h_line_document(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> 
         rd.fact(REPEATED, e.path, el.sourceline, e.field, None, None, DETAIL_ONE)
     rd.docref_line = id(target)
     type_code = tmp.get("_type")
-    if type_code is not None and type_code.strip() != "130":
+    if type_code is None:  # PEPPOL-EN16931-R101
+        rd.fact(OTHER, e.path, el.sourceline, e.field, None, None, DETAIL_NO_TYPE)
+    elif type_code.strip() != "130":
         rd.fact(UNUSED, e.path, el.sourceline, e.field, None, type_code, "cbc:DocumentTypeCode is not 130")
         return
     id_el = tmp.get("_id")
     if "object_identifier" not in target:
-        target["object_identifier"] = _identifier(id_el, e.spec[id_el.tag], rd) if id_el is not None else {}
+        ident = _identifier(id_el, e.spec[id_el.tag], rd) if id_el is not None else {}
+        if type_code is None and "scheme" in ident:  # the scheme is BT-128-1 only with type code 130 (BR-CL-07)
+            rd.fact(UNUSED, f"{e.path}/cbc:ID", id_el.sourceline, e.field, "schemeID", ident.pop("scheme"), DETAIL_TYPELESS)
+        target["object_identifier"] = ident
 
 
 def _h_allowance_charge(el: Any, e: Entry, target: dict, rd: Reader) -> None:
@@ -426,14 +459,31 @@ def _h_allowance_charge(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     tmp: dict[str, Any] = {}
     if not walk(el, e.spec, tmp, rd):
         empty(el, e, rd)
+    lone = ("percentage" in tmp) != ("base_amount" in tmp)
     if "_charge" not in tmp:
-        rd.fact(OTHER, e.path, el.sourceline, e.field, None, None, "missing cbc:ChargeIndicator")
+        rd.fact(OTHER, e.path, el.sourceline, e.field, None, None, DETAIL_NO_INDICATOR_LONE if lone else DETAIL_NO_INDICATOR)
+    elif lone:
+        _lone_indicator(rd, mark)
     if tmp.pop("_charge", None):
         key = "charges"
         _rename_fields(rd, mark, e.field, e.extra)
     else:
         key = "allowances"
     target.setdefault(key, []).append(tmp)
+
+
+def _lone_indicator(rd: Reader, mark: int) -> None:
+    """A wrong ChargeIndicator in an allowance or charge with a percentage or a base amount alone.
+
+    The detail says so: Peppol reports such an allowance or charge for the lone
+    percentage or base amount (PEPPOL-EN16931-R041/R042) and does not judge its
+    indicator (R043).
+    """
+    facts = rd.facts
+    for i in range(mark, len(facts)):
+        fact = facts[i]
+        if fact[0] is INVALID and fact[6] == DETAIL_INDICATOR:
+            facts[i] = (*fact[:6], DETAIL_INDICATOR_LONE)
 
 
 def _rename_fields(rd: Reader, mark: int, old: str, new: str) -> None:
@@ -448,6 +498,23 @@ def _h_tax_total(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> None
     """Collected, and resolved by `_resolve_tax_totals` once BT-5 and BT-6 are known."""
     tmp["_line"] = el.sourceline
     rd.tax_totals.append(tmp)
+    amount = tmp.get("_amount")
+    if amount is not None and not tmp.get("_subtotals"):
+        _mark_alone(rd, amount[2])
+
+
+def _mark_alone(rd: Reader, line: int | None) -> None:
+    """The currencyID fact of a cac:TaxTotal's TaxAmount says when the tax total has no subtotals.
+
+    PEPPOL-EN16931-R051 wants the invoice currency on every amount but that one
+    (the total VAT in accounting currency, BT-111, has no breakdown in UBL).
+    """
+    facts = rd.facts
+    for i in range(len(facts) - 1, max(len(facts) - 8, -1), -1):
+        fact = facts[i]
+        if fact[0] is ATTRIBUTE and fact[1] == "cac:TaxTotal/cbc:TaxAmount" and fact[2] == line and fact[4] == "currencyID":
+            facts[i] = (*fact[:6], DETAIL_TAX_TOTAL_ALONE)
+            return
 
 
 def _h_tax_amount(el: Any, e: Entry, target: dict, rd: Reader) -> None:
@@ -1000,7 +1067,7 @@ def read_ubl_bytes(data: bytes, source: str | None = None, *, limit: int | None 
                 continue  # misplaced: left in the tree, reported by the root's reader
             line: dict[str, Any] = {}
             doc["lines"].append(line)
-            if not line_spec.read(el, line, rd):
+            if not line_spec.read(el, line, rd) and blank(el):
                 rd.fact(EMPTY, prefixed(el.tag), el.sourceline, "lines[]")
             line_after(el, line, doc, rd)
             el.clear()
@@ -1013,7 +1080,7 @@ def read_ubl_bytes(data: bytes, source: str | None = None, *, limit: int | None 
         if rd is None:
             rd = Reader(credit_note)
         header: dict[str, Any] = {}
-        _read_root(root, header, rd)
+        _read_root(root, header, rd, streamed_lines=bool(doc["lines"]))
         if doc["lines"]:
             header["lines"] = doc["lines"]
         rd.facts.sort(key=_fact_line)
@@ -1024,11 +1091,12 @@ def _fact_line(fact: tuple) -> int:
     return fact[2] or 0
 
 
-def _read_root(root: Any, data: dict, rd: Reader) -> None:
+def _read_root(root: Any, data: dict, rd: Reader, streamed_lines: bool = False) -> None:
     spec = _CREDIT_NOTE if rd.credit_note else _INVOICE
     if root.keys():
         attributes(root, Entry("call", None, None, prefixed(root.tag), "", None, None), rd)
-    spec.read(root, data, rd)
+    if not spec.read(root, data, rd) and not streamed_lines and blank(root):
+        rd.fact(EMPTY, prefixed(root.tag), root.sourceline)  # an empty document (PEPPOL-EN16931-R008)
 
 
 def _build(data: dict, rd: Reader, root_name: str, source: str | None, size: int | None) -> Invoice:
