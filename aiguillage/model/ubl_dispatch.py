@@ -156,9 +156,28 @@ def parse_date(text: str) -> date | None:
         return None
 
 
+def blank(el: Any) -> bool:
+    """No child element and no text but spaces (comments and processing instructions do not count)."""
+    text = el.text
+    if text is not None and not text.isspace():
+        return False
+    for child in el:
+        if isinstance(child.tag, str):
+            return False
+        tail = child.tail
+        if tail is not None and not tail.isspace():
+            return False
+    return True
+
+
+def has_element(el: Any) -> bool:
+    """At least one child element (not only comments or processing instructions)."""
+    return any(isinstance(child.tag, str) for child in el)
+
+
 def empty(el: Any, e: Entry, rd: Reader) -> None:
-    """EMPTY_ELEMENT, unless the element has children."""
-    if len(el) == 0:
+    """EMPTY_ELEMENT, unless the element has a child element or some text."""
+    if blank(el):
         rd.fact(EMPTY, e.path, el.sourceline, e.field)
 
 
@@ -203,12 +222,36 @@ def unknown(el: Any, spec: Spec, rd: Reader) -> None:
     for attribute, value in el.items():  # UBL-DT-08…28 look at every attribute
         if attribute[:1] != "{":
             rd.fact(UNUSED, path, line, None, attribute, value)
-    if len(el) == 0:
-        text = el.text
-        if text is None or text.isspace():
-            rd.fact(EMPTY, path, line)
-        elif tag.endswith("Date") and parse_date(text) is None:
-            rd.fact(INVALID, path, line, None, None, text, NOT_A_DATE)
+    if len(el) and has_element(el):
+        _unknown_subtree(el, path, rd)
+    elif blank(el):
+        rd.fact(EMPTY, path, line)
+    elif tag.endswith("Date") and parse_date(el.text or "") is None:
+        rd.fact(INVALID, path, line, None, None, el.text, NOT_A_DATE)
+
+
+def _unknown_subtree(el: Any, path: str, rd: Reader) -> None:
+    """Below an unused element: each descendant's attributes, empty leaves and leaves named *Date that are not dates.
+
+    Rules that judge elements wherever they are (PEPPOL-EN16931-R008 empty
+    elements, F001 dates, CL008 EndpointID schemes, UBL-DT-* attributes) see
+    them there too; the descendants themselves get no UNUSED_ELEMENT fact.
+    """
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str):  # comment or processing instruction
+            continue
+        child_path = f"{path}/{prefixed(tag)}"
+        line = child.sourceline
+        for attribute, value in child.items():
+            if attribute[:1] != "{":
+                rd.fact(UNUSED, child_path, line, None, attribute, value)
+        if len(child) and has_element(child):
+            _unknown_subtree(child, child_path, rd)
+        elif blank(child):
+            rd.fact(EMPTY, child_path, line)
+        elif tag.endswith("Date") and parse_date(child.text or "") is None:
+            rd.fact(INVALID, child_path, line, None, None, child.text, NOT_A_DATE)
 
 
 def walk(el: Any, spec: Spec, target: dict, rd: Reader) -> bool:
@@ -322,7 +365,7 @@ if not r{i}(child, target, rd):
 #: without a call: these are a sixth of all elements.
 _THROUGH_TEXT = """\
 g = child[0] if len(child) else None
-if g is None:
+if g is None or not isinstance(g.tag, str):
     empty(child, e{i}, rd)
 while g is not None:
     if g.tag == {inner_tag!r}:
@@ -398,6 +441,7 @@ _HELPERS = {
     "attributes": attributes,
     "amount_attributes": amount_attributes,
     "empty": empty,
+    "has_element": has_element,
     "repeated": repeated,
     "invalid": invalid,
     "unknown": unknown,
@@ -444,7 +488,8 @@ def compile_spec(spec: Spec) -> Callable[[Any, dict, Reader], bool]:
         lines.append(f"        elif k == {i}:")
         lines.extend("            " + line for line in _branch(i, entry).splitlines())
     lines.append("        child = child.getnext()")
-    lines.append("    return True")
+    # False when the children were only comments or processing instructions (rare: tested last).
+    lines.append("    return isinstance(el[0].tag, str) or has_element(el)")
     code = compile("\n".join(lines) + "\n", f"<ubl reader: {spec.path or '/'}>", "exec")
     exec(code, env)
     return env["read"]

@@ -16,7 +16,7 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
 * ATTRIBUTE, attribute="currencyID", value=the code: on every amount
   (BR-CL-03, PEPPOL-EN16931-R051/CL007). `field` is the model field; the
   detail is DETAIL_TAX_TOTAL_ALONE on the TaxAmount of a cac:TaxTotal without
-  cac:TaxSubtotal.
+  cac:TaxSubtotal (also on its MISSING_ATTRIBUTE fact).
 * MISSING_ATTRIBUTE: an amount without currencyID; an attachment (BT-125)
   without mimeCode or filename (UBL-DT-06, UBL-DT-07).
 * UNUSED_ELEMENT: an element EN 16931 does not use at that place (all UBL-CR-*
@@ -56,7 +56,8 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
   INVALID_VALUE fact (PEPPOL-EN16931-F001 on fragments).
 * OTHER, `detail` says what is missing: a cac:PartyTaxScheme without
   cbc:CompanyID or cac:TaxScheme/cbc:ID (UBL-SR-53; the CompanyID is then not
-  mapped), an AllowanceCharge without cbc:ChargeIndicator (read as allowance),
+  mapped), an AllowanceCharge without cbc:ChargeIndicator (read as allowance;
+  in a price: PEPPOL-EN16931-R044),
   a line cac:DocumentReference without cbc:DocumentTypeCode (PEPPOL-EN16931-R101).
 
 Decided from the model itself: UBL-DT-01 and BR-DEC-* (amounts keep their
@@ -259,6 +260,19 @@ def _h_indicator(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     _set(el, e, target, rd, _indicator(el, e, rd))
 
 
+_CHARGE_INDICATOR = clark("cbc:ChargeIndicator")
+
+
+def _h_price_allowance(el: Any, e: Entry, target: dict, rd: Reader) -> None:
+    """BG-29's discount and gross price, read into the price; without ChargeIndicator an OTHER fact (R044)."""
+    if not walk(el, e.spec, target, rd):
+        empty(el, e, rd)
+    for child in el:
+        if child.tag == _CHARGE_INDICATOR:
+            return
+    rd.fact(OTHER, e.path, el.sourceline, e.field, None, None, DETAIL_NO_INDICATOR)
+
+
 def _h_price_indicator(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     """A price allowance (BT-147) must say false (PEPPOL-EN16931-R044)."""
     if _indicator(el, e, rd) is True:
@@ -439,6 +453,9 @@ def _h_line_document(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> 
         rd.fact(OTHER, e.path, el.sourceline, e.field, None, None, DETAIL_NO_TYPE)
     elif type_code.strip() != "130":
         rd.fact(UNUSED, e.path, el.sourceline, e.field, None, type_code, "cbc:DocumentTypeCode is not 130")
+        id_el = tmp.get("_id")
+        if id_el is not None:  # not read, but an empty one is still an empty element (PEPPOL-EN16931-R008)
+            empty(id_el, e.spec[id_el.tag], rd)
         return
     id_el = tmp.get("_id")
     if "object_identifier" not in target:
@@ -494,27 +511,30 @@ def _rename_fields(rd: Reader, mark: int, old: str, new: str) -> None:
             facts[i] = (*fact[:3], new + fact[3][len(old):], *fact[4:])
 
 
-def _h_tax_total(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> None:
+def _h_tax_total(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     """Collected, and resolved by `_resolve_tax_totals` once BT-5 and BT-6 are known."""
+    mark = len(rd.facts)
+    tmp: dict[str, Any] = {}
+    if not walk(el, e.spec, tmp, rd):
+        empty(el, e, rd)
     tmp["_line"] = el.sourceline
     rd.tax_totals.append(tmp)
-    amount = tmp.get("_amount")
-    if amount is not None and not tmp.get("_subtotals"):
-        _mark_alone(rd, amount[2])
+    if not tmp.get("_subtotals"):
+        _mark_alone(rd, mark)
 
 
-def _mark_alone(rd: Reader, line: int | None) -> None:
-    """The currencyID fact of a cac:TaxTotal's TaxAmount says when the tax total has no subtotals.
+def _mark_alone(rd: Reader, mark: int) -> None:
+    """The currencyID facts (or missing-currencyID facts) of the TaxAmount of a cac:TaxTotal without subtotals say so.
 
     PEPPOL-EN16931-R051 wants the invoice currency on every amount but that one
-    (the total VAT in accounting currency, BT-111, has no breakdown in UBL).
+    (the total VAT in accounting currency, BT-111, has no breakdown in UBL), and
+    R054 counts such tax totals.
     """
     facts = rd.facts
-    for i in range(len(facts) - 1, max(len(facts) - 8, -1), -1):
+    for i in range(mark, len(facts)):
         fact = facts[i]
-        if fact[0] is ATTRIBUTE and fact[1] == "cac:TaxTotal/cbc:TaxAmount" and fact[2] == line and fact[4] == "currencyID":
+        if (fact[0] is ATTRIBUTE or fact[0] is MISSING) and fact[4] == "currencyID" and fact[1] == "cac:TaxTotal/cbc:TaxAmount":
             facts[i] = (*fact[:6], DETAIL_TAX_TOTAL_ALONE)
-            return
 
 
 def _h_tax_amount(el: Any, e: Entry, target: dict, rd: Reader) -> None:
@@ -791,9 +811,9 @@ _DOCUMENT_ALLOWANCE_CHARGE = _allowance_charge({
     "cac:TaxCategory": _category({"cbc:ID": _text("vat_category_code"), "cbc:Percent": _num("vat_rate")}),
 }, "")
 
-_TAX_TOTAL = _scratch(
+_TAX_TOTAL = _call(
     _h_tax_total,
-    {
+    kids={
         "cbc:TaxAmount": _call(_h_tax_amount, "_amount", field="totals.vat_amount"),
         "cac:TaxSubtotal": _list("_subtotals", {
             "cbc:TaxableAmount": _amt("taxable_amount"),
@@ -835,7 +855,7 @@ _ITEM = {
 _PRICE = {
     "cbc:PriceAmount": _amt("net_price"),
     "cbc:BaseQuantity": _qty("base_quantity", "base_quantity_unit_code"),
-    "cac:AllowanceCharge": _through({
+    "cac:AllowanceCharge": _call(_h_price_allowance, kids={
         "cbc:ChargeIndicator": _call(_h_price_indicator),
         "cbc:Amount": _amt("discount"),
         "cbc:BaseAmount": _amt("gross_price"),
