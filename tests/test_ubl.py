@@ -989,3 +989,17 @@ def test_scheme_of_a_line_reference_without_type_code_is_not_bt_128_1() -> None:
     typed = read(document('<cac:InvoiceLine><cac:DocumentReference><cbc:ID schemeID="ABZ">SUB-1</cbc:ID><cbc:DocumentTypeCode>130</cbc:DocumentTypeCode></cac:DocumentReference></cac:InvoiceLine>'))
     assert typed.lines[0].object_identifier == Identifier(value="SUB-1", scheme="ABZ")
     assert facts(typed, FactKind.UNUSED_ELEMENT) == []
+
+
+def test_payment_means_differ_as_written() -> None:
+    """UBL-SR-44 / UBL-SR-47 compare the texts as the official rules do: " 30" is not "30", empty is ""."""
+    means = "<cac:PaymentMeans><cbc:PaymentMeansCode>{}</cbc:PaymentMeansCode><cbc:PaymentID>{}</cbc:PaymentID></cac:PaymentMeans>"
+    spaced = read(document(means.format("30", "P1") + "\n" + means.format(" 30", "P1 ")))
+    assert [(f.path, f.value) for f in facts(spaced, FactKind.REPEATED, detail=DETAIL_DIFFERS)] == [
+        ("cac:PaymentMeans/cbc:PaymentMeansCode", " 30"),
+        ("cac:PaymentMeans/cbc:PaymentID", "P1 "),
+    ]
+    empty_first = read(document(means.format("", "P1") + "\n" + means.format("30", "P1")))
+    assert [(f.path, f.value) for f in facts(empty_first, FactKind.REPEATED, detail=DETAIL_DIFFERS)] == [("cac:PaymentMeans/cbc:PaymentMeansCode", "30")]
+    same = read(document(means.format("30", "P1") + "\n" + means.format("30", "P1")))
+    assert facts(same, FactKind.REPEATED) == []

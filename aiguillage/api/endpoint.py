@@ -40,6 +40,12 @@ class Operation:
     query: type[BaseModel] | None = None
     description: str | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    #: Media types of a raw body the view reads itself (an invoice document), instead of a JSON model.
+    accepts: tuple[str, ...] = field(default_factory=tuple)
+    #: Media types of a raw success body the view answers with itself (a `flask.Response`).
+    produces: tuple[str, ...] = field(default_factory=tuple)
+    #: Further problem statuses the endpoint may answer, with what they mean (documented in OpenAPI).
+    problems: Mapping[int, str] = field(default_factory=dict)
 
     @property
     def success_status(self) -> int:
@@ -56,11 +62,16 @@ def endpoint(
     query: type[BaseModel] | None = None,
     description: str | None = None,
     tags: Iterable[str] = (),
+    accepts: Iterable[str] = (),
+    produces: Iterable[str] = (),
+    problems: Mapping[int, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Declare an endpoint; the view gets path parameters, and `body`/`query` models if declared.
 
     The view returns a model (answered with the first 2xx status), a tuple
-    `(model, status)` or `(model, status, headers)`, or None (204).
+    `(model, status)` or `(model, status, headers)`, None (204), or a
+    `flask.Response` it built itself (for the raw media types in `produces`).
+    `accepts` documents a raw request body that the view reads itself.
     """
     operation = Operation(
         summary=summary,
@@ -70,6 +81,9 @@ def endpoint(
         query=query,
         description=description,
         tags=tuple(tags),
+        accepts=tuple(accepts),
+        produces=tuple(produces),
+        problems=dict(problems or {}),
     )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
@@ -157,7 +171,9 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
 
 
 def to_response(result: Any, operation: Operation) -> Response:
-    """A JSON response from what the view returned."""
+    """A JSON response from what the view returned (a ready `Response` passes through)."""
+    if isinstance(result, Response):
+        return result
     headers: dict[str, str] = {}
     status = operation.success_status
     if isinstance(result, tuple):

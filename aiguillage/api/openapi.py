@@ -122,14 +122,24 @@ def _operation(
             "required": True,
             "content": {"application/json": {"schema": refs[(operation.body, "validation")]}},
         }
+    if operation.accepts:
+        document["requestBody"] = {
+            "required": True,
+            "content": {media: {"schema": _raw_schema(media)} for media in operation.accepts},
+        }
     for status, model in sorted(operation.responses.items()):
         answer: dict[str, Any] = {"description": _describe(status)}
         if model is not None:
             answer["content"] = {"application/json": {"schema": refs[(model, "serialization")]}}
+        if operation.produces and status == operation.success_status:
+            answer["content"] = {media: {"schema": _raw_schema(media)} for media in operation.produces}
         document["responses"][str(status)] = answer
     errors = {400: "invalid request", 413: "body too large"} if operation.body is not None else {}
+    if operation.accepts:
+        errors.update({400: "unreadable document", 413: "body too large", 415: "unsupported media type"})
     if operation.query is not None:
         errors[400] = "invalid request"
+    errors.update(operation.problems)
     if operation.roles is None:
         document["security"] = []
     else:
@@ -143,6 +153,15 @@ def _operation(
         document["responses"].setdefault(str(status), {"description": text, "content": problem})
     document["responses"]["default"] = {"description": "a problem (RFC 9457)", "content": problem}
     return document
+
+
+def _raw_schema(media: str) -> dict[str, Any]:
+    """A document body: any JSON object for JSON media types, text for XML, bytes otherwise."""
+    if media == "application/json" or media.endswith("+json"):
+        return {"type": "object"}
+    if media.endswith("xml") or media.startswith("text/"):
+        return {"type": "string"}
+    return {"type": "string", "format": "binary"}
 
 
 def _query_parameters(

@@ -28,3 +28,17 @@ READ_INVOICES = frozenset({Role.ERP, Role.ANALYST, Role.APPROVER, Role.ADMIN, Ro
 WRITE_RULESETS = frozenset({Role.ANALYST, Role.ADMIN})
 #: Read rulesets and their versions.
 READ_RULESETS = frozenset({Role.ANALYST, Role.APPROVER, Role.ADMIN, Role.ERP})
+#: See deliveries (status, attempts, dead letters): everyone who reads invoices, but not customers.
+READ_DELIVERIES = frozenset({Role.ERP, Role.ANALYST, Role.APPROVER, Role.ADMIN})
+#: Retry a dead-lettered delivery: the tenant's admins and its ERP (which may fix a customer's address first).
+RETRY_DELIVERIES = frozenset({Role.ERP, Role.ADMIN})
+#: Dry-run evaluation: what may submit, and analysts checking how a ruleset treats a real invoice.
+EVALUATE_INVOICES = frozenset({Role.ERP, Role.ANALYST, Role.ADMIN})
+#: Approve or reject an invoice held for approval (issue 8). The ERP does not approve: a person must.
+DECIDE_APPROVALS = frozenset({Role.APPROVER, Role.ADMIN})
+#: Raise (or reopen) a query on an invoice: the customer through the portal, the ERP on its behalf, admins.
+RAISE_QUERIES = frozenset({Role.CUSTOMER, Role.ERP, Role.ADMIN})
+#: Answer and resolve queries: the accounts-receivable side (analysts, the ERP's AR module, admins).
+HANDLE_QUERIES = frozenset({Role.ANALYST, Role.ERP, Role.ADMIN})
+#: See the approval queue and the open queries.
+READ_WORKFLOWS = frozenset({Role.APPROVER, Role.ANALYST, Role.ERP, Role.ADMIN})

@@ -25,6 +25,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tenants",
     "keys",
     "serve",
+    "worker",
+    "timers",
 )
 
 

@@ -599,10 +599,14 @@ def _merge_means_code(el: Any, e: Entry, pay: dict, rd: Reader) -> None:
 
 
 def _merge_differing(pay: dict, key: str, value: str | None, el: Any, e: Entry, rd: Reader) -> None:
-    """Keep the first value; a later, different one is a REPEATED fact (UBL-SR-44, UBL-SR-47)."""
+    """Keep the first value; a later, different one is a REPEATED fact (UBL-SR-44, UBL-SR-47).
+
+    Different as the official rules compare them: the texts as written (" 30" is not
+    "30"), an empty element being "".
+    """
     if key not in pay:
         pay[key] = value
-    elif value is not None and pay[key] is not None and value.strip() != pay[key].strip():
+    elif (value or "") != (pay[key] or ""):
         rd.fact(REPEATED, e.path, el.sourceline, e.field, None, value, DETAIL_DIFFERS)
 
 

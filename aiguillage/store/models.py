@@ -83,6 +83,11 @@ class Customer(Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "code"),
         UniqueConstraint("tenant_id", "id"),
+        # The buyer of every incoming invoice is matched against these (api.selection).
+        Index("ix_customers_tenant_vat", "tenant_id", "vat_identifier"),
+        Index("ix_customers_tenant_legal", "tenant_id", "legal_identifier"),
+        Index("ix_customers_tenant_peppol", "tenant_id", "peppol_participant_id"),
+        Index("ix_customers_tenant_edi", "tenant_id", "edi_partner_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -298,6 +303,7 @@ class OutboxEntry(Base):
         ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
         ForeignKeyConstraint(["tenant_id", "decision_id"], ["decisions.tenant_id", "decisions.id"]),
         Index("ix_outbox_entries_due", "status", "next_attempt_at"),
+        Index("ix_outbox_entries_lease", "status", "claimed_until"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -317,6 +323,14 @@ class OutboxEntry(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: The worker holding the entry while it is `sending` ("host:pid").
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    #: End of that worker's lease: past it, the entry is due again (the worker died mid-send).
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The id of the attempt the current claim started; a late report from an older claim is told apart by it.
+    claim_token: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    #: Attempts made before the last manual retry: the retry limit counts only the attempts after it.
+    requeued_after: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class DeliveryAttempt(Base):
@@ -340,6 +354,8 @@ class DeliveryAttempt(Base):
     #: The channel's own id for the delivery (a Peppol message id, an SMTP queue id, …).
     remote_id: Mapped[str | None] = mapped_column(String(300))
     detail: Mapped[str | None] = mapped_column(Text)
+    #: The worker that made the attempt ("host:pid").
+    worker: Mapped[str | None] = mapped_column(String(200))
 
 
 # --------------------------------------------------------------------------- audit
@@ -368,3 +384,8 @@ class AuditEntry(Base):
     target_type: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+
+
+# --------------------------------------------------------------------------- workflows (issue 8)
+
+from aiguillage.store import workflow_models  # noqa: E402, F401 - registers the workflow tables on Base.metadata

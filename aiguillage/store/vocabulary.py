@@ -38,13 +38,25 @@ class InvoiceStatus(StrEnum):
 
 
 class OutboxStatus(StrEnum):
-    """Where one delivery is: queued, being sent, done, or given up on (dead letter)."""
+    """Where one delivery is: queued, being sent, done, or given up on (dead letter).
 
+    The dispatch worker moves an entry pending → sending → sent or delivered;
+    a failed attempt puts it in retrying (due again after a backoff) until the
+    retry limit, then dead (the reason stays in `last_error`). A dead entry
+    goes back to pending only when someone retries it (API).
+    """
+
+    #: Queued, due at `next_attempt_at`.
     PENDING = "pending"
+    #: Claimed by a worker until `claimed_until` (its lease); an expired lease makes it due again.
     SENDING = "sending"
+    #: Handed to a party that passes it on (mailbox folder, hot folder, print batch).
     SENT = "sent"
+    #: The counterpart acknowledged it (SMTP 250, access point 2xx, file on the partner's server).
     DELIVERED = "delivered"
     FAILED = "failed"
+    #: The last attempt failed; due again at `next_attempt_at`.
+    RETRYING = "retrying"
     DEAD = "dead"
 
 
@@ -54,3 +66,7 @@ class AttemptOutcome(StrEnum):
     OK = "ok"
     FAILED = "failed"
     TIMEOUT = "timeout"
+    #: Under way: a worker claimed the entry and has not reported yet.
+    STARTED = "started"
+    #: The worker's lease expired before it reported (it crashed or was killed); outcome unknown.
+    ABANDONED = "abandoned"

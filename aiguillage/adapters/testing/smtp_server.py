@@ -2,13 +2,18 @@
 
 Scripted failures let tests see retries: `reject_rcpt` answers RCPT with a
 given reply (e.g. "450 mailbox busy") for the first N messages, `fail_data`
-does the same at DATA.
+does the same at DATA. `hold_replies`, an event, keeps each accepted message
+but withholds the 250 until the event is set: the sender has no
+acknowledgement for a message the receiver already has, the window in which
+a crash or a timeout leads to a re-send.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
+import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -36,7 +41,8 @@ class LoopbackSmtpServer:
 
     def __init__(self, folder: Path, users: dict[str, str] | None = None, *, tls: bool = True,
                  auth_required: bool = True, reject_rcpt: tuple[int, str] | None = None,
-                 fail_data: tuple[int, str] | None = None, failures: int = 1) -> None:
+                 fail_data: tuple[int, str] | None = None, failures: int = 1,
+                 hold_replies: threading.Event | None = None, hold_timeout: float = 60.0) -> None:
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -46,11 +52,15 @@ class LoopbackSmtpServer:
         self.received: list[ReceivedMail] = []
         self.auth_attempts: list[str] = []
         self.reject_rcpt, self.fail_data, self.failures = reject_rcpt, fail_data, failures
+        self.hold_replies, self.hold_timeout = hold_replies, hold_timeout
         self.cert, key = self_signed(folder, "smtp")
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cert, key)
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Answer each line at once, as real mail servers do: aiosmtpd writes multi-line replies (EHLO)
+        # line by line, and with Nagle's algorithm each such reply stalls ~40 ms on the client's delayed ACK.
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock.bind(("127.0.0.1", 0))
         self.port = self._sock.getsockname()[1]
         owner = self
@@ -80,7 +90,10 @@ class LoopbackSmtpServer:
                 owner.received.append(ReceivedMail(
                     envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content,
                     session.auth_data, session.ssl is not None))
-                return f"250 OK queued as Q{len(owner.received):04d}"
+                number = len(owner.received)
+                if owner.hold_replies is not None:  # waits off the event loop: other sessions go on
+                    await asyncio.to_thread(owner.hold_replies.wait, owner.hold_timeout)
+                return f"250 OK queued as Q{number:04d}"
 
         class BoundController(Controller):
             def _create_server(self) -> Any:  # serve on the socket bound above (port chosen by the OS)

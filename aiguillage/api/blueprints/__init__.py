@@ -9,7 +9,11 @@ rules engine plug in by adding their module:
 - `invoices`: `POST /v1/invoices` (store first with
   `store.repositories.invoices.Invoices.receive`, which already does the
   Idempotency-Key and (seller, number) idempotency, then evaluate, record the
-  decision and queue the outbox in one transaction), `GET /v1/invoices…`;
+  decision and queue the outbox in one transaction, each entry's destination
+  from `dispatch.destination.destination_document(route, settings)`),
+  `GET /v1/invoices…` (deliveries and their attempts from
+  `store.repositories.outbox.deliveries_for_invoice`, shown with
+  `api.schemas.deliveries.Delivery.from_view`);
 - `rulesets`: drafts, check, test, publish, rollback, diff
   (`store.repositories.rulesets.Rulesets` holds the storage side).
 """
@@ -23,4 +27,9 @@ BLUEPRINTS: tuple[str, ...] = (
     "customers",
     "tables",
     "audit",
+    "deliveries",
+    "evaluate",
+    "invoices",
+    "rulesets",
+    "workflows",
 )

@@ -5,7 +5,7 @@ invoice (the transactional-outbox pattern), so a routed invoice always has
 its deliveries queued and a crash can only cause a resend, never a loss. The
 `delivery_key` de-duplicates: queueing the same delivery twice returns the
 first entry. Claiming due entries across tenants is the worker's job
-(issue 7); everything here is per tenant.
+(`repositories.claims`); everything here is per tenant.
 """
 
 from __future__ import annotations
@@ -17,13 +17,15 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from aiguillage.store.actor import Actor
 from aiguillage.store.base import utcnow
-from aiguillage.store.errors import Invalid
+from aiguillage.store.errors import Conflict, Invalid
 from aiguillage.store.models import DeliveryAttempt, InvoiceRecord, OutboxEntry
 from aiguillage.store.repositories.audit import AuditLog
-from aiguillage.store.repositories.base import TenantScoped
+from aiguillage.store.repositories.base import TenantScoped, page_size
+from aiguillage.store.repositories.claims import roll_up_invoice
 from aiguillage.store.vocabulary import AttemptOutcome, OutboxStatus
 
 #: The channels an entry can name (one adapter module each, issue 7).
@@ -36,6 +38,22 @@ class Queued:
 
     entry: OutboxEntry
     created: bool
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    """One delivery as people and the API see it: the entry and every attempt at it, in order."""
+
+    entry: OutboxEntry
+    attempts: list[DeliveryAttempt]
+
+
+def deliveries_for_invoice(session: Session, tenant_id: uuid.UUID, invoice_id: uuid.UUID | str) -> list[DeliveryView]:
+    """Every delivery of the tenant's invoice with its attempts (what `GET /v1/invoices/{id}` shows).
+
+    `NotFound` for an invoice the tenant does not have.
+    """
+    return Outbox(session, tenant_id).deliveries(invoice_id)
 
 
 class Outbox(TenantScoped):
@@ -157,6 +175,71 @@ class Outbox(TenantScoped):
             {"delivery": str(entry.id), "attempt": number, "outcome": outcome.value, "status": entry.status},
         )
         return attempt
+
+    def deliveries(self, invoice_id: uuid.UUID | str) -> list[DeliveryView]:
+        """The invoice's deliveries, oldest first, each with its attempts (two queries, whatever the count)."""
+        invoice = self._get(InvoiceRecord, invoice_id, noun="invoice")
+        entries = self.for_invoice(invoice.id)
+        return self._views(entries)
+
+    def view(self, entry_id: uuid.UUID | str) -> DeliveryView:
+        """One delivery with its attempts, or `NotFound`."""
+        return self._views([self.get(entry_id)])[0]
+
+    def page(
+        self,
+        *,
+        status: OutboxStatus | str | None = None,
+        invoice_id: uuid.UUID | None = None,
+        after: uuid.UUID | str | None = None,
+        limit: int | None = None,
+    ) -> list[OutboxEntry]:
+        """Entries oldest first, optionally in one status or of one invoice; `after` (an entry id) continues."""
+        query = select(OutboxEntry).where(OutboxEntry.tenant_id == self.tenant_id)
+        if status is not None:
+            query = query.where(OutboxEntry.status == OutboxStatus(status).value)
+        if invoice_id is not None:
+            query = query.where(OutboxEntry.invoice_id == invoice_id)
+        if after is not None:
+            last = self.get(after)
+            query = query.where(
+                (OutboxEntry.created_at > last.created_at)
+                | ((OutboxEntry.created_at == last.created_at) & (OutboxEntry.id > last.id))
+            )
+        query = query.order_by(OutboxEntry.created_at, OutboxEntry.id).limit(page_size(limit))
+        return list(self.session.scalars(query))
+
+    def requeue(self, entry_id: uuid.UUID | str, actor: Actor, *, now: datetime | None = None) -> OutboxEntry:
+        """Queue a dead-lettered delivery again, due now, with a fresh round of attempts.
+
+        `Conflict` unless the entry is dead: anything else is still in the
+        worker's hands or already done. The attempts so far stay, numbered on.
+        """
+        entry = self.get(entry_id)
+        if entry.status != OutboxStatus.DEAD.value:
+            raise Conflict(f"delivery {entry.id} is {entry.status}; only a dead-lettered delivery can be retried")
+        now = now or utcnow()
+        entry.status = OutboxStatus.PENDING.value
+        entry.next_attempt_at = now
+        entry.requeued_after = entry.attempts
+        entry.updated_at = now
+        self.session.flush()
+        self._audit(actor, "delivery.retry", entry.invoice_id,
+                    {"delivery": str(entry.id), "after_attempts": entry.attempts, "last_error": entry.last_error})
+        roll_up_invoice(self.session, self.tenant_id, entry.invoice_id, actor)
+        return entry
+
+    def _views(self, entries: list[OutboxEntry]) -> list[DeliveryView]:
+        if not entries:
+            return []
+        attempts: dict[uuid.UUID, list[DeliveryAttempt]] = {entry.id: [] for entry in entries}
+        for attempt in self.session.scalars(
+            select(DeliveryAttempt)
+            .where(DeliveryAttempt.tenant_id == self.tenant_id, DeliveryAttempt.outbox_id.in_(list(attempts)))
+            .order_by(DeliveryAttempt.outbox_id, DeliveryAttempt.number)
+        ):
+            attempts[attempt.outbox_id].append(attempt)
+        return [DeliveryView(entry, attempts[entry.id]) for entry in entries]
 
     def _by_key(self, delivery_key: str) -> OutboxEntry | None:
         return self.session.scalars(

@@ -73,6 +73,15 @@ class Rulesets(TenantScoped):
             query = query.where(Ruleset.customer_code == customer_code)
         return list(self.session.scalars(query.order_by(Ruleset.name)))
 
+    def assign_customer(self, ruleset_id: uuid.UUID | str, customer_code: str | None, actor: Actor) -> Ruleset:
+        """Make the ruleset decide for another customer (or for none); audited with the old and new code."""
+        ruleset = self.get(ruleset_id)
+        if ruleset.customer_code != customer_code:
+            old, ruleset.customer_code = ruleset.customer_code, customer_code
+            self.session.flush()
+            self._audit(actor, "ruleset.customer", ruleset, {"from": old, "to": customer_code})
+        return ruleset
+
     # ------------------------------------------------------------------ draft
 
     def draft(self, ruleset_id: uuid.UUID | str) -> RulesetDraft | None:

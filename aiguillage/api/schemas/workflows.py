@@ -1,0 +1,61 @@
+"""Bodies of the workflow endpoints: approve, reject, query, answer, resolve, and the queues."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from aiguillage.api.schemas.common import Request
+from aiguillage.store.workflow_models import WorkflowState
+
+
+class ApproveBody(Request):
+    """An approval may carry a comment (kept in the audit log)."""
+
+    comment: str | None = Field(None, max_length=2000)
+
+
+class ReasonBody(Request):
+    """A rejection or a query: why, in words."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AnswerBody(Request):
+    answer: str = Field(min_length=1, max_length=4000)
+
+
+class ResolveBody(Request):
+    resolution: str = Field(min_length=1, max_length=4000)
+    credit_note: str | None = Field(None, max_length=200, description="Number of the credit note that settled it")
+
+
+class QueueQuery(Request):
+    status: str | None = Field(None, max_length=24, description="Only sessions in this state")
+    role: str | None = Field(None, max_length=64, description="Approvals: only those waiting for this role")
+    limit: int = Field(100, ge=1, le=500)
+
+
+class WorkflowView(BaseModel):
+    """One invoice's workflow: where it is and what it remembers."""
+
+    invoice_id: uuid.UUID | None
+    kind: str
+    status: str
+    role: str | None = None
+    version: int
+    updated_at: datetime
+    state: dict[str, Any] = Field(description="The workflow's own data (who decided, the reason, escalations, …)")
+
+    @classmethod
+    def from_row(cls, row: WorkflowState) -> WorkflowView:
+        state = {k: v for k, v in (row.state.get("state") or {}).items() if k not in ("sid", "running")}
+        return cls(invoice_id=row.invoice_id, kind=row.kind, status=row.status, role=row.role,
+                   version=row.version, updated_at=row.updated_at, state=state)
+
+
+class WorkflowPage(BaseModel):
+    items: list[WorkflowView]

@@ -1,0 +1,8 @@
+"""Dispatch: the worker that empties the outbox through the channel adapters.
+
+`worker.Worker` claims due outbox entries (across tenants, with a lease),
+turns each into an adapter `Delivery` (`destination`), renders and sends it
+(`attempt`), and records how it went; `backoff` decides when a failed
+delivery is tried again and when it is given up. It depends on `store` and
+`adapters`, and nothing but `cli` and `benchmarks` depends on it.
+"""

@@ -1,0 +1,236 @@
+"""Rulesets whose text lives in the database: checked and compiled by content, once per process.
+
+A published ruleset version is text in the store, not a file, yet it is
+checked and compiled exactly like a file: what it `extends` (en16931,
+peppol-bis-3, ...) comes from the rulesets folder through the process-wide
+`Library`, so the standard rulesets are compiled once per process and shared
+by every tenant's customer rulesets (the compiler keeps one unit per
+content hash).
+
+Why a cache of its own, keyed by the text's SHA-256: a server looks up the
+active version of a customer's ruleset on every request (a cheap query) and
+must turn it into a `CompiledRuleset` in microseconds. Keying by content
+means a newly published version is simply a key not seen yet, so every
+worker picks it up on its next request with no restart and no messaging
+between processes; two tenants publishing the same text share one compiled
+ruleset. The compiler's own caches are bounded (LRU); this one holds the
+compiled rulesets a server actually serves, up to `capacity`.
+
+The loader reads files, so the text is written to a private temporary
+folder just long enough to load it; diagnostics then name `<name>.rules`,
+never that folder. A stored text comes from an API client, so anything that
+would read a file of the server (`include`, `table ... from`, `codelist ...
+from`, `extends` with a path) is refused before loading: a stored ruleset is
+one self-contained text that extends rulesets by name.
+
+If a standard ruleset changes on disk (a deploy without restart), the
+`Library` notices; this cache notices too, by comparing the parents'
+content hashes at most every `recheck_seconds`, and then starts afresh.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from aiguillage.dsl import ast
+from aiguillage.dsl.diagnostics import Diagnostic, RulesError, at_node
+from aiguillage.dsl.parser import parse_text
+from aiguillage.dsl.program import Program, load_program
+from aiguillage.engine.compiler import CompiledRuleset, compile_ruleset
+from aiguillage.engine.loader import Library, library, looks_like_path
+
+#: How many compiled stored rulesets one process keeps (least recently used dropped beyond).
+DEFAULT_CAPACITY = 4096
+
+#: How often, at most, to check that the standard rulesets on disk are unchanged.
+DEFAULT_RECHECK_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What checking a text found: the program when usable, and every diagnostic either way."""
+
+    diagnostics: list[Diagnostic]
+    program: Program | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the text can be published (warnings allowed, no errors)."""
+        return self.program is not None and not any(d.severity == "error" for d in self.diagnostics)
+
+
+@dataclass
+class _Entry:
+    compiled: CompiledRuleset
+    #: (name, content hash) of every ruleset from the folder that this one builds on.
+    parents: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+class StoredRulesets:
+    """Check and compile ruleset texts; compiled ones are kept by the text's SHA-256."""
+
+    def __init__(
+        self,
+        lib: Library | None = None,
+        *,
+        capacity: int = DEFAULT_CAPACITY,
+        recheck_seconds: float = DEFAULT_RECHECK_SECONDS,
+    ) -> None:
+        self._library = lib
+        self.capacity = capacity
+        self.recheck_seconds = recheck_seconds
+        self._lock = threading.RLock()
+        self._compiled: OrderedDict[str, _Entry] = OrderedDict()
+        self._checked_at = 0.0
+        #: Compilations done (for tests and operators: a second request must not compile again).
+        self.compilations = 0
+
+    @property
+    def library(self) -> Library:
+        """The folder rulesets are extended from (the process-wide one unless given)."""
+        return self._library if self._library is not None else library()
+
+    def __len__(self) -> int:
+        return len(self._compiled)
+
+    # ------------------------------------------------------------------ checking
+
+    def check(self, name: str, content: str) -> CheckResult:
+        """Parse and check a text as ruleset `name`; never raises for what the text says."""
+        try:
+            program = self._load(name, content)
+        except RulesError as exc:
+            return CheckResult(exc.diagnostics)
+        diagnostics = list(program.warnings)
+        if program.name != name:
+            diagnostics.append(_header_mismatch(program, name))
+        return CheckResult(sorted(diagnostics, key=lambda d: (d.line, d.column)), program)
+
+    # ------------------------------------------------------------------ compiling
+
+    def compiled(self, name: str, content: str | Callable[[], str], content_hash: str) -> CompiledRuleset:
+        """The compiled ruleset for this text (raises `RulesError` if it does not check).
+
+        `content` may be a function returning the text, called only when the
+        hash was not compiled yet: a server then reads a version's text from
+        the database once per process, not once per request.
+        """
+        self._recheck_parents()
+        with self._lock:
+            entry = self._compiled.get(content_hash)
+            if entry is not None:
+                self._compiled.move_to_end(content_hash)
+                return entry.compiled
+        program = self._load(name, content if isinstance(content, str) else content())
+        compiled = compile_ruleset(program)
+        parents = tuple((p.name, p.hash) for p in program.lineage()[:-1])
+        with self._lock:
+            self._compiled[content_hash] = _Entry(compiled, parents)
+            self.compilations += 1
+            while len(self._compiled) > self.capacity:
+                self._compiled.popitem(last=False)
+        return compiled
+
+    def clear(self) -> None:
+        """Forget every compiled ruleset (the next request compiles again)."""
+        with self._lock:
+            self._compiled.clear()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _load(self, name: str, content: str) -> Program:
+        lib = self.library
+        shown = f"{name}.rules"
+        _refuse_files(parse_text(content, shown))
+        with tempfile.TemporaryDirectory(prefix="aiguillage-stored-") as folder:
+            path = Path(folder) / shown
+            path.write_text(content, encoding="utf-8")
+            try:
+                return load_program(path, resolve_parent=lib.program, codelist_dirs=lib.codelist_dirs)
+            except RulesError as exc:
+                raise RulesError([_rename(d, str(path), shown) for d in exc.diagnostics]) from None
+
+    def _recheck_parents(self) -> None:
+        """Drop everything if a ruleset from the folder changed since it was compiled in."""
+        now = time.monotonic()
+        if now - self._checked_at < self.recheck_seconds:
+            return
+        self._checked_at = now
+        with self._lock:
+            parents = {parent for entry in self._compiled.values() for parent in entry.parents}
+        for parent_name, parent_hash in parents:
+            try:
+                current = self.library.program(parent_name).hash
+            except (LookupError, RulesError):
+                current = None
+            if current != parent_hash:
+                self.clear()
+                return
+
+
+def _refuse_files(rules_file: ast.RulesFile) -> None:
+    """Refuse every statement that would read a file of the server.
+
+    A stored text comes from an API client: `include`, `table … from`,
+    `codelist … from` and an `extends` naming a path would read whatever the
+    path says on the server (and quote it back in a diagnostic). Rulesets are
+    extended by name only; code lists by name, from the code-list folder.
+    """
+    found: list[Diagnostic] = []
+    src = rules_file.src
+    for item in rules_file.items:
+        if isinstance(item, ast.Include):
+            found.append(at_node(src, item, "a stored ruleset cannot include files: put everything in its one text"))
+        elif isinstance(item, ast.TableDecl):
+            found.append(at_node(src, item, f"a stored ruleset cannot read table {item.name} from a file"))
+        elif isinstance(item, ast.CodelistDecl) and item.source:
+            found.append(at_node(src, item, f"a stored ruleset names code lists only (codelist {item.name}), without a file"))
+        elif isinstance(item, ast.HeaderItem) and item.key == "extends":
+            for value in item.values:
+                if looks_like_path(str(value)):
+                    found.append(at_node(src, item, f'extends "{value}": name a ruleset (en16931, peppol-bis-3), not a file'))
+    if found:
+        raise RulesError(found)
+
+
+def _rename(diagnostic: Diagnostic, path: str, shown: str) -> Diagnostic:
+    """A diagnostic that names the stored ruleset rather than the temporary file."""
+    if diagnostic.file == path:
+        return replace(diagnostic, file=shown)
+    return diagnostic
+
+
+def _header_mismatch(program: Program, name: str) -> Diagnostic:
+    """The header must name the ruleset it is stored as: decisions and findings carry that name."""
+    main = program.files[0]
+    header = main.header("ruleset")
+    line = header.line if header is not None else 1
+    column = header.column if header is not None else 1
+    return Diagnostic(
+        f"{name}.rules",
+        line,
+        column,
+        f'the header says ruleset "{program.name}" but this ruleset is stored as "{name}": write ruleset "{name}"',
+        "error",
+        1,
+        main.src.line(line),
+    )
+
+
+_default: StoredRulesets | None = None
+_default_lock = threading.Lock()
+
+
+def stored_rulesets() -> StoredRulesets:
+    """The process-wide cache: one per server worker, shared by every request and tenant."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = StoredRulesets()
+        return _default

@@ -1,0 +1,87 @@
+"""Stored ruleset texts: checked with positions, compiled once per content hash, standard units shared."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from aiguillage.engine.compiler import STATS
+from aiguillage.engine.loader import Library, rulesets_root
+from aiguillage.engine.stored import StoredRulesets
+from aiguillage.store.hashing import sha256_hex
+
+TEXT = 'ruleset "acme"\nextends "en16931"\n\nroute\n  otherwise -> peppol\n'
+
+
+def test_a_text_checks_and_compiles_once_per_hash():
+    stored = StoredRulesets()
+    assert stored.check("acme", TEXT).ok
+    first = stored.compiled("acme", TEXT, sha256_hex(TEXT))
+    calls = []
+    again = stored.compiled("acme", lambda: calls.append(1) or TEXT, sha256_hex(TEXT))
+    assert again is first and calls == [] and stored.compilations == 1
+    assert [u.name for u in first.units] == ["en16931", "acme"]
+
+
+def test_customer_rulesets_share_the_compiled_standard_units():
+    stored = StoredRulesets()
+    texts = [TEXT.replace('"acme"', f'"c{i}"') for i in range(3)]
+    compiled = [stored.compiled(f"c{i}", text, sha256_hex(text)) for i, text in enumerate(texts)]
+    assert len({id(c) for c in compiled}) == 3
+    assert len({id(c.units[0]) for c in compiled}) == 1  # one en16931 unit for all
+    before = STATS.unit_compilations
+    text = TEXT.replace('"acme"', '"c9"')
+    stored.compiled("c9", text, sha256_hex(text))
+    assert STATS.unit_compilations == before + 1  # only the customer's own unit
+
+
+def test_diagnostics_name_the_stored_ruleset_with_line_and_column():
+    result = StoredRulesets().check("acme", TEXT.replace("otherwise", "otherwize"))
+    assert not result.ok and result.program is None
+    [diagnostic] = result.diagnostics
+    assert (diagnostic.file, diagnostic.line, diagnostic.column) == ("acme.rules", 5, 3)
+
+
+def test_the_header_must_name_the_stored_ruleset():
+    result = StoredRulesets().check("other", TEXT)
+    assert not result.ok and 'write ruleset "other"' in result.diagnostics[0].message
+    assert result.diagnostics[0].line == 1
+
+
+@pytest.mark.parametrize("line", [
+    'include "../../etc/passwd"',
+    'table t from "../../etc/passwd" key a',
+    'codelist X from "../../etc/passwd"',
+])
+def test_files_of_the_server_are_never_read_from_stored_text(line):
+    result = StoredRulesets().check("acme", TEXT.replace("\nroute", f"\n{line}\n\nroute"))
+    assert not result.ok
+    assert all("root:" not in d.render() for d in result.diagnostics)
+    assert result.diagnostics[0].file == "acme.rules" and result.diagnostics[0].line == 4
+
+
+def test_extends_takes_names_not_paths():
+    result = StoredRulesets().check("acme", TEXT.replace('"en16931"', '"/etc/passwd.rules"'))
+    assert not result.ok and "name a ruleset" in result.diagnostics[0].message
+
+
+def test_the_least_recently_used_are_dropped_beyond_capacity():
+    stored = StoredRulesets(capacity=2)
+    for i in range(3):
+        text = f'ruleset "r{i}"\nroute\n  otherwise -> print\n'
+        stored.compiled(f"r{i}", text, sha256_hex(text))
+    assert len(stored) == 2
+
+
+def test_a_changed_standard_ruleset_on_disk_empties_the_cache(tmp_path: Path):
+    shutil.copytree(rulesets_root() / "standard", tmp_path / "standard")
+    shutil.copytree(rulesets_root() / "codelists", tmp_path / "codelists")
+    (tmp_path / "customers").mkdir()
+    stored = StoredRulesets(Library(tmp_path), recheck_seconds=0)
+    first = stored.compiled("acme", TEXT, sha256_hex(TEXT))
+    assert stored.compiled("acme", TEXT, sha256_hex(TEXT)) is first
+    main = tmp_path / "standard" / "en16931.rules"
+    main.write_text(main.read_text() + "\n# changed\n")
+    assert stored.compiled("acme", TEXT, sha256_hex(TEXT)) is not first
