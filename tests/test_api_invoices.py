@@ -164,3 +164,40 @@ def test_times_without_a_zone_are_400_not_500(api_client, admin):
     assert api_client.get("/v1/invoices?received_from=2026-01-01T00:00:00Z", headers=admin.headers).status_code == 200
     naive = base64.urlsafe_b64encode(b"2026-01-01T00:00:00|00000000-0000-0000-0000-000000000000").decode()
     assert api_client.get(f"/v1/invoices?after={naive}", headers=admin.headers).status_code == 400
+
+
+def test_an_invoice_whose_customer_is_in_doubt_is_stored_and_held(api_client, admin, conformance):
+    customer(api_client, admin.headers, code="TWIN")  # a second customer with the buyer's VAT id
+    body = _submit(api_client, admin.headers, example(conformance)).get_json()
+    assert body["status"] == "held"
+    detail = api_client.get(body["status_url"], headers=admin.headers).get_json()
+    assert detail["customer"] is None and detail["decision"] is None
+    status = next(e for e in detail["audit"] if e["action"] == "invoice.status")
+    assert "several customers" in status["detail"]["reason"]
+    assert _submit(api_client, admin.headers, example(conformance), query="?customer=NOPE").status_code == 404
+
+
+def test_a_repeat_finishes_deciding_an_invoice_left_received(api_client, admin, sqlite_url, conformance):
+    """A crash between storing and deciding leaves `received`; the ERP's retry completes the work."""
+    from aiguillage.model.syntaxes import read_invoice as read
+    from aiguillage.store.actor import CLI
+    from aiguillage.store.database import make_engine, session_factory, transaction
+    from aiguillage.store.repositories.invoices import Invoices
+
+    published(api_client, admin.headers, "buyer", ruleset_text("buyer"))
+    data = example(conformance)
+    engine = make_engine(sqlite_url)
+    with transaction(session_factory(engine)) as session:
+        stored = Invoices(session, admin.tenant_id).receive(read(data), data, CLI, idempotency_key="k-9").invoice.id
+    engine.dispose()
+    response = _submit(api_client, admin.headers, data, "k-9")
+    assert response.status_code == 200 and response.get_json()["id"] == str(stored)
+    assert response.get_json()["status"] == "queued"
+
+
+def test_a_factur_x_pdf_is_accepted_and_kept_as_sent(api_client, admin, conformance):
+    pdf = write_invoice(read_invoice(example(conformance)), "facturx")
+    response = api_client.post("/v1/invoices", data=pdf, headers={**admin.headers, "Content-Type": "application/pdf"})
+    assert response.status_code == 202
+    original = api_client.get(f"{response.headers['Location']}/document", headers=admin.headers)
+    assert original.mimetype == "application/pdf" and original.data == pdf

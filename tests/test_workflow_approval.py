@@ -146,3 +146,22 @@ def test_delivery_workflow_follows_the_worker(store_tx, tenant_id):
             starting.delivery_event(session, tenant_id, invoice_id, "failed", ERP)
         assert session.scalar(select(func.count()).select_from(WorkflowTimer)
                               .where(WorkflowTimer.tenant_id == tenant_id)) == 0
+
+
+def test_a_save_from_a_stale_read_is_a_conflict(store_tx, tenant_id, db_backend):
+    if db_backend == "sqlite":
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): two open write transactions cannot interleave")
+    from aiguillage.workflows.events import event
+    from aiguillage.workflows.sessions import WorkflowConflict
+
+    invoice_id = _held(store_tx, tenant_id, "V-1")
+    with store_tx() as first:
+        stale = Workflows(first, tenant_id).for_invoice("approval", invoice_id)
+        with store_tx() as second:
+            starting.reject(second, tenant_id, invoice_id, APPROVER, "no", now=T0)
+        with pytest.raises(WorkflowConflict, match="changed meanwhile"):
+            Workflows(first, tenant_id).post("approval", invoice_sid(invoice_id), event("approve", actor="x"),
+                                             APPROVER, row_known=stale, now=T0)
+        first.rollback()
+    with store_tx() as session:
+        assert Workflows(session, tenant_id).for_invoice("approval", invoice_id).status == "rejected"

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from workflow_helpers import APPROVER, T0, decision_result, stored_invoice
 
 import aiguillage
+from aiguillage.store import migrate
 from aiguillage.store.database import make_engine, session_factory, transaction
 from aiguillage.store.models import OutboxEntry
 from aiguillage.store.repositories.invoices import Invoices
@@ -73,8 +74,11 @@ def _timers(url: str, now) -> str:  # noqa: ANN001
     return done.stdout
 
 
-def test_killed_mid_workflow_resumes_and_timers_fire_after_restart(sqlite_url, make_tenant, tmp_path):
+def test_killed_mid_workflow_resumes_and_timers_fire_after_restart(empty_database, make_tenant, tmp_path):
+    # A database of its own: `aiguillage timers` fires every tenant's timers, and the counts below are exact.
+    sqlite_url = empty_database("sqlite")
     engine = make_engine(sqlite_url)
+    migrate.upgrade(engine)
     factory = session_factory(engine)
     tenant_id = make_tenant(engine)
     with transaction(factory) as session:

@@ -131,6 +131,11 @@ def _decide_stored(
             actor, "invoice.hold", "invoice", record.id,
             {"holds": [h.model_dump(mode="json") for h in decision.holds], "routes_waiting": len(decision.routes)},
         )
+    if outcome.status in (InvoiceStatus.QUEUED, InvoiceStatus.HELD):
+        # Issue 8: an approval hold starts the approval workflow; a reminder policy, the reminders.
+        from aiguillage.workflows.starting import start_workflows
+
+        start_workflows(session, tenant_id, record.id, actor)
     session.commit()
     return outcome.status.value
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from aiguillage.store.actor import Actor
@@ -107,13 +108,16 @@ class Workflows(TenantScoped):
 
         `create` starts the session when there is none (a start event);
         without it a missing session is `NotFound`. `row_known` passes a
-        session the caller already read (or None: known not to exist). An event the current
-        state does not take raises `EventNotAllowed` and changes nothing.
+        session the caller already read (or None: known not to exist). An
+        event the current state does not take raises `EventNotAllowed` and
+        changes nothing; a session changed or started meanwhile by another
+        process is `WorkflowConflict` (409), and the caller's transaction
+        must be rolled back.
         """
         from aiguillage.workflows.effects import apply
 
         now = now or utcnow()
-        row = self.find(kind, sid) if row_known is _UNKNOWN else row_known
+        row = self.find(kind, sid) if row_known is _UNKNOWN else cast(WorkflowState | None, row_known)
         if row is None and not create:
             raise NotFound(f"no {kind} workflow {sid}")
         outcome = runtime.run(
@@ -131,7 +135,7 @@ class Workflows(TenantScoped):
         row.updated_at = now
         try:
             self.session.flush()
-        except StaleDataError:
+        except (StaleDataError, IntegrityError):  # saved, or started, by another process since it was read
             raise WorkflowConflict(f"the {kind} workflow {sid} changed meanwhile; try again") from None
         apply(self.session, self.tenant_id, row, outcome.effects, actor, now)
         return Posted(row, outcome)
