@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "serve",
     "worker",
     "timers",
+    "demo",
 )
 
 
