@@ -156,3 +156,35 @@ def test_include_cycle(folder: Path) -> None:
 def test_a_clean_ruleset_has_no_problem(folder: Path) -> None:
     text = V + '  rule A-1 error "m {number}"\n    for each line in lines\n    assert line.net_amount >= 0\n'
     assert problems(folder, text) == []
+
+
+# ---- approval settings: `approval by "finance" with (escalate_after = "48h", escalate_to = "cfo")`
+
+R = 'ruleset "t"\nroute\n  otherwise -> approval by "finance" with '
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    pytest.param('(escalate_after = "48h", escalate_to = "cfo")', [], id='ok'),
+    pytest.param('(escalate_after = "7d", escalate_to = "cfo")', [], id='ok_days'),
+    pytest.param('escalate_after = 48', [], id='ok_bare_hours'),
+    pytest.param('(escalate_after = "48 hours")',
+                 ['t.rules:3:61: escalate_after takes a duration such as "48h" or "7d" (units s, m, h, d, w), '
+                  'not "48 hours"'], id='bad_duration_text'),
+    pytest.param('(escalate_after = 1.5)',
+                 ['t.rules:3:61: escalate_after takes a duration such as "48h" or "7d" (units s, m, h, d, w), '
+                  'not 1.5'], id='bad_duration_number'),
+    pytest.param('(escalate_after = "{number}h")',
+                 ['t.rules:3:61: escalate_after takes a duration such as "48h" or "7d" (units s, m, h, d, w), '
+                  'not "{number}h"'], id='duration_placeholder'),
+    pytest.param('(escalate_afer = "48h")',
+                 ["t.rules:3:60: unknown approval parameter 'escalate_afer'; did you mean escalate_after?"],
+                 id='unknown_name'),
+    pytest.param('(escalate_to = "")', ['t.rules:3:58: escalate_to needs a role, e.g. escalate_to = "cfo"'],
+                 id='empty_role'),
+    pytest.param('(escalate_to = 3)', ['t.rules:3:58: escalate_to takes a role in quotes, e.g. escalate_to = "cfo"'],
+                 id='role_number'),
+    pytest.param('(escalate_to = "cfo", escalate_to = "ceo")', ["t.rules:3:79: parameter 'escalate_to' is given twice"],
+                 id='twice'),
+])
+def test_approval_parameters_are_checked(folder: Path, params: str, expected: list[str]) -> None:
+    assert problems(folder, R + params + "\n") == expected

@@ -129,3 +129,13 @@ def test_the_demo_ruleset_is_formatted() -> None:
     path = REPO / "rulesets" / "customers" / "demo-acme" / "acme.rules"
     text = path.read_text(encoding="utf-8")
     assert format_text(text, str(path)) == text
+
+
+def test_approval_settings_round_trip() -> None:
+    text = ('ruleset "t"\n\nroute\n  when totals.amount_with_vat > 10000 EUR -> approval by "finance" with'
+            '   ( escalate_after="48h",escalate_to = "cfo" ) , then peppol\n'
+            '  otherwise -> approval by "ap" with escalate_after = 24\n')
+    once = format_text(text, "a.rules")
+    assert ('approval by "finance" with (escalate_after = "48h", escalate_to = "cfo"), then peppol' in once)
+    assert 'approval by "ap" with escalate_after = 24' in once
+    assert format_text(once, "a.rules") == once

@@ -257,3 +257,16 @@ def test_every_example_in_the_language_guide_parses() -> None:
         parse_text(body, "language.md")
         checked += 1
     assert checked >= 6
+
+
+def test_an_approval_carries_its_settings() -> None:
+    text = ('ruleset "t"\nroute\n  otherwise -> approval by "finance" with (escalate_after = "48h", escalate_to = "cfo"),'
+            ' then peppol with (remind_max = 3)\n')
+    section = next(i for i in parse_text(text).items if isinstance(i, ast.Section))
+    approval, peppol = section.items[0].outcomes
+    assert isinstance(approval, ast.ApprovalOutcome) and approval.role == "finance"
+    assert [(n, v.raw) for n, v in approval.params] == [("escalate_after", '"48h"'), ("escalate_to", '"cfo"')]
+    assert isinstance(peppol, ast.ChannelOutcome) and [n for n, _ in peppol.params] == ["remind_max"]
+    bare = next(i for i in parse_text('ruleset "t"\nroute\n  otherwise -> approval by "x", peppol\n').items
+                if isinstance(i, ast.Section))
+    assert bare.items[0].outcomes[0].params == []

@@ -98,3 +98,15 @@ def test_route_of_the_most_derived_ruleset_wins(tmp_path: Path) -> None:
     (tmp_path / "own.rules").write_text('ruleset "own"\nextends "base"\nroute\n  otherwise -> fax\n', encoding="utf-8")
     own = load_program(tmp_path / "own.rules", resolve_parent=lambda name: base)
     assert [r.channel for r in evaluate(invoice(), compile_ruleset(own)).routes] == ["fax"]
+
+
+def test_an_approval_hold_carries_its_settings(tmp_path: Path) -> None:
+    text = ('ruleset "t"\nroute\n  otherwise -> approval by "finance" with (escalate_after = "48h", escalate_to = "cfo"),'
+            ' then peppol\n')
+    decision = decide(tmp_path, text)
+    [hold] = decision.holds
+    assert (hold.kind, hold.role, hold.params) == ("approval", "finance", {"escalate_after": "48h", "escalate_to": "cfo"})
+    assert _routes(decision) == [("peppol", None, None, {})]
+    assert hold.model_dump(mode="json")["params"] == {"escalate_after": "48h", "escalate_to": "cfo"}
+    plain = decide(tmp_path, 'ruleset "t"\nroute\n  otherwise -> approval by "finance", then peppol\n')
+    assert plain.holds[0].params == {}

@@ -65,3 +65,25 @@ def test_a_malformed_parameter_falls_back_to_the_defaults_and_is_audited(store_t
         [entry] = [e for e in AuditLog(session, tenant_id).entries(target_id=invoice_id)
                    if e.action == "workflow.policy_invalid"]
         assert "escalate_after" in entry.detail["message"]
+
+
+def test_policy_reads_the_approval_hold_first_and_still_accepts_route_parameters():
+    result = {
+        "holds": [{"kind": "hold", "params": {}},
+                  {"kind": "approval", "role": "finance", "params": {"escalate_after": "2d", "escalate_to": "cfo"}}],
+        "routes": [{"params": {"escalate_after": "1h", "escalate_to": "ceo", "remind_every": "7d", "remind_max": 3}}],
+    }
+    policy = policy_from_decision(result)
+    assert (policy.escalate_after_s, policy.escalate_to) == (2 * 86400, "cfo")  # the hold wins
+    assert (policy.remind_every_s, policy.remind_max) == (7 * 86400, 3)  # the routes still count
+    routes_only = policy_from_decision({"holds": [{"kind": "approval", "role": "finance"}], "routes": result["routes"]})
+    assert (routes_only.escalate_after_s, routes_only.escalate_to) == (3600, "ceo")
+
+
+def test_the_language_puts_approval_settings_where_the_policy_reads_them(tmp_path):
+    from test_engine_support import decide
+
+    text = ('ruleset "t"\nroute\n  otherwise -> approval by "finance" with (escalate_after = "48h", escalate_to = "cfo"),'
+            ' then peppol\n')
+    policy = policy_from_decision(decide(tmp_path, text).model_dump(mode="json"))
+    assert (policy.escalate_after_s, policy.escalate_to) == (48 * 3600, "cfo")

@@ -42,3 +42,5 @@ RAISE_QUERIES = frozenset({Role.CUSTOMER, Role.ERP, Role.ADMIN})
 HANDLE_QUERIES = frozenset({Role.ANALYST, Role.ERP, Role.ADMIN})
 #: See the approval queue and the open queries.
 READ_WORKFLOWS = frozenset({Role.APPROVER, Role.ANALYST, Role.ERP, Role.ADMIN})
+#: Record that an invoice was paid (stops its reminders): the ERP, which books payments, and admins.
+RECORD_PAYMENTS = frozenset({Role.ERP, Role.ADMIN})

@@ -124,6 +124,13 @@ def _decide_stored(
         ruleset_version_id=version.version_id if version is not None else None,
         ruleset_hash=version.content_hash if version is not None else selection.compiled.hash,
     )
+    if outcome.status in (InvoiceStatus.QUEUED, InvoiceStatus.HELD):
+        # Issue 8: a probable duplicate is held (reason and audit by the correlation rules), never queued.
+        from aiguillage.workflows.duplicates import check_duplicate
+
+        if check_duplicate(session, tenant_id, record.id, actor).duplicate_of is not None:
+            session.commit()
+            return InvoiceStatus.HELD.value
     if outcome.status is InvoiceStatus.QUEUED:
         _enqueue(session, tenant_id, actor, record, decision, stored.id, selection)
     elif decision.holds:

@@ -35,6 +35,7 @@ from aiguillage.dispatch.backoff import RetryPolicy
 from aiguillage.dispatch.channels import AdapterPool
 from aiguillage.dispatch.destination import build_delivery
 from aiguillage.dispatch.stats import Timings
+from aiguillage.dispatch.workflow_events import report_to_workflow
 from aiguillage.store.actor import Actor
 from aiguillage.store.database import transaction
 from aiguillage.store.repositories.claims import Claim, Report, finish
@@ -99,6 +100,8 @@ class Dispatcher:
         mark = time.perf_counter()
         with transaction(self.sessions) as session:
             held = finish(session, claim, report, self.actor)
+            if held:  # issue 8: the invoice's delivery workflow follows its attempts
+                report_to_workflow(session, claim, report, self.actor, report.finished_at)
         timings.record = time.perf_counter() - mark
         _log(claim, report, held)
         return Done(claim, report, held, timings)

@@ -56,6 +56,8 @@ class WorkerSettings:
     #: Send what is due now, then return (instead of waiting for more).
     once: bool = False
     name: str = field(default_factory=default_name)
+    #: Fire due workflow timers (escalations, reminders, SLAs) once per poll, before claiming.
+    timers: bool = True
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -106,10 +108,15 @@ class Worker:
         in_flight: dict[Future[Done], Claim] = {}
         busy = False
         last_renewal = time.monotonic()
+        last_timers: float | None = None
         log.info("worker %s: %d thread(s), lease %ss", settings.name, settings.concurrency,
                  settings.lease.total_seconds())
         with ThreadPoolExecutor(settings.concurrency, thread_name_prefix="aiguillage-send") as executor:
             while True:
+                if settings.timers and not self.stopping and (
+                        last_timers is None or time.monotonic() - last_timers >= settings.poll):
+                    self._fire_timers()
+                    last_timers = time.monotonic()
                 claimed: list[Claim] = []
                 free = settings.concurrency - len(in_flight)
                 if free > 0 and not self.stopping:
@@ -135,6 +142,19 @@ class Worker:
             self._idle()
         log.info("worker %s: stopped after %d delivery attempt(s)", settings.name, self.stats.deliveries)
         return self.stats
+
+    def _fire_timers(self) -> None:
+        """Fire the workflow timers due on the worker's clock; what they queue is claimed in this same pass."""
+        from aiguillage.workflows.timers import fire_due_timers
+
+        try:
+            with transaction(self._sessions) as session:
+                fired = fire_due_timers(session, self.clock())
+        except Exception:  # noqa: BLE001 - a timer that cannot fire now is tried again at the next poll
+            log.exception("worker %s: firing workflow timers failed", self.settings.name)
+            return
+        if fired.fired or fired.refused:
+            log.info("worker %s: %d timer(s) fired, %d refused", self.settings.name, fired.fired, fired.refused)
 
     def _claim(self, limit: int) -> list[Claim]:
         started = time.perf_counter()

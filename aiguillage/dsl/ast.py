@@ -355,8 +355,11 @@ class ChannelOutcome(Outcome):
 
 @dataclass(kw_only=True, eq=False)
 class ApprovalOutcome(Outcome):
+    """`approval by "finance" with (escalate_after = "48h", escalate_to = "cfo")`: the settings ride on the hold."""
+
     role: str
     raw: str = ""
+    params: list[tuple[str, Expr | Template]] = field(default_factory=list)
 
 
 @dataclass(kw_only=True, eq=False)

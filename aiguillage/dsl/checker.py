@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiguillage.dsl import ast, schema
+from aiguillage.dsl.approval_params import check_approval_params
 from aiguillage.dsl.diagnostics import Diagnostic, at_node
 from aiguillage.dsl.formatter import format_cell, format_expr
 from aiguillage.dsl.functions import AGGREGATES, FUNCTIONS
@@ -334,8 +335,11 @@ class Checker:
                             self.error(value, f"a route option takes one value, but this is {t.describe()}")
             elif isinstance(o, ast.HoldOutcome):
                 self.template(o.reason, scope)
-            elif isinstance(o, ast.ApprovalOutcome) and not o.role.strip():
-                self.error(o, "approval needs a role, e.g. approval by \"finance\"")
+            elif isinstance(o, ast.ApprovalOutcome):
+                if not o.role.strip():
+                    self.error(o, "approval needs a role, e.g. approval by \"finance\"")
+                for node, message in check_approval_params(o):
+                    self.error(node, message)
 
     def decision(self, table: ast.Decision) -> None:
         scope = Scope([self.root_frame], "route", self.decls.lets)

@@ -122,7 +122,7 @@ def _text_or_expr(value: ast.Expr | ast.Template) -> str:
 
 def format_outcome(o: ast.Outcome) -> str:
     if isinstance(o, ast.ApprovalOutcome):
-        return f"approval by {o.raw}"
+        return f"approval by {o.raw}" + _with(o.params)
     if isinstance(o, ast.HoldOutcome):
         return f"hold {o.reason.raw}"
     assert isinstance(o, ast.ChannelOutcome)
@@ -131,12 +131,17 @@ def format_outcome(o: ast.Outcome) -> str:
         parts.append(f"to {_text_or_expr(o.to)}")
     if o.format:
         parts.append(f"as {o.format}")
-    if len(o.params) == 1:
-        name, value = o.params[0]
-        parts.append(f"with {name} = {_param(value)}")
-    elif o.params:
-        parts.append("with (" + ", ".join(f"{n} = {_param(v)}" for n, v in o.params) + ")")
-    return " ".join(parts)
+    return " ".join(parts) + _with(o.params)
+
+
+def _with(params: list[tuple[str, ast.Expr | ast.Template]]) -> str:
+    """` with name = value` for one parameter, ` with (a = 1, b = 2)` for several; "" for none."""
+    if len(params) == 1:
+        name, value = params[0]
+        return f" with {name} = {_param(value)}"
+    if params:
+        return " with (" + ", ".join(f"{n} = {_param(v)}" for n, v in params) + ")"
+    return ""
 
 
 def _param(value: ast.Expr | ast.Template) -> str:

@@ -448,7 +448,8 @@ class _Builder(Transformer):
         return list(c)
 
     def o_approval(self, meta, c):  # noqa: ANN001, ANN201
-        return self._p(ast.ApprovalOutcome(role=unquote(c[0]), raw=str(c[0])), meta)
+        params = [p for _, value, _ in c[1:] for p in value]  # the optional `with (...)`
+        return self._p(ast.ApprovalOutcome(role=unquote(c[0]), raw=str(c[0]), params=params), meta)
 
     def o_hold(self, meta, c):  # noqa: ANN001, ANN201
         return self._p(ast.HoldOutcome(reason=self._template(c[0])), meta)

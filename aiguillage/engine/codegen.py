@@ -34,6 +34,10 @@ _NONNULL = frozenset({"count", "sum", "length", "concat", "distinct", "split"}) 
     name for name, fn in FUNCTIONS.items() if fn.result == "bool"
 )
 _OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+#: Text functions that map a value to a normal form and leave a normal form as it is (f(f(x)) = f(x)).
+#: A value already in a set of normal forms is its own normal form, so membership can be tested on
+#: the value as written first, and the function called only when that test fails.
+_NORMALIZERS = {"trim": runtime.trim, "upper": runtime.upper, "lower": runtime.lower}
 
 
 class Constants:
@@ -88,8 +92,10 @@ class Gen:
         self._tmp = 0
         #: bare path of a hoisted group → (variable, parent variable, attribute)
         self.hoisted: dict[str, tuple[str, str, str]] = {}
-        #: let name → (variable, expression text); variables are numbered, never user-named
-        self.lets_used: dict[str, tuple[str, str]] = {}
+        #: let name (or a tally's key) → (variable, expression text); variables are numbered, never user-named
+        self.lets_used: dict[Any, tuple[str, str]] = {}
+        #: Keys of `lets_used` computed on first use rather than in the preamble.
+        self.lazy: set[Any] = set()
         #: When set, the name of the dict that records the values deciding a rule (explain mode).
         self.record: str | None = None
         self._depth = 0
@@ -111,8 +117,20 @@ class Gen:
                 code.line(f"{var} = inv.{attr}")
             else:
                 code.line(f"{var} = {parent}.{attr} if {parent} is not None else None")
-        for var, text in self.lets_used.values():
-            code.line(f"{var} = {text}")
+        for key, (var, text) in self.lets_used.items():
+            code.line(f"{var} = None" if key in self.lazy else f"{var} = {text}")
+
+    def lazy_value(self, key: tuple[Any, ...], var: str, text: str) -> str:
+        """A value computed on first use (tallies, indexes): `None` in the preamble, built where first read.
+
+        So a rule that is off, or whose earlier conditions are false, costs nothing, and a failure
+        while building belongs to the rule that asked (inside its `try`), as it would inline.
+        """
+        if key not in self.lets_used:
+            self.lets_used[key] = (var, text)
+            self.lazy.add(key)
+        var, text = self.lets_used[key]
+        return f"({var} if {var} is not None else ({var} := {text}))"
 
     def use_let(self, decl: ast.LetDecl) -> str:
         if decl.name not in self.lets_used:
@@ -281,7 +299,20 @@ class Gen:
             if ref is not None and ref.let is None and arg.where is None and ref.node is not None and ref.node.repeats and ref.node.is_group and sum(s.repeats for s in ref.steps) == 1:
                 cur, nullable, steps = self.base(ref)
                 return f"len({self.iterable(cur, nullable, [s.name for s in steps])})"
+            tallied = self.tally_count(arg)
+            if tallied is not None:
+                return tallied
+            if ref is not None and ref.let is None and self.record is None and ref.node is not None and ref.node.is_group and not ref.node.wrapper and ref.steps and ref.steps[-1].repeats:
+                # Elements of a repeating group are never missing: count them without a call or a list of objects.
+                self._depth += 1
+                clauses, _ = self.clauses(ref, arg.frames, arg.where)
+                self._depth -= 1
+                return f"len([0 {' '.join(clauses)}])"
             return f"_rt_count({self.values_list(arg)})"
+        if e.name == "sum" and len(e.args) == 1 and isinstance(e.args[0].expr, ast.Path) and e.args[0].where is not None:
+            found = self.index_lookup("sum", e.args[0].expr, e.args[0].frames, e.args[0].where)
+            if found is not None:
+                return found
         if e.name in ("sum", "distinct") or (e.name in ("min", "max") and len(e.args) == 1):
             return f"_rt_{fn.runtime}({self.values_list(e.args[0])})"
         if e.name in ("min", "max"):
@@ -290,6 +321,126 @@ class Gen:
         if e.name == "round" and len(args) == 1:
             args.append("2")
         return f"_rt_{fn.runtime}({', '.join(args)})"
+
+    def tally_count(self, arg: ast.Arg) -> str | None:
+        """`count(lines where trim(vat.category_code) = "S")` as a look-up in a tally made once per run.
+
+        Rulesets count one group by many values of one key (a count per VAT category): each such
+        count would walk the group again. In the validate and route phases (the invoice no longer
+        changes) the compiler instead tallies the key over the group once, in the preamble, and
+        every count with that group and key reads its number from the tally. Only for keys that
+        cannot fail (a field of the element, possibly trimmed or upper/lower-cased), so moving the
+        work out of the rule's `try` changes no outcome.
+        """
+        if not isinstance(arg.expr, ast.Path) or arg.where is None:
+            return None
+        if isinstance(arg.where, ast.Compare):
+            found = self.tally_lookup(arg.expr, arg.frames, arg.where)
+            if found is not None:
+                return found
+        return self.index_lookup("count", arg.expr, arg.frames, arg.where)
+
+    @staticmethod
+    def conjuncts(e: ast.Expr) -> list[ast.Expr]:
+        """`a and b and c` → [a, b, c]."""
+        if isinstance(e, ast.Binary) and e.op == "and":
+            return [*Gen.conjuncts(e.left), *Gen.conjuncts(e.right)]
+        return [e]
+
+    def index_lookup(self, kind: str, source: ast.Path, frame_list: list[Frame] | None, where: ast.Expr) -> str | None:
+        """`count`/`sum` over a group filtered by `key = value and key2 = value2`, from an index built once.
+
+        `sum(lines.net_amount where vat.rate = b.rate and trim(vat.category_code) = "S")` inside a
+        loop over the VAT breakdown would walk the lines once per breakdown and per rule; instead the
+        preamble groups the lines once by (rate, trimmed category) and each rule looks its total up.
+        Keys are fields of the element (possibly trimmed or upper/lower-cased); the values compared
+        with them may be anything that does not depend on the element. A missing key or value
+        matches nothing, as `=` is false when either side is missing. Sums add the same values in
+        the same order as the filtered sum would, so the totals are identical.
+        """
+        if not self.hoist or self.record is not None:
+            return None
+        ref = source.ref
+        if ref is None or ref.let is not None or ref.base is None or ref.base.kind != "root" or ref.node is None:
+            return None
+        if not ref.steps or not ref.steps[0].repeats or sum(s.repeats for s in ref.steps) != 1:
+            return None
+        if kind == "count" and (not ref.node.is_group or ref.node.wrapper or len(ref.steps) != 1):
+            return None
+        if kind == "sum" and ref.node.is_group:
+            return None
+        frames = [f for f in frame_list or [] if f.loops]
+        if len(frames) != 1 or frames[0].item:
+            return None
+        frame = frames[0]
+        keys: list[tuple[ast.Path, list[str], ast.Expr]] = []
+        for c in self.conjuncts(where):
+            if not isinstance(c, ast.Compare) or c.op != "=":
+                return None
+            for key, other in ((c.left, c.right), (c.right, c.left)):
+                found = self.normalized(key)
+                raw, names = found if found is not None else (key, [])
+                if not isinstance(raw, ast.Path) or raw.ref is None or raw.ref.let is not None or raw.ref.base is not frame or raw.ref.many or raw.ref.node is None:
+                    continue
+                if isinstance(other, ast.Literal) and other.kind in ("text", "number"):
+                    break
+                if isinstance(other, ast.Path) and other.ref is not None and other.ref.base is not frame and not (other.ref.let is None and other.ref.many):
+                    break
+            else:
+                return None
+            keys.append((raw, names, other))
+        label = ("index", kind, source.ref.node.path, tuple((raw.ref.node.path, raw.ref.node.wrapper, tuple(names)) for raw, names, _ in keys))
+        if label not in self.lets_used:
+            self._depth += 1
+            clauses, element = self.clauses(ref, frame_list)
+            key_texts = [self.expr(raw) for raw, _, _ in keys]
+            self._depth -= 1
+            row = f"({', '.join(key_texts)},)"
+            if kind == "sum":
+                row = f"({row}, {element})"
+            normalize = "(" + "".join("(" + "".join(f"_rt_{n}, " for n in reversed(names)) + "), " for _, names, _ in keys) + ")"
+            self.lazy_value(label, f"_index{len(self.lets_used)}", f"_rt_{kind}_index([{row} {' '.join(clauses)}], {normalize})")
+        lookup = f"({', '.join(self.expr(other) for _, _, other in keys)},)"
+        default = "0" if kind == "count" else self.consts.literal(Decimal(0))
+        return f"{self.lazy_value(label, '', '')}.get({lookup}, {default})"
+
+    def tally_lookup(self, source: ast.Path, frame_list: list[Frame] | None, where: ast.Compare) -> str | None:
+        """`T.get(L, 0)`: how many elements of `source` have key = L, from a tally (see `tally_count`)."""
+        if not self.hoist or self.record is not None or where.op != "=":
+            return None
+        ref = source.ref
+        if ref is None or ref.let is not None or ref.base is None or ref.base.kind != "root" or ref.node is None or not ref.node.is_group or ref.node.wrapper:
+            return None
+        if not ref.steps or not ref.steps[-1].repeats or sum(s.repeats for s in ref.steps) != 1:
+            return None
+        frames = [f for f in frame_list or [] if f.loops]
+        if len(frames) != 1 or frames[0].item:
+            return None
+        frame = frames[0]
+        for key, literal in ((where.left, where.right), (where.right, where.left)):
+            if not isinstance(literal, ast.Literal) or literal.kind not in ("text", "number"):
+                continue
+            found = self.normalized(key)
+            raw, names = found if found is not None else (key, [])
+            if not isinstance(raw, ast.Path) or raw.ref is None or raw.ref.let is not None or raw.ref.base is not frame or raw.ref.many:
+                continue
+            if raw.ref.node is None:
+                continue
+            label = ("tally", raw.ref.node.path, raw.ref.node.wrapper, tuple(names))
+            raw_label = (*label[:3], ())
+            if raw_label not in self.lets_used:
+                self._depth += 1
+                clauses, _ = self.clauses(ref, frame_list)
+                value = self.expr(raw)
+                self._depth -= 1
+                self.lazy_value(raw_label, f"_tally{len(self.lets_used)}", f"_rt_tally([{value} {' '.join(clauses)}])")
+            tally = self.lazy_value(raw_label, "", "")
+            if names:
+                # normalized from the tally of the values as written: one call per distinct value
+                normalize = "(" + "".join(f"_rt_{name}, " for name in reversed(names)) + ")"
+                tally = self.lazy_value(label, f"_tally{len(self.lets_used)}", f"_rt_retally({tally}, {normalize})")
+            return f"{tally}.get({self.expr(literal)}, 0)"
+        return None
 
     def e_Unary(self, e: ast.Unary) -> str:
         inner = self.expr(e.operand)
@@ -326,7 +477,70 @@ class Gen:
         value = f"_rt_div({left}, {right})" if e.op == "/" else f"{left} {e.op} {right}"
         return f"({value} if {' and '.join(tests)} else None)" if tests else f"({value})"
 
+    @staticmethod
+    def normalized(e: ast.Expr) -> tuple[ast.Expr, list[str]] | None:
+        """`upper(trim(x))` → (x, ["upper", "trim"]): the value and the normalizing functions applied to it."""
+        names: list[str] = []
+        while isinstance(e, ast.Call) and e.name in _NORMALIZERS and len(e.args) == 1 and e.args[0].where is None:
+            names.append(e.name)
+            e = e.args[0].expr
+        return (e, names) if names else None
+
+    @staticmethod
+    def normal_form(names: list[str], value: str) -> str:
+        for name in reversed(names):
+            value = _NORMALIZERS[name](value)  # type: ignore[assignment]
+        return value
+
+    def _trim_equals(self, e: ast.Compare) -> str | None:
+        """`trim(x) = "S"` without calling trim for most values.
+
+        For a literal without white space, trim(x) = L only when x contains L: test x = L first
+        (equal as written means equal once trimmed), then `L in x`, and trim only what passes both.
+        Most tests of a code against the codes it is not cost two string comparisons, no call.
+        """
+        if self.record is not None or e.op not in ("=", "!="):
+            return None
+        for side, other in ((e.left, e.right), (e.right, e.left)):
+            found = self.normalized(side)
+            if found is None or found[1] != ["trim"] or not isinstance(other, ast.Literal) or other.kind != "text":
+                continue
+            literal = other.value
+            if not isinstance(literal, str) or literal.split() != [literal]:
+                continue
+            text = self.expr(found[0])
+            value = text if _NAME.match(text) else self.tmp()
+            bind = value if value == text else f"({value} := {text})"
+            lit = repr(literal)
+            if e.op == "=":
+                return f"({bind} == {lit} or ({value} is not None and {lit} in {value} and _rt_trim({value}) == {lit}))"
+            return f"({bind} is not None and {value} != {lit} and ({lit} not in {value} or _rt_trim({value}) != {lit}))"
+        return None
+
+    def _member(self, operand: ast.Expr, members: str, values: frozenset[Any], negate: bool) -> str | None:
+        """`trim(x) in codelist L`: test x as written first, normalize only when it is not a member.
+
+        Valid when every member is its own normal form (then x in L implies f(x) = x in L).
+        """
+        if self.record is not None:
+            return None
+        found = self.normalized(operand)
+        if found is None or not all(isinstance(v, str) and self.normal_form(found[1], v) == v for v in values):
+            return None
+        text = self.expr(found[0])
+        value = text if _NAME.match(text) else self.tmp()
+        bind = value if value == text else f"({value} := {text})"
+        normal = value
+        for name in reversed(found[1]):
+            normal = f"_rt_{name}({normal})"
+        if negate:
+            return f"({bind} is not None and {value} not in {members} and {normal} not in {members})"
+        return f"({bind} in {members} or {normal} in {members})"
+
     def e_Compare(self, e: ast.Compare) -> str:
+        fast = self._trim_equals(e)
+        if fast is not None:
+            return fast
         # `a = b` is false when either is missing: None == x is already false, unless both are None,
         # so one test suffices (none next to a value that is never missing). `!=` and ordering need both.
         if e.op == "=":
@@ -352,10 +566,21 @@ class Gen:
             return f"({text})" if op == "exists" else f"(not {text})"
         if op in ("empty", "not_empty"):
             inner = self.expr(e.operand)
-            text = f"(not _rt_any_present({inner}))" if many else f"_rt_is_blank({inner})"
+            if many:
+                text = f"(not _rt_any_present({inner}))"
+            elif self.record is None:
+                # runtime.is_blank inlined (one of the most frequent tests): no call for a missing or plain value
+                value = inner if _NAME.match(inner) else self.tmp()
+                bind = value if value == inner else f"({value} := {inner})"
+                text = f"({bind} is None or (isinstance({value}, _rt_str) and not {value}.strip()))"
+            else:
+                text = f"_rt_is_blank({inner})"
             return text if op == "empty" else f"(not {text})"
         if op in ("in_codelist", "not_in_codelist"):
             codelist = self.consts.add("_L", ("codelist", e.arg), self.codelists[e.arg].values)
+            fast = self._member(e.operand, codelist, self.codelists[e.arg].values, op == "not_in_codelist")
+            if fast is not None:
+                return fast
             if op == "in_codelist":
                 return f"({self.expr(e.operand)} in {codelist})"
             value, test = self._operand(e.operand)
@@ -363,7 +588,11 @@ class Gen:
         if op in ("in_list", "not_in_list"):
             items = e.arg
             if all(isinstance(i, ast.Literal) for i in items):
-                members = self.consts.add("_S", ("set", tuple(str(i.value) for i in items), tuple(i.kind for i in items)), frozenset(i.value for i in items))
+                values = frozenset(i.value for i in items)
+                members = self.consts.add("_S", ("set", tuple(str(i.value) for i in items), tuple(i.kind for i in items)), values)
+                fast = self._member(e.operand, members, values, op == "not_in_list")
+                if fast is not None:
+                    return fast
             else:
                 members = "(" + ", ".join(self.expr(i) for i in items) + ",)"
             if op == "in_list":
@@ -382,6 +611,15 @@ class Gen:
         return f"({tests} and {check})"
 
     def e_Quantifier(self, e: ast.Quantifier) -> str:
+        if e.kind in ("any", "no") and isinstance(e.body, ast.Compare) and isinstance(e.source, ast.Path):
+            # `any b in vat_breakdown satisfies b.category_code = "B"`: a look-up in the group's tally.
+            found = self.tally_lookup(e.source, e.frames, e.body)
+            if found is not None:
+                return f"({found} {'>' if e.kind == 'any' else '=='} 0)"
+        if e.kind in ("any", "no") and isinstance(e.source, ast.Path) and isinstance(e.body, ast.Binary | ast.Compare):
+            found = self.index_lookup("count", e.source, e.frames, e.body)
+            if found is not None:
+                return f"({found} {'>' if e.kind == 'any' else '=='} 0)"
         self._depth += 1
         frames: list[Frame] = e.frames
         last = frames[-1]

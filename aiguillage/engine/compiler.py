@@ -247,6 +247,7 @@ class _UnitCompiler:
         for name in runtime.EXPORTS:
             self.namespace[f"_rt_{name}"] = getattr(runtime, name)
         self.namespace["_rt_Decimal"] = Decimal
+        self.namespace["_rt_str"] = str
         self.consts = Constants(self.namespace)
         self.codelists = program.decls.codelists
         rules = [*program.enrich_rules, *program.validate_rules]
@@ -574,7 +575,11 @@ class _UnitCompiler:
     def outcomes(self, body: Code, gen: Gen, outcomes: list[ast.Outcome], where: str) -> None:
         for o in outcomes:
             if isinstance(o, ast.ApprovalOutcome):
-                body.line(f"_hold('approval', {o.role!r}, None, {where!r})")
+                if o.params:  # the approval's workflow settings travel with the hold
+                    params = "{" + ", ".join(f"{name!r}: {self.value(gen, v)}" for name, v in o.params) + "}"
+                    body.line(f"_hold('approval', {o.role!r}, None, {where!r}, {params})")
+                else:
+                    body.line(f"_hold('approval', {o.role!r}, None, {where!r})")
             elif isinstance(o, ast.HoldOutcome):
                 body.line(f"_hold('hold', None, {self.text(gen, o.reason)}, {where!r})")
             else:
@@ -604,4 +609,4 @@ def format_cell_text(cell: ast.Cell) -> str:
 
 
 #: Builtins generated code may use: nothing that reaches files, imports or the interpreter.
-_BUILTINS = {name: getattr(builtins, name) for name in ("len", "all", "any", "bool", "enumerate", "Exception")}
+_BUILTINS = {name: getattr(builtins, name) for name in ("len", "all", "any", "bool", "enumerate", "isinstance", "Exception")}

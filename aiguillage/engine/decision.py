@@ -80,6 +80,8 @@ class Hold(_Model):
     role: str | None = None
     reason: str | None = None
     source: str = ""
+    #: An approval's workflow settings (`approval by "finance" with (escalate_after = "48h", ...)`).
+    params: dict[str, Any] = Field(default_factory=dict)
 
 
 class RulesetUsed(_Model):

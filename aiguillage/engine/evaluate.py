@@ -146,8 +146,9 @@ class Run:
     def route(self, channel: str, fmt: str | None, to: str | None, params: dict[str, Any], source: str) -> None:
         self.routes.append(Route.build(channel=channel, format=fmt, to=to, params=params, source=source))
 
-    def hold(self, kind: str, role: str | None, reason: str | None, source: str) -> None:
-        self.holds.append(Hold.build(kind=kind, role=role, reason=reason, source=source))
+    def hold(self, kind: str, role: str | None, reason: str | None, source: str,
+             params: dict[str, Any] | None = None) -> None:
+        self.holds.append(Hold.build(kind=kind, role=role, reason=reason, source=source, params=params or {}))
 
     def explain_rule(self, meta: RuleMeta) -> list[Any]:
         occurrences: list[Any] = []

@@ -1,15 +1,16 @@
 """Workflow settings written in a ruleset, read from the decision it produced.
 
-The rules language has no workflow clause; a route's outcome parameters
-carry the settings instead, e.g.
+An approval carries its own settings, checked by `aiguillage check`:
 
-    when totals.amount_with_vat > 10000 EUR -> approval by "finance",
-         then peppol with (escalate_after = "48h", escalate_to = "cfo",
-                           remind_every = "7d", remind_max = 3)
+    when totals.amount_with_vat > 10000 EUR
+         -> approval by "finance" with (escalate_after = "48h", escalate_to = "cfo"),
+            then peppol with (remind_every = "7d", remind_max = 3)
 
-Parameters are collected over every route of the decision (the first route
-that names one wins). They become data in the workflow's starting event, so
-one registered statechart serves every customer.
+The approval holds' parameters are read first (the first hold that names
+one wins); then every route's parameters, which remain accepted for all
+settings (rulesets written before approvals took parameters), the first
+route that names one winning. They become data in the workflow's starting
+event, so one registered statechart serves every customer.
 """
 
 from __future__ import annotations
@@ -56,10 +57,11 @@ DEFAULTS = Policy(query_sla_s=3 * 86400, duplicate_window_s=30 * 86400)
 
 
 def policy_from_decision(result: dict[str, Any], defaults: Policy = DEFAULTS) -> Policy:
-    """The policy a stored decision (`DecisionRecord.result`) carries in its routes' parameters."""
+    """The policy a stored decision (`DecisionRecord.result`) carries: approval holds' parameters, then routes'."""
     found: dict[str, Any] = {}
-    for route in result.get("routes") or []:
-        for name, value in (route.get("params") or {}).items():
+    approvals = [h for h in result.get("holds") or [] if h.get("kind") == "approval"]
+    for carrier in approvals + list(result.get("routes") or []):
+        for name, value in (carrier.get("params") or {}).items():
             if name in PARAMS and name not in found:
                 found[name] = value
     return Policy(

@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 def _policy(session: Session, tenant_id: uuid.UUID, invoice_id: uuid.UUID) -> tuple[Policy, dict[str, Any] | None]:
     """The decision's workflow policy; a malformed parameter ("48 hours") falls back to the defaults.
 
-    The checker does not know these parameters, so a bad one surfaces only
-    here: it must not undo the decision being recorded in this transaction.
+    The checker knows an approval's parameters but not the routes', so a bad
+    route parameter surfaces only here: it must not undo the decision being
+    recorded in this transaction.
     It is logged, and the audit keeps the message (see `start_workflows`).
     """
     decision = _latest_decision(session, tenant_id, invoice_id)
@@ -51,7 +52,7 @@ def start_workflows(session: Session, tenant_id: uuid.UUID, invoice_id: uuid.UUI
     """Start what the invoice's latest decision asks for; starting twice starts nothing new.
 
     An `approval by "role"` hold starts the approval workflow (escalation as
-    the routes' parameters say); a reminder policy and a due date start the
+    the hold's parameters, or else the routes', say); a reminder policy and a due date start the
     payment reminders once the invoice is released (at once when nothing holds it).
     """
     now = now or utcnow()

@@ -18,10 +18,18 @@ from aiguillage.api import database
 from aiguillage.api.auth import current_principal
 from aiguillage.api.endpoint import endpoint
 from aiguillage.api.problems import Problem
-from aiguillage.api.roles import DECIDE_APPROVALS, HANDLE_QUERIES, RAISE_QUERIES, READ_WORKFLOWS
+from aiguillage.api.roles import (
+    DECIDE_APPROVALS,
+    HANDLE_QUERIES,
+    RAISE_QUERIES,
+    READ_WORKFLOWS,
+    RECORD_PAYMENTS,
+)
 from aiguillage.api.schemas.workflows import (
     AnswerBody,
     ApproveBody,
+    PaymentBody,
+    PaymentRecorded,
     QueueQuery,
     ReasonBody,
     ResolveBody,
@@ -119,6 +127,27 @@ def resolve(invoice_id: uuid.UUID, body: ResolveBody) -> WorkflowView:
                 lambda: starting.resolve_query(session, principal.tenant_id, invoice_id, principal.actor,
                                                body.resolution, body.credit_note),
                 {"resolution": body.resolution, "credit_note": body.credit_note})
+
+
+@blueprint.post("/invoices/<uuid:invoice_id>/payments")
+@endpoint(summary="Record that an invoice was paid", roles=RECORD_PAYMENTS, body=PaymentBody,
+          responses={200: PaymentRecorded}, problems=_PROBLEMS, tags=["workflows"],
+          description="Its payment reminders stop; an invoice without reminders is recorded as paid all the same.")
+def payments(invoice_id: uuid.UUID, body: PaymentBody) -> PaymentRecorded:
+    session, principal = database.session(), current_principal()
+    _visible(invoice_id)
+    try:
+        posted = starting.record_payment(session, principal.tenant_id, invoice_id, principal.actor)
+    except EventNotAllowed as exc:  # e.g. already recorded as paid
+        raise Problem(409, str(exc), type="event-not-allowed", title="Not allowed in this state",
+                      workflow=exc.chart, state=exc.status) from None
+    reminders = WorkflowView.from_row(posted.row) if posted is not None else None
+    AuditLog(session, principal.tenant_id).append(
+        principal.actor, "workflow.payment", "invoice", invoice_id,
+        {"paid_on": body.paid_on.isoformat() if body.paid_on else None, "amount": body.amount,
+         "reference": body.reference, "state": reminders.status if reminders is not None else None},
+    )
+    return PaymentRecorded(invoice_id=invoice_id, reminders=reminders)
 
 
 @blueprint.get("/approvals")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -33,6 +33,14 @@ class ResolveBody(Request):
     credit_note: str | None = Field(None, max_length=200, description="Number of the credit note that settled it")
 
 
+class PaymentBody(Request):
+    """A payment as the ERP booked it; kept in the audit log (the amount is not checked against the invoice)."""
+
+    paid_on: date | None = Field(None, description="When the money arrived (default: today)")
+    amount: str | None = Field(None, max_length=40, pattern=r"^-?\d+(\.\d+)?$", description="e.g. \"1200.00\"")
+    reference: str | None = Field(None, max_length=200, description="The bank or ERP reference of the payment")
+
+
 class QueueQuery(Request):
     status: str | None = Field(None, max_length=24, description="Only sessions in this state")
     role: str | None = Field(None, max_length=64, description="Approvals: only those waiting for this role")
@@ -59,3 +67,10 @@ class WorkflowView(BaseModel):
 
 class WorkflowPage(BaseModel):
     items: list[WorkflowView]
+
+
+class PaymentRecorded(BaseModel):
+    """What recording the payment did: the reminder workflow's new state, or None when it had none."""
+
+    invoice_id: uuid.UUID
+    reminders: WorkflowView | None
