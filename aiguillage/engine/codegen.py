@@ -309,10 +309,6 @@ class Gen:
                 self._depth -= 1
                 return f"len([0 {' '.join(clauses)}])"
             return f"_rt_count({self.values_list(arg)})"
-        if e.name == "sum" and len(e.args) == 1 and isinstance(e.args[0].expr, ast.Path) and e.args[0].where is not None:
-            found = self.index_lookup("sum", e.args[0].expr, e.args[0].frames, e.args[0].where)
-            if found is not None:
-                return found
         if e.name in ("sum", "distinct") or (e.name in ("min", "max") and len(e.args) == 1):
             return f"_rt_{fn.runtime}({self.values_list(e.args[0])})"
         if e.name in ("min", "max"):
@@ -327,82 +323,16 @@ class Gen:
 
         Rulesets count one group by many values of one key (a count per VAT category): each such
         count would walk the group again. In the validate and route phases (the invoice no longer
-        changes) the compiler instead tallies the key over the group once, in the preamble, and
-        every count with that group and key reads its number from the tally. Only for keys that
-        cannot fail (a field of the element, possibly trimmed or upper/lower-cased), so moving the
-        work out of the rule's `try` changes no outcome.
+        changes) the compiler instead tallies the key over the group once, on first use (see
+        `lazy_value`), and every count with that group and key reads its number from the tally. Only
+        for keys that cannot fail (a field of the element, possibly trimmed or upper/lower-cased)
+        compared with a literal, so sharing the work between rules changes no outcome.
         """
         if not isinstance(arg.expr, ast.Path) or arg.where is None:
             return None
         if isinstance(arg.where, ast.Compare):
-            found = self.tally_lookup(arg.expr, arg.frames, arg.where)
-            if found is not None:
-                return found
-        return self.index_lookup("count", arg.expr, arg.frames, arg.where)
-
-    @staticmethod
-    def conjuncts(e: ast.Expr) -> list[ast.Expr]:
-        """`a and b and c` → [a, b, c]."""
-        if isinstance(e, ast.Binary) and e.op == "and":
-            return [*Gen.conjuncts(e.left), *Gen.conjuncts(e.right)]
-        return [e]
-
-    def index_lookup(self, kind: str, source: ast.Path, frame_list: list[Frame] | None, where: ast.Expr) -> str | None:
-        """`count`/`sum` over a group filtered by `key = value and key2 = value2`, from an index built once.
-
-        `sum(lines.net_amount where vat.rate = b.rate and trim(vat.category_code) = "S")` inside a
-        loop over the VAT breakdown would walk the lines once per breakdown and per rule; instead the
-        preamble groups the lines once by (rate, trimmed category) and each rule looks its total up.
-        Keys are fields of the element (possibly trimmed or upper/lower-cased); the values compared
-        with them may be anything that does not depend on the element. A missing key or value
-        matches nothing, as `=` is false when either side is missing. Sums add the same values in
-        the same order as the filtered sum would, so the totals are identical.
-        """
-        if not self.hoist or self.record is not None:
-            return None
-        ref = source.ref
-        if ref is None or ref.let is not None or ref.base is None or ref.base.kind != "root" or ref.node is None:
-            return None
-        if not ref.steps or not ref.steps[0].repeats or sum(s.repeats for s in ref.steps) != 1:
-            return None
-        if kind == "count" and (not ref.node.is_group or ref.node.wrapper or len(ref.steps) != 1):
-            return None
-        if kind == "sum" and ref.node.is_group:
-            return None
-        frames = [f for f in frame_list or [] if f.loops]
-        if len(frames) != 1 or frames[0].item:
-            return None
-        frame = frames[0]
-        keys: list[tuple[ast.Path, list[str], ast.Expr]] = []
-        for c in self.conjuncts(where):
-            if not isinstance(c, ast.Compare) or c.op != "=":
-                return None
-            for key, other in ((c.left, c.right), (c.right, c.left)):
-                found = self.normalized(key)
-                raw, names = found if found is not None else (key, [])
-                if not isinstance(raw, ast.Path) or raw.ref is None or raw.ref.let is not None or raw.ref.base is not frame or raw.ref.many or raw.ref.node is None:
-                    continue
-                if isinstance(other, ast.Literal) and other.kind in ("text", "number"):
-                    break
-                if isinstance(other, ast.Path) and other.ref is not None and other.ref.base is not frame and not (other.ref.let is None and other.ref.many):
-                    break
-            else:
-                return None
-            keys.append((raw, names, other))
-        label = ("index", kind, source.ref.node.path, tuple((raw.ref.node.path, raw.ref.node.wrapper, tuple(names)) for raw, names, _ in keys))
-        if label not in self.lets_used:
-            self._depth += 1
-            clauses, element = self.clauses(ref, frame_list)
-            key_texts = [self.expr(raw) for raw, _, _ in keys]
-            self._depth -= 1
-            row = f"({', '.join(key_texts)},)"
-            if kind == "sum":
-                row = f"({row}, {element})"
-            normalize = "(" + "".join("(" + "".join(f"_rt_{n}, " for n in reversed(names)) + "), " for _, names, _ in keys) + ")"
-            self.lazy_value(label, f"_index{len(self.lets_used)}", f"_rt_{kind}_index([{row} {' '.join(clauses)}], {normalize})")
-        lookup = f"({', '.join(self.expr(other) for _, _, other in keys)},)"
-        default = "0" if kind == "count" else self.consts.literal(Decimal(0))
-        return f"{self.lazy_value(label, '', '')}.get({lookup}, {default})"
+            return self.tally_lookup(arg.expr, arg.frames, arg.where)
+        return None
 
     def tally_lookup(self, source: ast.Path, frame_list: list[Frame] | None, where: ast.Compare) -> str | None:
         """`T.get(L, 0)`: how many elements of `source` have key = L, from a tally (see `tally_count`)."""
@@ -614,10 +544,6 @@ class Gen:
         if e.kind in ("any", "no") and isinstance(e.body, ast.Compare) and isinstance(e.source, ast.Path):
             # `any b in vat_breakdown satisfies b.category_code = "B"`: a look-up in the group's tally.
             found = self.tally_lookup(e.source, e.frames, e.body)
-            if found is not None:
-                return f"({found} {'>' if e.kind == 'any' else '=='} 0)"
-        if e.kind in ("any", "no") and isinstance(e.source, ast.Path) and isinstance(e.body, ast.Binary | ast.Compare):
-            found = self.index_lookup("count", e.source, e.frames, e.body)
             if found is not None:
                 return f"({found} {'>' if e.kind == 'any' else '=='} 0)"
         self._depth += 1

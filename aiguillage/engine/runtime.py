@@ -81,6 +81,9 @@ def tally(values: list[Any]) -> dict[Any, int]:
     counts: dict[Any, int] = {}
     for v in values:
         if v is not None:
+            if v.__class__ is not str and isinstance(v, str):
+                # a (str, Enum) member hashes by its name: count it by its text, as `=` compares it
+                v = str.__str__(v)
             counts[v] = counts.get(v, 0) + 1
     return counts
 
@@ -95,43 +98,6 @@ def retally(counts: dict[Any, int], normalize: tuple[Any, ...]) -> dict[Any, int
         for fn in normalize:
             v = fn(v)
         out[v] = out.get(v, 0) + n
-    return out
-
-
-def _normal_keys(keys: tuple[Any, ...], normalize: tuple[tuple[Any, ...], ...], memo: dict[tuple[Any, ...], tuple[Any, ...]]) -> tuple[Any, ...]:
-    """Keys with each one's functions applied, once per distinct tuple of keys as written."""
-    normal = memo.get(keys)
-    if normal is None:
-        out = []
-        for v, fns in zip(keys, normalize, strict=True):
-            for fn in fns:
-                v = fn(v)
-            out.append(v)
-        normal = memo[keys] = tuple(out)
-    return normal
-
-
-def count_index(rows: list[tuple[Any, ...]], normalize: tuple[tuple[Any, ...], ...]) -> dict[tuple[Any, ...], int]:
-    """How many elements have each tuple of (normalized) keys; a missing key matches nothing."""
-    out: dict[tuple[Any, ...], int] = {}
-    memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-    for keys in rows:
-        if None in keys:
-            continue
-        k = _normal_keys(keys, normalize, memo)
-        out[k] = out.get(k, 0) + 1
-    return out
-
-
-def sum_index(rows: list[tuple[tuple[Any, ...], Any]], normalize: tuple[tuple[Any, ...], ...]) -> dict[tuple[Any, ...], Decimal]:
-    """The total of the present values per tuple of (normalized) keys, added in element order as sum_values does."""
-    out: dict[tuple[Any, ...], Decimal] = {}
-    memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-    for keys, value in rows:
-        if value is None or None in keys:
-            continue
-        k = _normal_keys(keys, normalize, memo)
-        out[k] = out.get(k, D0) + value
     return out
 
 
