@@ -94,7 +94,7 @@ def test_evaluate_json_and_explain(root: Path, capsys: pytest.CaptureFixture[str
     assert decision["file"] == str(SAMPLE)
     assert {e["rule"] for e in decision["explain"]} >= {"ACME-01", "ACME-06"}
     assert main(["evaluate", str(SAMPLE), "--ruleset", "demo-acme", "--explain"]) == 0
-    assert "ACME-06: fired" in capsys.readouterr().out
+    assert "ACME-06 (demo-acme): fired" in capsys.readouterr().out
 
 
 def test_evaluate_unknown_ruleset(root: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,6 +19,7 @@ from aiguillage.dsl.diagnostics import RulesError
 from aiguillage.engine.decision import Decision
 from aiguillage.engine.evaluate import evaluate
 from aiguillage.engine.loader import library
+from aiguillage.engine.tester.report import entry_lines
 from aiguillage.model.errors import InvoiceReadError
 from aiguillage.model.syntaxes import read_invoice_file
 
@@ -122,20 +123,5 @@ def render_text(d: Decision) -> str:
     if d.explain is not None:
         lines.append("  explain:")
         for entry in d.explain:
-            state = "fired" if entry.fired else "passed" if entry.kind == "validate" else "not fired"
-            if entry.kind == "route":
-                state = "matched" if entry.fired else "no match"
-            lines.append(f"    {entry.rule}: {state}")
-            for occ in entry.occurrences:
-                label = f"{occ.occurrence}: " if occ.occurrence else ""
-                if not occ.applicable:
-                    verdict = "not applicable"
-                elif entry.kind == "validate":
-                    verdict = "ok" if occ.passed else "FAILED"
-                elif entry.kind == "enrich":
-                    verdict = "wrote" if occ.passed else "no change"
-                else:
-                    verdict = "yes" if occ.passed else "no"
-                values = "; ".join(f"{k} = {_value(v)}" for k, v in occ.values.items())
-                lines.append(f"      {label}{verdict}" + (f"  ({values})" if values else ""))
+            lines.extend(entry_lines(entry, limit=None))
     return "\n".join(lines)

@@ -58,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`aiguillage evaluate … | head`): stop quietly, as Unix tools do.
+        sys.stderr.close()
+        return 141
     return int(status or 0)
 
 

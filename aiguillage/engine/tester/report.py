@@ -79,8 +79,12 @@ def explain_lines(result: CaseResult) -> list[str]:
     return lines
 
 
-def entry_lines(entry: ExplainEntry) -> list[str]:
-    """One rule's explain: fired or not, then per occurrence the verdict and the deciding values."""
+def entry_lines(entry: ExplainEntry, limit: int | None = SHOWN_OCCURRENCES) -> list[str]:
+    """One rule's explain: fired or not, then per occurrence the verdict and the deciding values.
+
+    With a `limit`, a rule with many occurrences shows the telling ones first (failed
+    validations, writes); `aiguillage evaluate --explain` passes None to show them all.
+    """
     if entry.kind == "route":
         state = "matched" if entry.fired else "no match"
     elif entry.kind == "validate":
@@ -89,9 +93,9 @@ def entry_lines(entry: ExplainEntry) -> list[str]:
         state = "fired" if entry.fired else "not fired"
     lines = [f"    {entry.rule} ({entry.ruleset}): {state}"]
     occurrences = entry.occurrences
-    if entry.kind != "route" and len(occurrences) > SHOWN_OCCURRENCES:
+    if limit is not None and entry.kind != "route" and len(occurrences) > limit:
         interesting = [o for o in occurrences if (o.passed is False) == (entry.kind == "validate") and o.applicable]
-        occurrences = (interesting or occurrences)[:SHOWN_OCCURRENCES]
+        occurrences = (interesting or occurrences)[:limit]
     for occ in occurrences:
         label = f"{occ.occurrence}: " if occ.occurrence else ""
         if not occ.applicable:
