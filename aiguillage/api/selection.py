@@ -32,6 +32,7 @@ from aiguillage.model.invoice import Invoice
 from aiguillage.store.base import utcnow
 from aiguillage.store.models import Customer, Ruleset, RulesetVersion
 from aiguillage.store.repositories.customers import Customers
+from aiguillage.store.repositories.reference import ReferenceTables
 
 #: The tenant-wide ruleset used for customers without one of their own.
 DEFAULT_RULESET = "default"
@@ -220,10 +221,11 @@ def compiled_version(session: Session, tenant_id: uuid.UUID, version: VersionRef
     """The compiled form of a stored version; the text is read only when not compiled yet."""
     cache = stored_rulesets()
     try:
-        return cache.compiled(version.name, lambda: _content(session, tenant_id, version.version_id), version.content_hash)
+        return cache.compiled(version.name, lambda: _content(session, tenant_id, version.version_id), version.content_hash,
+                              ReferenceTables(session, tenant_id))
     except RulesError as exc:
         # A published version always checked when it was published; failing now means what it
-        # extends changed under it. Say so rather than decide with something else.
+        # extends, or a reference table it reads, changed under it. Say so rather than decide with something else.
         raise Problem(
             409,
             f"version {version.number} of ruleset {version.name!r} no longer checks: {exc.errors[0] if exc.errors else exc}",

@@ -251,8 +251,11 @@ class Column(Node):
 
 @dataclass(kw_only=True, eq=False)
 class TableDecl(Statement):
+    """`table NAME from "file" key COL`, or `table NAME key COL` (no `from`): the tenant's reference table NAME."""
+
     name: str
-    source: str
+    #: The file read; None for a reference table of the service, whose rows come from the database at run time.
+    source: str | None
     key: str
     columns: list[Column] | None = None
     schema: str | None = None

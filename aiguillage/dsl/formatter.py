@@ -253,7 +253,8 @@ class _Writer:
         self.emit(item, indent, [text])
 
     def s_TableDecl(self, item: ast.TableDecl, indent: str) -> None:
-        head = f'table {item.name} from "{_escape(item.source)}" key {item.key}'
+        origin = f' from "{_escape(item.source)}"' if item.source is not None else ""
+        head = f"table {item.name}{origin} key {item.key}"
         if item.schema is not None:
             self.emit(item, indent, [head + f' schema "{_escape(item.schema)}"'])
             return

@@ -283,13 +283,22 @@ class _Builder(Transformer):
 
     def d_table(self, meta, c):  # noqa: ANN001, ANN201
         decl = ast.TableDecl(name=str(c[0]), source=unquote(c[1]), key=str(c[2]))
-        if len(c) > 3:
-            kind, value = c[3]
+        return self._p(self._shaped(decl, c[3:]), meta)
+
+    def d_reference_table(self, meta, c):  # noqa: ANN001, ANN201
+        decl = ast.TableDecl(name=str(c[0]), source=None, key=str(c[1]))
+        return self._p(self._shaped(decl, c[2:]), meta)
+
+    @staticmethod
+    def _shaped(decl: ast.TableDecl, rest: list) -> ast.TableDecl:
+        """Attach the optional `shape` block or `schema "file"` shared by both table forms."""
+        if rest:
+            kind, value = rest[0]
             if kind == "schema":
                 decl.schema = value
             else:
                 decl.columns = value
-        return self._p(decl, meta)
+        return decl
 
     def shape_schema(self, meta, c):  # noqa: ANN001, ANN201
         return ("schema", unquote(c[0]))

@@ -19,7 +19,15 @@ from aiguillage.dsl import ast
 from aiguillage.dsl.checker import Checker, Declarations
 from aiguillage.dsl.diagnostics import Diagnostic, RulesError, at_node
 from aiguillage.dsl.parser import parse_file
-from aiguillage.dsl.refdata import Codelist, RefDataError, Table, load_codelist, load_table
+from aiguillage.dsl.refdata import (
+    Codelist,
+    RefDataError,
+    ReferenceData,
+    Table,
+    load_codelist,
+    load_table,
+    reference_table,
+)
 
 #: Part of every fingerprint: bump when the meaning or compiled form of the language changes.
 LANGUAGE_VERSION = "1"
@@ -44,6 +52,8 @@ class Program:
     warnings: list[Diagnostic] = field(default_factory=list)
     #: Every file read (rules and data), for noticing when the ruleset changes on disk.
     sources: list[Path] = field(default_factory=list)
+    #: Reference tables of the service read (`table NAME key COL`), name → content version: part of `hash`.
+    references: dict[str, str] = field(default_factory=dict)
 
     def statements(self, kind: type) -> list:
         return [s for item in self.items if isinstance(item, ast.Section) for s in item.items if isinstance(s, kind)]
@@ -84,19 +94,34 @@ class Program:
 
 ParentResolver = Callable[[str], Program]
 
+#: Reads a tenant's reference table by name (None when there is none): how the service backs `table NAME key COL`.
+ReferenceResolver = Callable[[str], ReferenceData | None]
 
-def load_program(path: str | Path, *, resolve_parent: ParentResolver | None = None, codelist_dirs: list[Path] | None = None) -> Program:
-    """Read, splice, resolve and check a ruleset file. Raises `RulesError` listing every problem."""
-    return _Loader(resolve_parent, codelist_dirs or []).load(Path(path))
+
+def load_program(
+    path: str | Path,
+    *,
+    resolve_parent: ParentResolver | None = None,
+    codelist_dirs: list[Path] | None = None,
+    references: ReferenceResolver | None = None,
+) -> Program:
+    """Read, splice, resolve and check a ruleset file. Raises `RulesError` listing every problem.
+
+    `references` is given by the service only: without it a `table NAME key
+    COL` declaration (a reference table in the database) is reported, not read.
+    """
+    return _Loader(resolve_parent, codelist_dirs or [], references).load(Path(path))
 
 
 class _Loader:
-    def __init__(self, resolve_parent: ParentResolver | None, codelist_dirs: list[Path]) -> None:
+    def __init__(self, resolve_parent: ParentResolver | None, codelist_dirs: list[Path], references: ReferenceResolver | None = None) -> None:
         self.resolve_parent = resolve_parent
         self.codelist_dirs = codelist_dirs
+        self.references = references
         self.diagnostics: list[Diagnostic] = []
         self.files: list[ast.RulesFile] = []
         self.data_files: list[Path] = []
+        self.data_versions: dict[str, str] = {}
 
     def load(self, path: Path) -> Program:
         main = parse_file(path)
@@ -123,6 +148,7 @@ class _Loader:
             customers=main.customers,
             warnings=list(self.diagnostics),
             sources=[Path(f.src.path) for f in self.files] + self.data_files,
+            references=dict(self.data_versions),
         )
 
     # ---- includes
@@ -203,6 +229,8 @@ class _Loader:
 
     def table(self, decl: ast.TableDecl) -> Table | str:
         assert decl.src is not None
+        if decl.source is None:
+            return self.reference_table(decl)
         path = decl.src.folder / decl.source
         if not path.is_file():
             return f"table file not found: {decl.source}"
@@ -216,12 +244,35 @@ class _Loader:
         except RefDataError as exc:
             return f"table {decl.name}: {exc}"
 
+    def reference_table(self, decl: ast.TableDecl) -> Table | str:
+        """The tenant's table `decl.name` from the service, checked against the declared shape like a file."""
+        if decl.schema is not None:
+            return f'table {decl.name} is a reference table of the service: describe its columns with a shape block, not schema "{decl.schema}"'
+        if self.references is None:
+            return (
+                f"table {decl.name} has no `from \"file\"`: it is the tenant's reference table {decl.name}, "
+                "read from the service's database (/v1/tables) when the ruleset is published and evaluated; "
+                "a ruleset run from files cannot read it (publish it to the service, or declare the table from a CSV or JSON file)"
+            )
+        data = self.references(decl.name)
+        if data is None:
+            return f"no reference table named {decl.name} in this tenant (create it with POST /v1/tables)"
+        self.data_versions[decl.name] = data.version
+        columns = {c.name: (c.type_name, c.required) for c in decl.columns} if decl.columns is not None else None
+        try:
+            return reference_table(data, decl.key, columns)
+        except RefDataError as exc:
+            message = str(exc)  # already names the reference table (and row, column)
+            return message if message.startswith(("table ", "reference table ")) else f"table {decl.name}: {message}"
+
     def fingerprint(self, parents: list[Program]) -> str:
         digest = hashlib.sha256(f"aiguillage-rules/{LANGUAGE_VERSION}\n".encode())
         for rules_file in self.files:
             digest.update(b"file\0" + rules_file.src.text.encode("utf-8") + b"\0")
         for data in self.data_files:
             digest.update(b"data\0" + data.read_bytes() + b"\0")
+        for name, version in sorted(self.data_versions.items()):
+            digest.update(b"reference\0" + f"{name}\0{version}".encode() + b"\0")
         for parent in parents:
             digest.update(b"parent\0" + parent.hash.encode() + b"\0")
         return digest.hexdigest()

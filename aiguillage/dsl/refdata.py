@@ -98,26 +98,65 @@ def load_table(name: str, path: Path, key: str, columns: dict[str, tuple[str, bo
     else:
         kinds = {col: COLUMN_TYPES[type_name] for col, (type_name, _) in (columns or {}).items()}
         schema = _schema_from_shape(columns or {}, is_csv)
+    return _build_table(name, str(path), path.name, key, kinds, schema, raw_rows)
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceData:
+    """A tenant's reference table as the service stores it: every value text (or null), like CSV.
+
+    `version` identifies this exact content (table id and revision): it goes
+    into the ruleset's hash, so a compiled ruleset never outlives the data it
+    was compiled with.
+    """
+
+    name: str
+    key: str
+    columns: list[str]
+    rows: list[dict[str, str | None]]
+    version: str
+
+
+def reference_table(data: ReferenceData, key: str, columns: dict[str, tuple[str, bool]] | None) -> Table:
+    """A stored reference table checked against the shape a ruleset declares, as for a CSV file.
+
+    Without a `shape` every column of the stored table is text; with one, only
+    the shape's columns are visible to the rules (as for a file), each row is
+    validated with jsonschema and its values converted (Decimal, date, bool).
+    """
+    if columns is None:
+        columns = {col: ("text", False) for col in data.columns}
+    kinds = {col: COLUMN_TYPES[type_name] for col, (type_name, _) in columns.items()}
+    schema = _schema_from_shape(columns, True)
+    raw_rows = [
+        (f"row {row.get(data.key)!r}" if row.get(data.key) else f"row {i}", {k: v for k, v in row.items() if v not in (None, "")})
+        for i, row in enumerate(data.rows, 1)
+    ]
+    return _build_table(data.name, f"reference table {data.name}", f"reference table {data.name}", key, kinds, schema, raw_rows)
+
+
+def _build_table(name: str, origin: str, shown: str, key: str, kinds: dict[str, str], schema: dict[str, Any], raw_rows: list[tuple[str, dict[str, Any]]]) -> Table:
+    """Validate rows against the schema, convert them and index them by key; `shown` names the source in messages."""
     if key not in kinds:
         raise RefDataError(f"table {name}: key column '{key}' is not among its columns ({', '.join(kinds) or 'none'})")
     try:
         validator = jsonschema.Draft202012Validator(schema)
     except jsonschema.SchemaError as exc:
         raise RefDataError(f"table {name}: invalid schema: {exc.message}") from None
-    table = Table(name, str(path), key, kinds)
-    first_row: dict[Any, int] = {}
+    table = Table(name, origin, key, kinds)
+    first_row: dict[Any, str] = {}
     for where, raw in raw_rows:
         error = next(iter(sorted(validator.iter_errors(raw), key=lambda e: list(e.path))), None)
         if error is not None:
             column = ".".join(str(p) for p in error.path)
             subject = f"column {column}: " if column else ""
-            raise RefDataError(f"{path.name} {where}: {subject}{_schema_message(error)}")
-        row = {col: _convert(raw.get(col), kind, path, where, col) for col, kind in kinds.items()}
+            raise RefDataError(f"{shown} {where}: {subject}{_schema_message(error)}")
+        row = {col: _convert(raw.get(col), kind, shown, where, col) for col, kind in kinds.items()}
         value = row[key]
         if value is None:
-            raise RefDataError(f"{path.name} {where}: the key column '{key}' is empty")
+            raise RefDataError(f"{shown} {where}: the key column '{key}' is empty")
         if value in first_row:
-            raise RefDataError(f"{path.name} {where}: duplicate key {value!s} (first at {first_row[value]})")
+            raise RefDataError(f"{shown} {where}: duplicate key {value!s} (first at {first_row[value]})")
         first_row[value] = where
         table.rows[value] = row
     return table
@@ -194,7 +233,7 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
-def _convert(value: Any, kind: str, path: Path, where: str, col: str) -> Any:
+def _convert(value: Any, kind: str, shown: str, where: str, col: str) -> Any:
     if value is None:
         return None
     try:
@@ -207,5 +246,5 @@ def _convert(value: Any, kind: str, path: Path, where: str, col: str) -> Any:
                 return value
             return str(value).lower() in _TRUE
     except (InvalidOperation, ValueError):
-        raise RefDataError(f"{path.name} {where}: column {col}: {value!r} is not a valid {kind}") from None
+        raise RefDataError(f"{shown} {where}: column {col}: {value!r} is not a valid {kind}") from None
     return str(value)

@@ -23,6 +23,14 @@ would read a file of the server (`include`, `table ... from`, `codelist ...
 from`, `extends` with a path) is refused before loading: a stored ruleset is
 one self-contained text that extends rulesets by name.
 
+A stored ruleset may read the tenant's reference tables (`table NAME key
+COL`, no `from`) through a `References` given per request. Their rows are
+compiled into the ruleset, so the cache key of such a text is not its hash
+alone: it adds the tenant and each table's content version (table id and
+revision), read cheaply on every request. An updated table is therefore a
+new key (compiled on the next request, never served stale) and two tenants
+publishing the same text never share each other's data.
+
 If a standard ruleset changes on disk (a deploy without restart), the
 `Library` notices; this cache notices too, by comparing the parents'
 content hashes at most every `recheck_seconds`, and then starts afresh.
@@ -30,18 +38,21 @@ content hashes at most every `recheck_seconds`, and then starts afresh.
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 from aiguillage.dsl import ast
 from aiguillage.dsl.diagnostics import Diagnostic, RulesError, at_node
 from aiguillage.dsl.parser import parse_text
 from aiguillage.dsl.program import Program, load_program
+from aiguillage.dsl.refdata import ReferenceData
 from aiguillage.engine.compiler import CompiledRuleset, compile_ruleset
 from aiguillage.engine.loader import Library, library, looks_like_path
 
@@ -63,6 +74,23 @@ class CheckResult:
     def ok(self) -> bool:
         """True when the text can be published (warnings allowed, no errors)."""
         return self.program is not None and not any(d.severity == "error" for d in self.diagnostics)
+
+
+class References(Protocol):
+    """One tenant's reference tables, as the service stores them (see `store.repositories.reference`)."""
+
+    @property
+    def scope(self) -> str:
+        """Whose tables these are (the tenant id): part of the cache key."""
+        ...
+
+    def versions(self, names: Sequence[str]) -> dict[str, str | None]:
+        """Each table's content version (None when missing); cheap, asked on every request."""
+        ...
+
+    def reference(self, name: str) -> ReferenceData | None:
+        """The whole table by name, or None."""
+        ...
 
 
 @dataclass
@@ -87,6 +115,8 @@ class StoredRulesets:
         self.recheck_seconds = recheck_seconds
         self._lock = threading.RLock()
         self._compiled: OrderedDict[str, _Entry] = OrderedDict()
+        #: Content hash → the reference tables the text declares (a pure function of the text).
+        self._reference_names: dict[str, tuple[str, ...]] = {}
         self._checked_at = 0.0
         #: Compilations done (for tests and operators: a second request must not compile again).
         self.compilations = 0
@@ -101,10 +131,14 @@ class StoredRulesets:
 
     # ------------------------------------------------------------------ checking
 
-    def check(self, name: str, content: str) -> CheckResult:
-        """Parse and check a text as ruleset `name`; never raises for what the text says."""
+    def check(self, name: str, content: str, references: References | None = None) -> CheckResult:
+        """Parse and check a text as ruleset `name`; never raises for what the text says.
+
+        `references` are the tenant's reference tables: a `table NAME key COL`
+        is read from them and its rows checked against the declared shape.
+        """
         try:
-            program = self._load(name, content)
+            program = self._load(name, content, references)
         except RulesError as exc:
             return CheckResult(exc.diagnostics)
         diagnostics = list(program.warnings)
@@ -114,24 +148,51 @@ class StoredRulesets:
 
     # ------------------------------------------------------------------ compiling
 
-    def compiled(self, name: str, content: str | Callable[[], str], content_hash: str) -> CompiledRuleset:
+    def compiled(
+        self, name: str, content: str | Callable[[], str], content_hash: str, references: References | None = None
+    ) -> CompiledRuleset:
         """The compiled ruleset for this text (raises `RulesError` if it does not check).
 
         `content` may be a function returning the text, called only when the
         hash was not compiled yet: a server then reads a version's text from
-        the database once per process, not once per request.
+        the database once per process, not once per request. A text that reads
+        reference tables is keyed by `references`' scope and table versions too.
         """
         self._recheck_parents()
+        text: str | None = content if isinstance(content, str) else None
+
+        def read() -> str:
+            nonlocal text
+            if text is None:
+                text = content() if callable(content) else content
+            return text
+
         with self._lock:
-            entry = self._compiled.get(content_hash)
+            names = self._reference_names.get(content_hash)
+        if names is None:
+            names = _reference_names(read(), name)
+            with self._lock:
+                self._reference_names[content_hash] = names
+                while len(self._reference_names) > self.capacity:  # bounded like the compiled ones
+                    del self._reference_names[next(iter(self._reference_names))]
+        key = content_hash
+        if names:
+            if references is None:
+                raise RulesError([Diagnostic(f"{name}.rules", 1, 1, f"ruleset {name} reads reference tables ({', '.join(names)}) but none were given", "error", 1, "")])
+            key = _data_key(content_hash, references.scope, references.versions(names))
+        with self._lock:
+            entry = self._compiled.get(key)
             if entry is not None:
-                self._compiled.move_to_end(content_hash)
+                self._compiled.move_to_end(key)
                 return entry.compiled
-        program = self._load(name, content if isinstance(content, str) else content())
+        program = self._load(name, read(), references)
         compiled = compile_ruleset(program)
         parents = tuple((p.name, p.hash) for p in program.lineage()[:-1])
+        if names and references is not None:
+            # Keyed by the versions actually compiled in: a table changed meanwhile is a new key next time.
+            key = _data_key(content_hash, references.scope, program.references)
         with self._lock:
-            self._compiled[content_hash] = _Entry(compiled, parents)
+            self._compiled[key] = _Entry(compiled, parents)
             self.compilations += 1
             while len(self._compiled) > self.capacity:
                 self._compiled.popitem(last=False)
@@ -141,10 +202,11 @@ class StoredRulesets:
         """Forget every compiled ruleset (the next request compiles again)."""
         with self._lock:
             self._compiled.clear()
+            self._reference_names.clear()
 
     # ------------------------------------------------------------------ helpers
 
-    def _load(self, name: str, content: str) -> Program:
+    def _load(self, name: str, content: str, references: References | None = None) -> Program:
         lib = self.library
         shown = f"{name}.rules"
         _refuse_files(parse_text(content, shown))
@@ -152,7 +214,10 @@ class StoredRulesets:
             path = Path(folder) / shown
             path.write_text(content, encoding="utf-8")
             try:
-                return load_program(path, resolve_parent=lib.program, codelist_dirs=lib.codelist_dirs)
+                return load_program(
+                    path, resolve_parent=lib.program, codelist_dirs=lib.codelist_dirs,
+                    references=references.reference if references is not None else None,
+                )
             except RulesError as exc:
                 raise RulesError([_rename(d, str(path), shown) for d in exc.diagnostics]) from None
 
@@ -187,8 +252,9 @@ def _refuse_files(rules_file: ast.RulesFile) -> None:
     for item in rules_file.items:
         if isinstance(item, ast.Include):
             found.append(at_node(src, item, "a stored ruleset cannot include files: put everything in its one text"))
-        elif isinstance(item, ast.TableDecl):
-            found.append(at_node(src, item, f"a stored ruleset cannot read table {item.name} from a file"))
+        elif isinstance(item, ast.TableDecl) and item.source is not None:
+            found.append(at_node(src, item, f"a stored ruleset cannot read table {item.name} from a file: "
+                                            f"write `table {item.name} key {item.key}` to use the tenant's reference table {item.name}"))
         elif isinstance(item, ast.CodelistDecl) and item.source:
             found.append(at_node(src, item, f"a stored ruleset names code lists only (codelist {item.name}), without a file"))
         elif isinstance(item, ast.HeaderItem) and item.key == "extends":
@@ -197,6 +263,23 @@ def _refuse_files(rules_file: ast.RulesFile) -> None:
                     found.append(at_node(src, item, f'extends "{value}": name a ruleset (en16931, peppol-bis-3), not a file'))
     if found:
         raise RulesError(found)
+
+
+def _reference_names(content: str, name: str) -> tuple[str, ...]:
+    """The reference tables a text declares (`table NAME key COL`); none when it does not parse (loading reports why)."""
+    try:
+        rules_file = parse_text(content, f"{name}.rules")
+    except RulesError:
+        return ()
+    return tuple(sorted({i.name for i in rules_file.items if isinstance(i, ast.TableDecl) and i.source is None}))
+
+
+def _data_key(content_hash: str, scope: str, versions: dict[str, str | None]) -> str:
+    """The cache key of a text compiled with reference data: the text, whose tables, which content."""
+    digest = hashlib.sha256(f"{content_hash}\0{scope}".encode())
+    for table, version in sorted(versions.items()):
+        digest.update(f"\0{table}={version}".encode())
+    return digest.hexdigest()
 
 
 def _rename(diagnostic: Diagnostic, path: str, shown: str) -> Diagnostic:

@@ -51,6 +51,7 @@ from aiguillage.engine.stored import CheckResult, stored_rulesets
 from aiguillage.store.errors import Conflict, Invalid
 from aiguillage.store.models import Ruleset, RulesetVersion
 from aiguillage.store.repositories.customers import Customers
+from aiguillage.store.repositories.reference import ReferenceTables
 from aiguillage.store.repositories.rulesets import Rulesets
 
 blueprint = Blueprint("rulesets", __name__, url_prefix="/v1/rulesets")
@@ -100,7 +101,7 @@ def _detail(repository: Rulesets, ruleset: Ruleset) -> RulesetDetail:
 
 def check_text(ruleset: Ruleset, content: str) -> tuple[CheckReport, CheckResult]:
     """Check a text as this ruleset; also warn when its header names other customers."""
-    result = stored_rulesets().check(ruleset.name, content)
+    result = stored_rulesets().check(ruleset.name, content, ReferenceTables(database.session(), current_principal().tenant_id))
     found = list(result.diagnostics)
     if result.program is not None and ruleset.customer_code and result.program.customers \
             and ruleset.customer_code not in result.program.customers:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from aiguillage.dsl.refdata import ReferenceData
 from aiguillage.store.actor import Actor
 from aiguillage.store.base import utcnow
 from aiguillage.store.errors import Conflict, Invalid, NotFound
@@ -214,6 +215,37 @@ class ReferenceTables(TenantScoped):
             select(ReferenceRow).where(ReferenceRow.tenant_id == self.tenant_id, ReferenceRow.table_id == table.id)
         )
         return table.revision, {row.key: row.data for row in rows}
+
+    # ------------------------------------------------------------------ for rulesets (engine.stored.References)
+
+    @property
+    def scope(self) -> str:
+        """The tenant: a compiled ruleset with reference data is cached per tenant, never shared."""
+        return str(self.tenant_id)
+
+    def versions(self, names: Iterable[str]) -> dict[str, str | None]:
+        """Each named table's content version (id and revision), None if missing: one cheap query per request."""
+        wanted = list(names)
+        found = self.session.execute(
+            select(ReferenceTable.name, ReferenceTable.id, ReferenceTable.revision).where(
+                ReferenceTable.tenant_id == self.tenant_id, ReferenceTable.name.in_(wanted)
+            )
+        ).all()
+        by_name = {row.name: f"{row.id}:{row.revision}" for row in found}
+        return {name: by_name.get(name) for name in wanted}
+
+    def reference(self, name: str) -> ReferenceData | None:
+        """The whole table for a ruleset's `table NAME key COL`, rows by key order; None if there is none."""
+        table = self.find(name)
+        if table is None:
+            return None
+        rows = self.session.scalars(
+            select(ReferenceRow)
+            .where(ReferenceRow.tenant_id == self.tenant_id, ReferenceRow.table_id == table.id)
+            .order_by(ReferenceRow.key)
+        )
+        return ReferenceData(table.name, table.key_column, list(table.columns), [dict(r.data) for r in rows],
+                             f"{table.id}:{table.revision}")
 
     # ------------------------------------------------------------------ helpers
 
