@@ -39,9 +39,9 @@ def test_document_describes_bodies_roles_and_problems(api_client):
 
 
 def test_every_v1_route_is_declared_and_all_but_health_need_a_key(api_app):
-    for rule in api_app.url_map.iter_rules():
-        if not rule.rule.startswith("/v1"):
-            continue
+    v1_rules = [rule for rule in api_app.url_map.iter_rules() if rule.rule.startswith("/v1")]
+    assert {"/v1/health", "/v1/customers"} <= {rule.rule for rule in v1_rules}
+    for rule in v1_rules:
         operation = operation_of(api_app.view_functions[rule.endpoint])
         assert operation is not None, f"{rule.rule} is not declared with @endpoint"
         if rule.rule != "/v1/health":

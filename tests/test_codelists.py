@@ -88,7 +88,9 @@ def test_untdid_4451_has_the_note_subjects() -> None:
 @pytest.mark.conformance
 @pytest.mark.parametrize("family", sorted(SOURCES))
 def test_values_are_unique_strings(family: str) -> None:
-    for path in sorted(SOURCES[family].glob("*.json")):
+    paths = sorted(SOURCES[family].glob("*.json"))
+    assert paths, f"{SOURCES[family]}: no list files"
+    for path in paths:
         values = json.loads(path.read_text(encoding="utf-8"))["values"]
         assert all(isinstance(v, str) and v == v.strip() and v for v in values), path
         assert len(values) == len(set(values)), f"{path}: duplicate codes"
@@ -105,7 +107,7 @@ def test_build_script_is_idempotent(conformance: Path, tmp_path: Path) -> None:
     source = conformance / "en16931" / "codelists.json"
     first = {p: p.read_bytes() for p in build.build(source, tmp_path)}
     second = {p: p.read_bytes() for p in build.build(source, tmp_path)}
-    assert first == second
+    assert first and first == second
     for path, text in first.items():
         assert text == (CODELISTS / path.name).read_bytes()
     artefact = {p: p.read_bytes() for p in build.build_artefact(None, tmp_path)}

@@ -9,11 +9,10 @@ from conftest import example_files
 from lxml import etree
 from test_cii import assert_schema_valid, business, cii_examples, en16931_schema, filled_invoice
 
+from aiguillage.model import ubl
 from aiguillage.model.cii import read_cii, write_cii
 from aiguillage.model.syntaxes import read_invoice_file
 from aiguillage.model.xmlsafe import parse_xml
-
-ubl = pytest.importorskip("aiguillage.model.ubl", reason="the UBL reader and writer (aiguillage/model/ubl.py) have not landed")
 
 
 def ubl_examples() -> list[Path]:

@@ -69,9 +69,20 @@ def test_extends_takes_names_not_paths():
 
 def test_the_least_recently_used_are_dropped_beyond_capacity():
     stored = StoredRulesets(capacity=2)
-    for i in range(3):
+
+    def use(i: int) -> int:
+        """Ask for ruleset r{i}; how many compilations that took (0: it was cached)."""
+        before = stored.compilations
         text = f'ruleset "r{i}"\nroute\n  otherwise -> print\n'
         stored.compiled(f"r{i}", text, sha256_hex(text))
+        return stored.compilations - before
+
+    assert [use(i) for i in range(3)] == [1, 1, 1]
+    assert len(stored) == 2
+    assert use(1) == 0  # r1 is now the most recently used, r2 the least
+    assert use(0) == 1  # r0 was dropped; compiling it again drops r2, not r1
+    assert use(1) == 0
+    assert use(2) == 1
     assert len(stored) == 2
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import facturx
 import pytest
-from conftest import REPO, example_files, unit_test_files
+from conftest import REPO, conformance_dir, example_files, unit_test_files
 from lxml import etree
 from pydantic import BaseModel
 
@@ -241,9 +241,7 @@ def test_every_unit_test_document_reads(path: Path) -> None:
 
 
 def conformance_file(*parts: str) -> Path:
-    configured = os.environ.get("AIGUILLAGE_CONFORMANCE")
-    base = Path(configured) if configured else REPO.parent / "shared" / "conformance"
-    return base.joinpath(*parts)
+    return conformance_dir().joinpath(*parts)
 
 
 def test_values_are_typed_and_keep_their_digits() -> None:
@@ -691,6 +689,12 @@ def syntax_rule_tests() -> list[tuple[str, etree._Element, str, bool]]:
 @pytest.mark.parametrize(("test_id", "doc", "rule", "fires"), syntax_rule_tests(), ids=[t[0] for t in syntax_rule_tests()])
 def test_facts_decide_the_ubl_syntax_rules(test_id: str, doc: etree._Element, rule: str, fires: bool) -> None:
     assert DECIDERS[rule](read_ubl(doc)) is fires
+
+
+@pytest.mark.conformance
+def test_every_decider_meets_official_tests_both_ways() -> None:
+    """A decider whose rule the unit tests never name (or only one way) would check nothing."""
+    assert {(rule, fires) for _, _, rule, fires in syntax_rule_tests()} == {(rule, fires) for rule in DECIDERS for fires in (False, True)}
 
 
 def test_what_xml_cannot_carry_is_a_write_error() -> None:

@@ -96,10 +96,10 @@ class EmailAdapter(Adapter):
         domain = self.config.message_id_domain or self.config.from_address.rpartition("@")[2] or "localhost"
         return f"<{delivery.key_digest(32)}.invoice@{domain}>"
 
-    def compose(self, delivery: Delivery, rendered: list[RenderedDocument]) -> EmailMessage:
-        """The MIME message: text and HTML alternatives, then the attachments."""
+    def compose(self, delivery: Delivery, rendered: list[RenderedDocument], to: list[str],
+                cc: list[str]) -> EmailMessage:
+        """The MIME message to `to` and `cc` (see `recipients`): text and HTML alternatives, then the attachments."""
         invoice = delivery.invoice
-        to, cc = self.recipients(delivery)
         body = email_body(invoice, delivery.settings.language, [d.filename for d in rendered])
         message = EmailMessage()
         sender_name = self.config.from_name or (invoice.seller.name if invoice.seller else None) or ""
@@ -125,8 +125,8 @@ class EmailAdapter(Adapter):
 
     def send(self, delivery: Delivery, rendered: list[RenderedDocument]) -> DeliveryResult:
         """Submit the message; the delivery id is its Message-ID, the receipt the server's reply to DATA."""
-        message = self.compose(delivery, rendered)
         to, cc = self.recipients(delivery)
+        message = self.compose(delivery, rendered, to, cc)
         reply = send_message(self.config.smtp, message, to + cc + self.config.bcc, timeout=self.config.timeout)
         return self.result(delivery, message["Message-ID"], DeliveryStatus.DELIVERED,
                            f"sent to {', '.join(to + cc)}", receipt=reply)

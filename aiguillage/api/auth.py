@@ -20,6 +20,12 @@ from aiguillage.store.vocabulary import Role
 _REALM = 'Bearer realm="aiguillage"'
 
 
+def _unauthenticated(detail: str, challenge: str) -> Problem:
+    """A 401 problem with the `WWW-Authenticate` challenge RFC 6750 asks for."""
+    return Problem(401, detail, type="unauthenticated", title="Unauthenticated",
+                   headers={"WWW-Authenticate": challenge})
+
+
 def authenticate() -> Principal:
     """The caller's principal, or a 401 problem."""
     if "principal" in g:
@@ -27,30 +33,12 @@ def authenticate() -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, presented = header.partition(" ")
     if not header:
-        raise Problem(
-            401,
-            "this endpoint needs an API key: send 'Authorization: Bearer <key>'",
-            type="unauthenticated",
-            title="Unauthenticated",
-            headers={"WWW-Authenticate": _REALM},
-        )
+        raise _unauthenticated("this endpoint needs an API key: send 'Authorization: Bearer <key>'", _REALM)
     if scheme.lower() != "bearer" or not presented.strip():
-        raise Problem(
-            401,
-            "the Authorization header must be 'Bearer <key>'",
-            type="unauthenticated",
-            title="Unauthenticated",
-            headers={"WWW-Authenticate": f'{_REALM}, error="invalid_request"'},
-        )
+        raise _unauthenticated("the Authorization header must be 'Bearer <key>'", f'{_REALM}, error="invalid_request"')
     principal = resolve(database.session(), presented.strip())
     if principal is None:
-        raise Problem(
-            401,
-            "the API key is unknown or revoked",
-            type="unauthenticated",
-            title="Unauthenticated",
-            headers={"WWW-Authenticate": f'{_REALM}, error="invalid_token"'},
-        )
+        raise _unauthenticated("the API key is unknown or revoked", f'{_REALM}, error="invalid_token"')
     g.principal = principal
     return principal
 

@@ -67,11 +67,6 @@ class Selection:
     version: VersionRef | None
     compiled: CompiledRuleset
 
-    @property
-    def ruleset_name(self) -> str:
-        """The stored ruleset's name, or the standard one's."""
-        return self.version.name if self.version is not None else self.compiled.name
-
 
 # --------------------------------------------------------------------------- the customer
 

@@ -13,14 +13,13 @@ may read: `syntax_facts` (what the XML said beyond the model) and
 from __future__ import annotations
 
 import difflib
-import types
 import typing
 from dataclasses import dataclass, field
 from functools import cache
 
 from pydantic import BaseModel
 
-from aiguillage.model.catalogue import by_id, by_path
+from aiguillage.model.catalogue import by_id, by_path, unwrap
 from aiguillage.model.facts import Provenance, SyntaxFact
 from aiguillage.model.invoice import BinaryObject, Identifier, Invoice
 
@@ -110,16 +109,6 @@ class FieldNode:
         return self.name.replace("_", " ")
 
 
-def _unwrap(annotation: typing.Any) -> tuple[typing.Any, bool]:
-    origin = typing.get_origin(annotation)
-    if origin is list:
-        return typing.get_args(annotation)[0], True
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _unwrap(args[0])
-    return annotation, False
-
-
 def _add(parent: FieldNode, name: str, node: FieldNode) -> FieldNode:
     node.parent = parent
     parent.children[name] = node
@@ -129,7 +118,7 @@ def _add(parent: FieldNode, name: str, node: FieldNode) -> FieldNode:
 def _walk(model: type[BaseModel], parent: FieldNode) -> None:
     paths = by_path()
     for name, info in model.model_fields.items():
-        inner, repeats = _unwrap(info.annotation)
+        inner, repeats = unwrap(info.annotation)
         path = f"{parent.path + '.' if parent.path else ''}{name}{'[]' if repeats else ''}"
         entry = paths.get(path)
         if entry is None:

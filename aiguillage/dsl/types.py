@@ -83,11 +83,6 @@ class PathRef:
     def many(self) -> bool:
         return any(step.repeats for step in self.steps)
 
-    @property
-    def full_path(self) -> str:
-        node = self.node
-        return node.path if node is not None else ""
-
 
 @dataclass(eq=False)
 class LookupRef:

@@ -43,14 +43,14 @@ class CatalogueEntry:
         return not self.is_group
 
 
-def _unwrap(annotation: typing.Any) -> tuple[typing.Any, bool]:
+def unwrap(annotation: typing.Any) -> tuple[typing.Any, bool]:
     """Return (inner type, is_list) for `X | None` and `list[X]` annotations."""
     origin = typing.get_origin(annotation)
     if origin is list:
         return typing.get_args(annotation)[0], True
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _unwrap(args[0])
+        return unwrap(args[0])
     return annotation, False
 
 
@@ -66,7 +66,7 @@ def _walk(model: type[BaseModel], prefix: str, out: list[CatalogueEntry]) -> Non
             continue
         extra = field.json_schema_extra or {}
         assert isinstance(extra, dict)
-        inner, repeats = _unwrap(field.annotation)
+        inner, repeats = unwrap(field.annotation)
         path = f"{prefix}{name}{'[]' if repeats else ''}"
         if "bg" in extra:
             out.append(CatalogueEntry(path, str(extra["bg"]), "group", str(extra["card"]), field.description or "", True, repeats))

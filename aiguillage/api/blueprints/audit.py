@@ -9,6 +9,7 @@ from aiguillage.api.auth import current_principal
 from aiguillage.api.endpoint import endpoint
 from aiguillage.api.roles import READ_AUDIT
 from aiguillage.api.schemas.audit import AuditEntry, AuditPage, AuditQuery
+from aiguillage.api.schemas.common import one_page
 from aiguillage.store.repositories.audit import AuditLog
 
 blueprint = Blueprint("audit", __name__, url_prefix="/v1/audit")
@@ -21,8 +22,5 @@ def list_entries(query: AuditQuery) -> AuditPage:
     entries = log.entries(
         target_type=query.target_type, target_id=query.target_id, before_id=query.before, limit=query.limit + 1
     )
-    more = len(entries) > query.limit
-    entries = entries[: query.limit]
-    return AuditPage(
-        items=[AuditEntry.model_validate(e) for e in entries], next=entries[-1].id if more and entries else None
-    )
+    entries, last = one_page(entries, query.limit)
+    return AuditPage(items=[AuditEntry.model_validate(e) for e in entries], next=last.id if last is not None else None)

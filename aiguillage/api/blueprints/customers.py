@@ -11,6 +11,7 @@ from aiguillage.api.auth import current_principal
 from aiguillage.api.endpoint import endpoint
 from aiguillage.api.problems import Problem
 from aiguillage.api.roles import DELETE_MASTER_DATA, READ_MASTER_DATA, WRITE_MASTER_DATA
+from aiguillage.api.schemas.common import one_page
 from aiguillage.api.schemas.customers import (
     REQUIRED_FIELDS,
     Customer,
@@ -32,10 +33,9 @@ def _repository() -> Customers:
 @endpoint(summary="List customers", roles=READ_MASTER_DATA, query=CustomerQuery, responses={200: CustomerPage})
 def list_customers(query: CustomerQuery) -> CustomerPage:
     rows = _repository().page(code=query.code, after=query.after, limit=query.limit + 1)
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
+    rows, last = one_page(rows, query.limit)
     return CustomerPage(
-        items=[Customer.model_validate(row) for row in rows], next=rows[-1].code if more and rows else None
+        items=[Customer.model_validate(row) for row in rows], next=last.code if last is not None else None
     )
 
 

@@ -17,6 +17,7 @@ from aiguillage.api.auth import current_principal
 from aiguillage.api.endpoint import endpoint
 from aiguillage.api.problems import Problem
 from aiguillage.api.roles import READ_DELIVERIES, RETRY_DELIVERIES
+from aiguillage.api.schemas.common import one_page
 from aiguillage.api.schemas.deliveries import Delivery, DeliveryPage, DeliveryQuery, DeliverySummary
 from aiguillage.store.errors import NotFound
 from aiguillage.store.repositories.outbox import Outbox
@@ -39,10 +40,9 @@ def list_deliveries(query: DeliveryQuery) -> DeliveryPage:
         raise Problem(400, f"invalid query parameter at after: no delivery {query.after} to continue after",
                       type="invalid-request", title="Invalid request",
                       errors=[{"parameter": "after", "detail": "unknown delivery"}]) from None
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
+    rows, last = one_page(rows, query.limit)
     return DeliveryPage(items=[DeliverySummary.from_entry(row) for row in rows],
-                        next=rows[-1].id if more and rows else None)
+                        next=last.id if last is not None else None)
 
 
 @blueprint.get("/<uuid:delivery_id>")

@@ -26,6 +26,7 @@ from aiguillage.api.endpoint import endpoint
 from aiguillage.api.problems import Problem
 from aiguillage.api.roles import READ_INVOICES, SUBMIT_INVOICES
 from aiguillage.api.schemas.audit import AuditEntry
+from aiguillage.api.schemas.common import one_page
 from aiguillage.api.schemas.decisions import StoredDecision
 from aiguillage.api.schemas.deliveries import Delivery
 from aiguillage.api.schemas.invoices import (
@@ -115,9 +116,8 @@ def list_invoices(query: InvoiceQuery) -> tuple[InvoicePage, int, dict[str, str]
         received_from=query.received_from, received_to=query.received_to,
         before=_decode_cursor(query.after) if query.after else None, limit=query.limit + 1,
     )
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
-    cursor = _encode_cursor(rows[-1]) if more and rows else None
+    rows, last = one_page(rows, query.limit)
+    cursor = _encode_cursor(last) if last is not None else None
     next_url = None
     headers: dict[str, str] = {}
     if cursor is not None:

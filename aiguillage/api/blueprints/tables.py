@@ -10,6 +10,7 @@ from aiguillage.api import database
 from aiguillage.api.auth import current_principal
 from aiguillage.api.endpoint import endpoint
 from aiguillage.api.roles import DELETE_MASTER_DATA, READ_MASTER_DATA, WRITE_MASTER_DATA
+from aiguillage.api.schemas.common import one_page
 from aiguillage.api.schemas.tables import (
     Row,
     RowPage,
@@ -91,9 +92,8 @@ def delete_table(table_id: uuid.UUID) -> None:
 @endpoint(summary="Page through a table's rows", roles=READ_MASTER_DATA, query=RowQuery, responses={200: RowPage})
 def list_rows(table_id: uuid.UUID, query: RowQuery) -> RowPage:
     rows = _repository().rows(table_id, after=query.after, limit=query.limit + 1)
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
-    return RowPage(items=[row.data for row in rows], next=rows[-1].key if more and rows else None)
+    rows, last = one_page(rows, query.limit)
+    return RowPage(items=[row.data for row in rows], next=last.key if last is not None else None)
 
 
 @blueprint.put("/<uuid:table_id>/rows")

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+def one_page(rows: Sequence[T], limit: int) -> tuple[Sequence[T], T | None]:
+    """The first `limit` of `rows` (fetched with `limit + 1`) and, when more follow, the last of them."""
+    page = rows[:limit]
+    return page, (page[-1] if len(rows) > limit and page else None)
 
 
 class Request(BaseModel):

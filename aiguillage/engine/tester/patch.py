@@ -21,8 +21,6 @@ from __future__ import annotations
 import copy
 import difflib
 import re
-import types
-import typing
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -174,17 +172,7 @@ def _field(model: type[BaseModel], name: str, path: str) -> tuple[Any, bool]:
         near = difflib.get_close_matches(name, list(fields), n=1)
         hint = f"; did you mean {near[0]}?" if near else ""
         raise PatchError(f"{path}: {'the invoice' if model is Invoice else model.__name__} has no field {name!r}{hint}")
-    return _unwrap(fields[name].annotation)
-
-
-def _unwrap(annotation: Any) -> tuple[Any, bool]:
-    origin = typing.get_origin(annotation)
-    if origin is list:
-        return typing.get_args(annotation)[0], True
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _unwrap(args[0])
-    return annotation, False
+    return catalogue.unwrap(fields[name].annotation)
 
 
 def _plain(value: Any) -> Any:
