@@ -23,6 +23,8 @@ from aiguillage.engine import checkdigits as cd
         (cd.abn_valid, ["51824753556"], ["51824753550", "ERR51824753556"]),
         (cd.iban_valid, ["FR7630006000011234567890189", "GB82 WEST 1234 5698 7654 32"], ["FR7630006000011234567890188", "XX00"]),
         (cd.gr_tin_valid, ["094259216"], ["094259217", "09425921"]),
+        (cd.fr_siren_valid, ["732829320", "552100554"], ["732829321", "73282932", " 732829320", "FR732829320", None]),
+        (cd.fr_siret_valid, ["73282932000074", "35600000000048"], ["73282932000075", "7328293200007", "732829320 00074", None]),
     ],
 )
 def test_check_digits(function, good: list[str], bad: list) -> None:  # noqa: ANN001

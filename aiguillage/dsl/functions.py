@@ -46,6 +46,8 @@ _CHECKS = {
     "it_ipa_code_valid": "Italian IPA office code (exactly 6 letters or digits)",
     "abn_valid": "Australian Business Number (11 digits, mod 89)",
     "gr_tin_valid": "Greek tax number AFM (9 digits, powers of 2 mod 11)",
+    "fr_siren_valid": "French SIREN (9 digits with its Luhn check key; scheme 0002)",
+    "fr_siret_valid": "French SIRET (14 digits: the SIREN, the NIC and the check key; scheme 0009)",
 }
 
 FUNCTIONS: dict[str, Function] = {

@@ -194,3 +194,23 @@ def gr_tin_valid(value: str | None) -> bool:
         return False
     total = sum(d * 2 ** (8 - i) for i, d in enumerate(digits[:8]))
     return total % 11 % 10 == digits[8]
+
+
+def fr_siren_valid(value: str | None) -> bool:
+    """French SIREN: exactly 9 digits with a Luhn check key (python-stdnum's fr.siren)."""
+    return _digits(value, 9) is not None and _stdnum_fr("siren").is_valid(value)
+
+
+def fr_siret_valid(value: str | None) -> bool:
+    """French SIRET: exactly 14 digits, the SIREN then the NIC, with its check key (stdnum fr.siret).
+
+    stdnum knows La Poste's establishments, whose SIRETs use a different key.
+    """
+    return _digits(value, 14) is not None and _stdnum_fr("siret").is_valid(value)
+
+
+def _stdnum_fr(name: str):  # noqa: ANN202  (a module)
+    """stdnum.fr.siren / stdnum.fr.siret, imported on first use (stdnum imports lazily too)."""
+    import importlib
+
+    return importlib.import_module(f"stdnum.fr.{name}")

@@ -20,6 +20,8 @@ from aiguillage.engine.checkdigits import (  # noqa: F401  (re-exported for gene
     abn_valid,
     be_enterprise_valid,
     dk_cvr_valid,
+    fr_siren_valid,
+    fr_siret_valid,
     gln_valid,
     gr_tin_valid,
     iban_valid,

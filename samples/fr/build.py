@@ -1,0 +1,166 @@
+"""Write the French sample invoices of samples/fr/ (UBL, CII, Factur-X) from the cases below.
+
+Each sample is one French B2B situation under the reform (goods, services, self-billing,
+credit note, several VAT rates, an exemption with its VATEX code, down payment and the final
+invoice after it, an already-paid invoice, foreign currency ...), written through the
+project's own writers. tests/test_fr_samples.py checks every file against the official
+BR-FR and EN 16931 XSLTs and against the fr-ctc ruleset.
+
+    python samples/fr/build.py            # rewrites the files that changed
+"""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from aiguillage.model.invoice import Invoice
+from aiguillage.model.syntaxes import write_invoice
+
+HERE = Path(__file__).resolve().parent
+EXTENSION = {"ubl": "xml", "cii": "xml", "facturx": "pdf"}
+
+# SIRENs and SIRETs with valid check keys (Luhn), invented for the samples.
+SELLER = {
+    "name": "Atelier Lumière SAS",
+    "trading_name": "Atelier Lumière",
+    "identifiers": [{"value": "41234567000019", "scheme": "0009"}],
+    "legal_registration_identifier": {"value": "412345670", "scheme": "0002"},
+    "vat_identifier": "FR32412345670",
+    "additional_legal_information": "SAS au capital de 50 000 EUR, RCS Lyon 412 345 670",
+    "electronic_address": {"value": "412345670", "scheme": "0225"},
+    "postal_address": {"line_one": "12 rue des Tanneurs", "city": "Lyon", "post_code": "69002", "country_code": "FR"},
+    "contact": {"point": "Service facturation", "email": "facturation@atelier-lumiere.example"},
+}
+BUYER = {
+    "name": "Maison Dufresne SA",
+    "identifier": {"value": "52198765100010", "scheme": "0009"},
+    "legal_registration_identifier": {"value": "521987651", "scheme": "0002"},
+    "vat_identifier": "FR15521987651",
+    "electronic_address": {"value": "521987651_FACTURES", "scheme": "0225"},
+    "postal_address": {"line_one": "40 boulevard Haussmann", "city": "Paris", "post_code": "75009", "country_code": "FR"},
+}
+NOTES = [
+    {"subject_code": "PMT", "text": "Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : 40 EUR."},
+    {"subject_code": "PMD", "text": "Pénalités de retard : trois fois le taux d'intérêt légal."},
+    {"subject_code": "AAB", "text": "Pas d'escompte pour paiement anticipé."},
+    {"subject_code": "BAR", "text": "B2B"},
+]
+PAYMENT = {
+    "means_type_code": "58",
+    "remittance_information": "",
+    "credit_transfers": [{"account_identifier": "FR7630006000011234567890189", "account_name": "Atelier Lumière SAS"}],
+}
+
+
+def line(n: int, name: str, qty: str, price: str, rate: str, category: str = "S", unit: str = "C62") -> dict[str, Any]:
+    net = (Decimal(qty) * Decimal(price)).quantize(Decimal("0.01"))
+    vat: dict[str, Any] = {"category_code": category, "rate": rate}
+    return {"identifier": str(n), "quantity": qty, "quantity_unit_code": unit, "net_amount": str(net),
+            "price": {"net_price": price}, "vat": vat, "item": {"name": name}}
+
+
+def invoice(number: str, framework: str, lines: list[dict], *, type_code: str = "380", issue: str = "2026-11-20",
+            due: str | None = "2026-12-20", exemption: dict[str, tuple[str, str]] | None = None,
+            paid: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A complete invoice: totals and VAT breakdown computed from the lines."""
+    groups: dict[tuple[str, str], Decimal] = {}
+    for item in lines:
+        key = (item["vat"]["category_code"], item["vat"]["rate"])
+        groups[key] = groups.get(key, Decimal("0")) + Decimal(item["net_amount"])
+    breakdown = []
+    vat_total = Decimal("0")
+    for (category, rate), base in groups.items():
+        tax = (base * Decimal(rate) / 100).quantize(Decimal("0.01"))
+        vat_total += tax
+        entry: dict[str, Any] = {"taxable_amount": str(base), "tax_amount": str(tax), "category_code": category, "rate": rate}
+        if exemption and category in exemption:
+            entry["exemption_reason_code"], entry["exemption_reason"] = exemption[category]
+        breakdown.append(entry)
+    net = sum((Decimal(i["net_amount"]) for i in lines), Decimal("0"))
+    gross = net + vat_total
+    totals: dict[str, Any] = {"line_net_amount": str(net), "amount_without_vat": str(net), "vat_amount": str(vat_total),
+                              "amount_with_vat": str(gross), "amount_due_for_payment": str(gross - Decimal(paid or "0"))}
+    if paid is not None:
+        totals["paid_amount"] = paid
+    payment = copy.deepcopy(PAYMENT)
+    payment["remittance_information"] = number
+    doc: dict[str, Any] = {
+        "number": number, "issue_date": issue, "type_code": type_code, "currency_code": "EUR",
+        "buyer_reference": "DUF-ACH-LUM", "order_reference": "DUF-2610417",
+        "notes": copy.deepcopy(NOTES),
+        "process_control": {"business_process_type": framework, "specification_identifier": "urn:cen.eu:en16931:2017"},
+        "seller": copy.deepcopy(SELLER), "buyer": copy.deepcopy(BUYER),
+        "payment_instructions": payment,
+        "totals": totals, "vat_breakdown": breakdown, "lines": lines,
+    }
+    if due is not None:
+        doc["due_date"] = due
+        doc["payment_terms"] = "Paiement à 30 jours"
+    doc.update(extra)
+    return doc
+
+
+def samples() -> dict[str, tuple[str, dict[str, Any]]]:
+    """File stem -> (format, invoice)."""
+    lamps = [line(1, "Lampe d'atelier laiton", "4", "185.00", "20"), line(2, "Abat-jour lin naturel", "6", "42.50", "20")]
+    service = [line(1, "Étude d'éclairage du magasin", "3", "650.00", "20", unit="DAY")]
+    mixed = [line(1, "Suspension verre soufflé", "2", "320.00", "20"), line(2, "Pose et raccordement", "4", "55.00", "20", unit="HUR")]
+    rates = [line(1, "Lampe de bureau", "3", "120.00", "20"), line(2, "Installation dans un logement ancien", "1", "400.00", "10"),
+             line(3, "Travaux d'isolation lumineuse (rénovation énergétique)", "1", "250.00", "5.5"),
+             line(4, "Catalogue imprimé", "10", "4.20", "2.1")]
+    out: dict[str, tuple[str, dict[str, Any]]] = {
+        "fr-goods-B1-ubl": ("ubl", invoice("FR2026-0101", "B1", lamps)),
+        "fr-goods-B1-cii": ("cii", invoice("FR2026-0102", "B1", copy.deepcopy(lamps))),
+        "fr-services-S1-cii": ("cii", invoice("FR2026-0103", "S1", service)),
+        "fr-mixed-M1-facturx": ("facturx", invoice("FR2026-0104", "M1", mixed)),
+        "fr-multirate-B1-ubl": ("ubl", invoice("FR2026-0105", "M1", rates)),
+        "fr-multirate-M1-facturx": ("facturx", invoice("FR2026-0106", "M1", copy.deepcopy(rates))),
+    }
+    # A credit note for part of an invoice, in both syntaxes (UBL CreditNote document).
+    credit = invoice("AV2026-0007", "B1", [line(1, "Retour abat-jour lin naturel", "2", "42.50", "20")], type_code="381",
+                     due=None, preceding_invoices=[{"reference": "FR2026-0101", "issue_date": "2026-11-20"}])
+    out["fr-credit-note-381-ubl"] = ("ubl", credit)
+    out["fr-credit-note-381-cii"] = ("cii", copy.deepcopy(credit))
+    # Self-billing: the buyer issues the invoice in the seller's name (389); the seller's
+    # SIREN-based address (scheme 0225) is where the platform returns it.
+    self_billed = invoice("AF-DUF-2026-118", "S1", [line(1, "Redevance de licence de marque, novembre", "1", "1200.00", "20")],
+                          type_code="389")
+    out["fr-self-billing-389-ubl"] = ("ubl", self_billed)
+    out["fr-self-billing-389-cii"] = ("cii", copy.deepcopy(self_billed))
+    # Exempt: training by a registered body (CGI art. 261-4-4°), category E with its VATEX code.
+    exempt = invoice("FR2026-0110", "S1", [line(1, "Formation « Éclairage et sécurité », 2 jours", "2", "700.00", "0", category="E", unit="DAY")],
+                     exemption={"E": ("VATEX-FR-CGI261-4", "Exonération de TVA, article 261-4-4° du CGI")})
+    out["fr-exempt-VATEX-cii"] = ("cii", exempt)
+    out["fr-exempt-VATEX-ubl"] = ("ubl", copy.deepcopy(exempt))
+    # A down payment (386), then the final invoice (framework B4) that deducts it.
+    deposit_lines = [line(1, "Acompte de 30 % sur commande DUF-2610417", "1", "900.00", "20")]
+    out["fr-down-payment-386-cii"] = ("cii", invoice("AC2026-0012", "B1", deposit_lines, type_code="386", due="2026-11-20"))
+    final_lines = [line(1, "Luminaires sur mesure, hall d'accueil", "1", "3000.00", "20")]
+    out["fr-final-after-down-payment-B4-ubl"] = ("ubl", invoice(
+        "FR2026-0120", "B4", final_lines, paid="1080.00",
+        preceding_invoices=[{"reference": "AC2026-0012", "issue_date": "2026-11-20"}]))
+    # Already paid at ordering (S2): nothing left to pay, the payment date as due date.
+    out["fr-already-paid-S2-facturx"] = ("facturx", invoice("FR2026-0121", "S2", copy.deepcopy(service), paid="2340.00",
+                                                            due="2026-11-15"))
+    return out
+
+
+def build() -> list[Path]:
+    written = []
+    for stem, (fmt, data) in samples().items():
+        path = HERE / f"{stem}.{EXTENSION[fmt]}"
+        content = write_invoice(Invoice.model_validate(data), fmt)
+        if fmt == "facturx" and path.exists():
+            continue  # PDFs carry a creation date: keep the committed file unless removed
+        if not path.exists() or path.read_bytes() != content:
+            path.write_bytes(content)
+            written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for written_path in build():
+        print(f"wrote {written_path}")

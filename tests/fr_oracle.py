@@ -1,0 +1,66 @@
+"""The official French (BR-FR) and EN 16931 XSLTs as test oracles, run in Saxon-HE (saxonche).
+
+Never part of how the product evaluates an invoice: tests compare the fr-ctc ruleset's
+verdicts with these. Compiled stylesheets are cached per process (compiling the BR-FR XSLT
+takes about a second; running it a few milliseconds per invoice).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+from lxml import etree
+
+SVRL = "{http://purl.oclc.org/dsdl/svrl}"
+_CONFORMANCE = Path(os.environ.get("AIGUILLAGE_CONFORMANCE") or Path(__file__).resolve().parents[1].parent / "shared" / "conformance")
+
+
+def conformance_root() -> Path:
+    return _CONFORMANCE
+
+
+def br_fr_xslt(syntax: str, *, warning: bool = False, extended: bool = False) -> Path:
+    """The official stylesheet for `syntax` ("ubl" or "cii")."""
+    folder = _CONFORMANCE / "fr" / syntax
+    if extended:
+        return folder / f"EXTENDED-CTC-FR-{syntax.upper()}.xslt"
+    return folder / f"BR-FR-Flux2-Schematron-{syntax.upper()}{'_WARNING' if warning else ''}.xslt"
+
+
+def en16931_xslt(syntax: str) -> Path:
+    return _CONFORMANCE / "en16931" / "xslt" / f"EN16931-{syntax.upper()}-validation.xslt"
+
+
+@cache
+def _processor():  # noqa: ANN202  (a saxonche processor, untyped)
+    import saxonche
+
+    return saxonche.PySaxonProcessor(license=False)
+
+
+@cache
+def _executable(path: str):  # noqa: ANN202
+    return _processor().new_xslt30_processor().compile_stylesheet(stylesheet_file=path)
+
+
+def failed_asserts(xml: bytes, stylesheet: Path) -> dict[str, str]:
+    """Rule id -> flag of every assertion the stylesheet reports as failed (first flag wins)."""
+    node = _processor().parse_xml(xml_text=xml.decode("utf-8"))
+    report = _executable(str(stylesheet)).transform_to_string(xdm_node=node)
+    fired: dict[str, str] = {}
+    for failed in etree.fromstring(report.encode("utf-8")).iter(f"{SVRL}failed-assert"):
+        fired.setdefault(failed.get("id") or "", failed.get("flag") or "")
+    return fired
+
+
+def xml_of(path: Path) -> tuple[bytes, str]:
+    """The invoice XML of a sample (the CII inside a Factur-X PDF) and its syntax."""
+    data = path.read_bytes()
+    if data[:5] == b"%PDF-":
+        from facturx import get_xml_from_pdf
+
+        _name, xml = get_xml_from_pdf(data, check_xsd=False)
+        return xml, "cii"
+    return data, "cii" if b"CrossIndustryInvoice" in data[:2000] else "ubl"
