@@ -7,30 +7,24 @@ takes about a second; running it a few milliseconds per invoice).
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 
 from lxml import etree
 
 SVRL = "{http://purl.oclc.org/dsdl/svrl}"
-_CONFORMANCE = Path(os.environ.get("AIGUILLAGE_CONFORMANCE") or Path(__file__).resolve().parents[1].parent / "shared" / "conformance")
 
 
-def conformance_root() -> Path:
-    return _CONFORMANCE
-
-
-def br_fr_xslt(syntax: str, *, warning: bool = False, extended: bool = False) -> Path:
-    """The official stylesheet for `syntax` ("ubl" or "cii")."""
-    folder = _CONFORMANCE / "fr" / syntax
+def br_fr_xslt(conformance: Path, syntax: str, *, warning: bool = False, extended: bool = False) -> Path:
+    """The official stylesheet for `syntax` ("ubl" or "cii") in the conformance folder."""
+    folder = conformance / "fr" / syntax
     if extended:
         return folder / f"EXTENDED-CTC-FR-{syntax.upper()}.xslt"
     return folder / f"BR-FR-Flux2-Schematron-{syntax.upper()}{'_WARNING' if warning else ''}.xslt"
 
 
-def en16931_xslt(syntax: str) -> Path:
-    return _CONFORMANCE / "en16931" / "xslt" / f"EN16931-{syntax.upper()}-validation.xslt"
+def en16931_xslt(conformance: Path, syntax: str) -> Path:
+    return conformance / "en16931" / "xslt" / f"EN16931-{syntax.upper()}-validation.xslt"
 
 
 @cache
