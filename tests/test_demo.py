@@ -77,7 +77,7 @@ def test_demo_refuses_to_delete_a_folder_it_did_not_make(tmp_path: Path, capsys:
 
 def test_every_sample_belongs_to_a_customer_ruleset() -> None:
     customers = discover(rulesets_root(), samples_root())
-    assert len(customers) == 5
+    assert len(customers) == 6
     assert sorted(p.name for c in customers for p in c.samples) == SAMPLES
 
 

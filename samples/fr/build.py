@@ -145,6 +145,19 @@ def samples() -> dict[str, tuple[str, dict[str, Any]]]:
     # Already paid at ordering (S2): nothing left to pay, the payment date as due date.
     out["fr-already-paid-S2-facturx"] = ("facturx", invoice("FR2026-0121", "S2", copy.deepcopy(service), paid="2340.00",
                                                             due="2026-11-15"))
+    # Quincaillerie Martin, the French B2B customer of rulesets/customers/quincaillerie-martin.
+    martin = invoice("FR2026-0131", "B1", [line(1, "Applique murale laiton", "12", "64.00", "20"),
+                                            line(2, "Ampoule LED filament E27", "40", "6.90", "20")],
+                     buyer_reference="QM-LYO", order_reference="QM-2026-0457")
+    martin["buyer"] = {
+        "name": "Quincaillerie Martin SAS",
+        "identifier": {"value": "52345678800026", "scheme": "0009"},
+        "legal_registration_identifier": {"value": "523456788", "scheme": "0002"},
+        "vat_identifier": "FR07523456788",
+        "electronic_address": {"value": "523456788", "scheme": "0225"},
+        "postal_address": {"line_one": "8 rue Mercière", "city": "Lyon", "post_code": "69002", "country_code": "FR"},
+    }
+    out["fr-quincaillerie-martin-B1-ubl"] = ("ubl", martin)
     return out
 
 
