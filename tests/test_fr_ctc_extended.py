@@ -1,0 +1,104 @@
+"""fr-ctc-extended against the official EXTENDED-CTC-FR XSLTs (UBL and CII, FNFE-MPE 1.4.0).
+
+French samples are given the EXTENDED-CTC-FR specification identifier and varied on what the
+profile changes from EN 16931; the official stylesheet and fr-ctc-extended must agree on every
+id fr-ctc-extended owns or disables (the rest of the profile is outside this ruleset, see the
+header of rulesets/standard/fr-ctc-extended.rules).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+from fr_mutator import _set
+from fr_oracle import br_fr_xslt, failed_asserts
+
+from aiguillage.engine.evaluate import evaluate
+from aiguillage.engine.loader import load, rulesets_root
+from aiguillage.model.invoice import Invoice
+from aiguillage.model.syntaxes import read_invoice, read_invoice_file, write_invoice
+
+REPO = Path(__file__).resolve().parents[1]
+EXTENDED_ID = "urn:cen.eu:en16931:2017#conformant#urn.cpro.gouv.fr:1p0:extended-ctc-fr"
+BASES = ["fr-goods-B1-ubl.xml", "fr-exempt-VATEX-cii.xml", "fr-multirate-B1-ubl.xml"]
+
+
+def _second_breakdown(doc: dict) -> bool:
+    doc["vat_breakdown"].append(dict(doc["vat_breakdown"][0], taxable_amount="0.00", tax_amount="0.00"))
+    return True
+
+
+VARIANTS = {
+    "as written": lambda d: True,
+    "two VAT breakdowns of one category": _second_breakdown,
+    "a line in category E without E breakdown": _set("lines.vat.category_code", "E"),
+    "a line in category K without K breakdown": _set("lines.vat.category_code", "K"),
+    "a line in category O without O breakdown": _set("lines.vat.category_code", "O"),
+    "a negative gross price": _set("lines.price.gross_price", "-5.00"),
+    "an attribute without value": _set("lines.item.attributes", [{"name": "Couleur", "value": None}]),
+    "an attribute without name": _set("lines.item.attributes", [{"name": None, "value": "Laiton"}]),
+    "a line without unit": _set("lines.quantity_unit_code", None),
+    "a line without net amount": _set("lines.net_amount", None),
+    "a line without net price": _set("lines.price.net_price", None),
+    "a line without VAT category": _set("lines.vat", None),
+}
+
+
+def judged_ids() -> set[str]:
+    text = (rulesets_root() / "standard" / "fr-ctc-extended.rules").read_text(encoding="utf-8")
+    own = set(re.findall(r"^\s*rule (BR-FREXT\S+) ", text, re.MULTILINE))
+    disabled = {x.strip() for line in re.findall(r"^\s*disable (.*)$", text, re.MULTILINE) for x in line.split(",")}
+    return own | disabled
+
+
+@pytest.mark.conformance
+@pytest.mark.parametrize("base", BASES)
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_variant_agrees_with_the_extended_artefact(conformance: Path, base: str, variant: str) -> None:
+    doc = read_invoice_file(REPO / "samples" / "fr" / base).model_dump(mode="json", exclude={"provenance", "syntax_facts"})
+    doc["process_control"]["specification_identifier"] = EXTENDED_ID
+    doc = copy.deepcopy(doc)
+    VARIANTS[variant](doc)
+    invoice = Invoice.model_validate(doc)
+    judged = judged_ids()
+    for syntax in ("ubl", "cii"):
+        xml = write_invoice(invoice, syntax)
+        official = {r: f for r, f in failed_asserts(xml, br_fr_xslt(conformance, syntax, extended=True)).items() if r in judged}
+        ours = {f.rule: f.severity for f in evaluate(read_invoice(xml), load("fr-ctc-extended")).findings if f.rule in judged}
+        assert ours == official, f"{syntax}: official {official}, fr-ctc-extended {ours}"
+
+
+@pytest.mark.conformance
+def test_the_variants_reach_the_profile_rules(conformance: Path) -> None:
+    fired: set[str] = set()
+    doc = read_invoice_file(REPO / "samples" / "fr" / BASES[0]).model_dump(mode="json", exclude={"provenance", "syntax_facts"})
+    doc["process_control"]["specification_identifier"] = EXTENDED_ID
+    for change in VARIANTS.values():
+        variant = copy.deepcopy(doc)
+        change(variant)
+        for syntax in ("ubl", "cii"):
+            fired |= set(failed_asserts(write_invoice(Invoice.model_validate(variant), syntax), br_fr_xslt(conformance, syntax, extended=True)))
+    own = {r for r in judged_ids() if r.startswith("BR-FREXT")}
+    assert len(fired & own) >= 12, sorted(own - fired)
+
+
+def test_an_invoice_without_the_profile_identifier_is_refused() -> None:
+    decision = evaluate(read_invoice_file(REPO / "samples" / "fr" / BASES[0]), load("fr-ctc-extended"))
+    assert [f.rule for f in decision.findings] == ["FR-EXT-01"]
+
+
+@pytest.mark.conformance
+@pytest.mark.parametrize("base", BASES)
+def test_extended_sample_passes_the_artefacts(conformance: Path, base: str) -> None:
+    doc = read_invoice_file(REPO / "samples" / "fr" / base).model_dump(mode="json", exclude={"provenance", "syntax_facts"})
+    doc["process_control"]["specification_identifier"] = EXTENDED_ID
+    invoice = Invoice.model_validate(doc)
+    for syntax in ("ubl", "cii"):
+        xml = write_invoice(invoice, syntax)
+        fatal = {r for r, f in failed_asserts(xml, br_fr_xslt(conformance, syntax, extended=True)).items() if f == "fatal"}
+        assert fatal == set()
+        assert failed_asserts(xml, br_fr_xslt(conformance, syntax)) == {}
+        assert [f.rule for f in evaluate(read_invoice(xml), load("fr-ctc-extended")).findings if f.severity in {"fatal", "error"}] == []
