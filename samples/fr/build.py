@@ -94,6 +94,7 @@ def invoice(number: str, framework: str, lines: list[dict], *, type_code: str = 
         "process_control": {"business_process_type": framework, "specification_identifier": "urn:cen.eu:en16931:2017"},
         "seller": copy.deepcopy(SELLER), "buyer": copy.deepcopy(BUYER),
         "payment_instructions": payment,
+        "delivery": {"actual_delivery_date": "2026-11-18"},
         "totals": totals, "vat_breakdown": breakdown, "lines": lines,
     }
     if due is not None:
