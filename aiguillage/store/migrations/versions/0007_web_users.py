@@ -1,4 +1,4 @@
-"""Web users: people who sign in to the console and the portal, their one-time links and sessions.
+"""Web users: people who sign in to the console and the portal, their one-time links, sessions, query attachments.
 
 Revision ID: 0007
 Revises: 0004
@@ -69,9 +69,31 @@ def upgrade() -> None:
     op.create_index(op.f("ix_web_users_tenant_id"), "web_users", ["tenant_id"], unique=False)
     _token_table("web_sign_in_links", "used_at")
     _token_table("web_sessions", "ended_at")
+    op.create_table(
+        "web_query_attachments",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("invoice_id", sa.Uuid(), nullable=False),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("media_type", sa.String(length=100), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"],
+            name=op.f("fk_web_query_attachments_tenant_id_invoice_id_invoices"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_query_attachments")),
+        sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_web_query_attachments_tenant_id_id")),
+    )
+    op.create_index(op.f("ix_web_query_attachments_tenant_id"), "web_query_attachments", ["tenant_id"], unique=False)
+    op.create_index(op.f("ix_web_query_attachments_invoice_id"), "web_query_attachments", ["invoice_id"],
+                    unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table("web_query_attachments")
     op.drop_table("web_sessions")
     op.drop_table("web_sign_in_links")
     op.drop_table("web_users")
