@@ -1,9 +1,11 @@
 """French and English: the user's choice (account, else cookie), else the browser's Accept-Language.
 
-Messages are gettext catalogues under `translations/` (English source text,
-French in `fr/LC_MESSAGES/messages.po`, compiled to `.mo` by
-`scripts/compile_translations.py`); amounts and dates go through Babel's
-locale data.
+Messages are gettext catalogues under `translations/`: English source text,
+French in `fr/LC_MESSAGES/messages.po`, compiled to the committed `.mo` with
+`pybabel compile -d aiguillage/web/translations` (new strings: `pybabel
+extract -F aiguillage/web/babel.cfg`, then `pybabel update`); a test checks
+every string is translated and the `.mo` is current. Amounts and dates go
+through Babel's locale data.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 CSRF: Flask-WTF's token (kept in Flask's signed session cookie) is checked on
 every POST to the web blueprints; the API's endpoints take bearer keys, not
 cookies, and are left alone. Headers: a CSP with no inline script (the pages
-have no script at all), no framing by other sites, no sniffing, no referrer.
+have no script at all), no framing by other sites, no sniffing, a referrer for this site only (Flask-WTF checks it on HTTPS POSTs).
 Sign-in attempts are counted per client address and per (address, e-mail)
 in a moving window (the `limits` library; in memory, so per process).
 """
@@ -41,7 +41,7 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(name, value)
     if not app.config.get("SECRET_KEY"):
         # One process only: several workers must share AIGUILLAGE_SECRET_KEY (`aiguillage serve` makes one).
-        log.warning("no SECRET_KEY configured: using a random one for this process")
+        log.info("no SECRET_KEY configured: using a random one for this process")
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     secure = bool(app.config["WEB_COOKIE_SECURE"])
     app.config.update(
@@ -67,7 +67,7 @@ def headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(self)")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.scheme == "https":
