@@ -17,6 +17,11 @@ WEB = Path(web_roles.__file__).parent
 CATALOGUE = WEB / "translations" / "fr" / "LC_MESSAGES"
 
 
+def _forms(value: object) -> tuple:
+    """A message id or translation as a tuple of its (plural) forms; every form must be filled in."""
+    return tuple(value) if isinstance(value, list | tuple) else (value,)
+
+
 def test_each_person_role_has_exactly_the_api_admissions_of_its_api_role():
     checked = 0
     for permission in Permission:
@@ -40,11 +45,8 @@ def test_every_page_string_is_translated_and_the_compiled_catalogue_is_current()
                                                                        ("**/templates/**.html", "jinja2")],
                                                  keywords={"_": None, "gettext": None, "ngettext": (1, 2)})}
     assert len(extracted) > 150
-    missing = [text for text in extracted if not (po.get(text) and po.get(text).string)]
+    missing = [source for source in extracted if not (po.get(source) and all(_forms(po.get(source).string)))]
     assert not missing, f"untranslated (run pybabel extract/update, translate, compile): {missing[:10]}"
-    def text(value: object) -> tuple:
-        return tuple(value) if isinstance(value, list | tuple) else (value,)
-
-    compiled = {text(m.id): text(m.string) for m in mo if m.id}
-    stale = [m.id for m in po if m.id and compiled.get(text(m.id)) != text(m.string)]
+    compiled = {_forms(m.id): _forms(m.string) for m in mo if m.id}
+    stale = [m.id for m in po if m.id and compiled.get(_forms(m.id)) != _forms(m.string)]
     assert not stale, f"messages.mo is older than messages.po (pybabel compile): {stale[:5]}"
