@@ -208,3 +208,25 @@ def test_pages_speak_the_browsers_language_or_the_users_choice(app, scene):
     browser.post("/web/language", {"language": "fr", "next": "/portal/"})
     listing = browser.get("/portal/").get_data(as_text=True)
     assert "Vos factures" in listing and re.search(r"\d+,\d\d\s€", listing), "amounts in French format"
+
+
+def test_a_sign_in_link_can_be_emailed_without_telling_who_exists(scene, tmp_path):
+    from aiguillage.adapters.testing.smtp_server import LoopbackSmtpServer
+
+    with LoopbackSmtpServer(tmp_path) as server:
+        app = web_app(scene, WEB_MAIL_FROM="invoices@demo.example",
+                      WEB_SMTP={"host": "127.0.0.1", "port": server.port, "username": "aiguillage",
+                                "password": "secret", "ca_file": str(server.cert)})
+        browser = Browser(app)
+        assert "E-mail me a sign-in link" in browser.get("/portal/sign-in").get_data(as_text=True)
+        known = browser.post("/portal/sign-in/link", {"organisation": "demo", "email": "AP@acme.example"})
+        unknown = browser.post("/portal/sign-in/link", {"organisation": "demo", "email": "nobody@acme.example"})
+        staff = browser.post("/portal/sign-in/link", {"organisation": "demo", "email": "admin@demo.example"})
+        for answer in (known, unknown, staff):
+            assert answer.status_code == 200 and "a link is on its way" in answer.get_data(as_text=True)
+        [mail] = server.received
+        assert mail.rcpt_tos == ["ap@acme.example"] and mail.tls
+        path = re.search(r"https?://[^/\s]+(/portal/link/aigl_\S+)", mail.message.get_content()).group(1)
+        assert Browser(app).sign_in_link(path).status_code == 303
+        assert Browser(app).sign_in_link(path).status_code == 410
+    app.extensions["aiguillage.database"].engine.dispose()

@@ -58,6 +58,11 @@ def sign_in() -> str | Response:
     return signin.password_page("console")
 
 
+@blueprint.post("/sign-in/link")
+def email_link() -> tuple[str, int]:
+    return signin.email_link("console")
+
+
 @blueprint.route("/link/<token>", methods=["GET", "POST"])
 def link(token: str) -> str | Response:
     return signin.link_page("console", token)

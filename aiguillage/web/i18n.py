@@ -36,7 +36,9 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters.update(money=money, day=day, moment=moment)
-    app.jinja_env.globals.update(current_language=select_locale, LANGUAGES=LANGUAGES)
+    from aiguillage.web.mail import enabled
+
+    app.jinja_env.globals.update(current_language=select_locale, LANGUAGES=LANGUAGES, mail_enabled=enabled)
 
 
 def money(amount: Decimal | str | None, currency: str | None) -> str:

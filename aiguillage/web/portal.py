@@ -53,6 +53,11 @@ def sign_in() -> str | Response:
     return signin.password_page("portal")
 
 
+@blueprint.post("/sign-in/link")
+def email_link() -> tuple[str, int]:
+    return signin.email_link("portal")
+
+
 @blueprint.route("/link/<token>", methods=["GET", "POST"])
 def link(token: str) -> str | Response:
     return signin.link_page("portal", token)
