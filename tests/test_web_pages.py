@@ -230,3 +230,14 @@ def test_a_sign_in_link_can_be_emailed_without_telling_who_exists(scene, tmp_pat
         assert Browser(app).sign_in_link(path).status_code == 303
         assert Browser(app).sign_in_link(path).status_code == 410
     app.extensions["aiguillage.database"].engine.dispose()
+
+
+def test_signing_out_ends_the_session_on_the_server(app, scene):
+    browser = Browser(app)
+    browser.sign_in("console", "analyst@demo.example")
+    cookie = browser.client.get_cookie("aig_session", domain="localhost")
+    assert cookie is not None and browser.get("/console/").status_code == 200
+    assert browser.post("/console/sign-out").status_code == 303
+    thief = Browser(app)
+    thief.client.set_cookie("aig_session", cookie.value, domain="localhost", secure=True)
+    assert thief.get("/console/").status_code == 302, "the old cookie no longer signs anyone in"

@@ -75,3 +75,33 @@ def test_session_ends_on_sign_out_and_expiry(store_tx, tenant_id):
         end_session(session, signed.token)
     with store_tx() as session:
         assert session_user(session, signed.token) is None
+
+
+def test_two_browsers_racing_with_one_link_get_in_once(store_tx, store_engine, tenant_id):
+    import threading
+
+    from aiguillage.store.database import session_factory, transaction
+
+    with store_tx() as session:
+        users = WebUsers(session, tenant_id)
+        token = users.issue_link(users.create("race@x.example", "R", "analyst", CLI), CLI)
+    barrier = threading.Barrier(8)
+    winners: list[str] = []
+
+    def redeem() -> None:
+        barrier.wait()
+        try:
+            with transaction(session_factory(store_engine)) as session:
+                user = redeem_link(session, token)
+                if user is not None:
+                    winners.append(user.email)
+        except Exception as exc:  # noqa: BLE001 - SQLite may refuse a concurrent writer: a loss, not a win
+            if "locked" not in str(exc):
+                winners.append(f"error: {exc!r}")
+
+    threads = [threading.Thread(target=redeem) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert winners == ["race@x.example"]

@@ -12,9 +12,11 @@ from datetime import date
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from aiguillage.store.errors import Conflict, Invalid, NotFound
+from aiguillage.store.models import InvoiceRecord
 from aiguillage.store.repositories.audit import AuditLog
 from aiguillage.store.repositories.customers import Customers
 from aiguillage.store.repositories.invoices import Invoices, invoice_from_record
@@ -222,7 +224,8 @@ def deliveries() -> str:
         status = OutboxStatus.DEAD.value
     session = database.session()
     entries = Outbox(session, user.tenant_id).page(status=status, limit=200)
-    numbers = {r.id: r.number for r in Invoices(session, user.tenant_id).page(limit=500)} if entries else {}
+    numbers = dict(session.execute(select(InvoiceRecord.id, InvoiceRecord.number).where(
+        InvoiceRecord.tenant_id == user.tenant_id, InvoiceRecord.id.in_({e.invoice_id for e in entries}))).all())
     return render_template("console/deliveries.html", entries=entries, status=status, numbers=numbers,
                            statuses=[s.value for s in OutboxStatus])
 
