@@ -2,7 +2,9 @@
 
 Flows: sign in by link (keyboard only), find an invoice, download its PDF,
 raise a query with an attachment and see the AR team's answer given in the
-console, approve a held invoice, retry a dead letter from the console; a
+console, approve (the customer, with the keyboard, what its ruleset gives it
+to approve; the supplier's approver in the console), retry a dead letter
+from the console; a
 customer user trying other customers' and tenants' invoice URLs gets 404.
 Every page visited is checked with axe-core (WCAG 2.0/2.1/2.2 A and AA
 rules; vendored from npm in tests/assets) and must not trip the CSP.
@@ -20,9 +22,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from web_helpers import HELD_NUMBER, PASSWORD, Scene
+from sqlalchemy import select
+from web_helpers import CUSTOMER_HELD_NUMBER, HELD_NUMBER, PASSWORD, Scene
 
 from aiguillage.store.database import session_factory, transaction
+from aiguillage.store.models import InvoiceRecord
 from aiguillage.store.repositories.audit import AuditLog
 from aiguillage.store.repositories.invoices import Invoices
 from aiguillage.store.repositories.outbox import Outbox
@@ -158,24 +162,58 @@ def test_sign_in_by_link_find_download_query_and_read_the_answer(browser, live_s
     customer.axe()
 
 
-def test_a_customer_approves_an_invoice_its_ruleset_holds(browser, live_server, scene: Scene):
+def _tab_to(page, tag: str, text: str) -> None:  # noqa: ANN001
+    """Move the keyboard focus with Tab alone until it is on the element (fails if it cannot get there)."""
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => [document.activeElement.tagName, document.activeElement.textContent.trim()]")
+        if focused == [tag, text]:
+            return
+    pytest.fail(f"{tag} {text!r} cannot be reached with Tab")
+
+
+def test_a_customer_approves_with_the_keyboard_what_its_ruleset_gives_it_to_approve(browser, live_server,
+                                                                                     scene: Scene):
     customer = Checked(_context(browser, live_server, locale="en-GB"))
     page = customer.page
     _sign_in_portal_by_keyboard(customer, scene.link("ap@dufresne.example"))
-    page.get_by_role("link", name=HELD_NUMBER).click()
+    page.get_by_role("link", name=HELD_NUMBER, exact=True).click()
+    page.wait_for_url(re.compile(r"/portal/invoices/"))
+    assert page.get_by_role("heading", name="Your approval is needed").count() == 0, "the supplier's own hold"
+    customer.axe()
+    page.go_back()
+    page.get_by_role("link", name=CUSTOMER_HELD_NUMBER, exact=True).click()
     page.get_by_role("heading", name="Your approval is needed").wait_for()
     customer.axe()
-    page.get_by_label("Comment (optional)").fill("OK for payment")
-    page.get_by_role("button", name="Approve", exact=True).click()
+    _tab_to(page, "INPUT", "")  # the comment field is the first input of the approval form
+    page.keyboard.type("OK for payment")
+    _tab_to(page, "BUTTON", "Approve")
+    page.keyboard.press("Enter")
     page.get_by_text("Approval:").wait_for()
     assert "approved" in page.locator("main").inner_text()
     customer.axe()
-    invoice = scene.own[HELD_NUMBER]
     with transaction(session_factory(scene.engine)) as session:
-        assert Invoices(session, scene.tenant_id).get(invoice).status != "held"
-        [approved] = [e for e in AuditLog(session, scene.tenant_id).entries(target_type="invoice", target_id=invoice)
+        invoice = session.scalars(select(InvoiceRecord).where(InvoiceRecord.tenant_id == scene.tenant_id,
+                                                              InvoiceRecord.number == CUSTOMER_HELD_NUMBER)).one()
+        assert invoice.status != "held"
+        [approved] = [e for e in AuditLog(session, scene.tenant_id).entries(target_type="invoice",
+                                                                            target_id=invoice.id)
                       if e.action == "workflow.approve"]
         assert approved.actor == "user:ap@dufresne.example" and approved.detail["comment"] == "OK for payment"
+
+
+def test_the_suppliers_approver_approves_in_the_console(browser, live_server, scene: Scene):
+    approver = Checked(_context(browser, live_server, locale="en-GB"))
+    _sign_in_console(approver, "approver@demo.example")
+    approver.page.get_by_role("link", name="Approvals").click()
+    approver.axe()
+    approver.page.get_by_role("link", name=HELD_NUMBER, exact=True).click()
+    approver.axe()
+    approver.page.get_by_role("button", name="Approve", exact=True).click()
+    approver.page.get_by_text("Approval: approved").wait_for()
+    approver.axe()
+    with transaction(session_factory(scene.engine)) as session:
+        assert Invoices(session, scene.tenant_id).get(scene.own[HELD_NUMBER]).status != "held"
 
 
 def test_console_retries_a_dead_letter(browser, live_server, scene: Scene):

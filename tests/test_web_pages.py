@@ -241,3 +241,13 @@ def test_signing_out_ends_the_session_on_the_server(app, scene):
     thief = Browser(app)
     thief.client.set_cookie("aig_session", cookie.value, domain="localhost", secure=True)
     assert thief.get("/console/").status_code == 302, "the old cookie no longer signs anyone in"
+
+
+def test_the_portal_never_decides_the_suppliers_own_approval(app, scene):
+    browser = Browser(app)
+    browser.sign_in_link(scene.link("ap@dufresne.example"))
+    invoice = scene.own[HELD_NUMBER]  # held `approval by "dufresne-account-manager"`: the supplier's check
+    assert "Your approval is needed" not in browser.get(f"/portal/invoices/{invoice}").get_data(as_text=True)
+    for action in ("approve", "reject"):
+        assert browser.post(f"/portal/invoices/{invoice}/{action}", {"comment": "mine"}).status_code == 409
+    assert not _audit(scene, "workflow.approve", invoice) and not _audit(scene, "workflow.reject", invoice)

@@ -9,6 +9,7 @@ SAME code as one of the demo's, so isolation is tested where it is hardest.
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, select
 from worker_helpers import SAMPLE, FakeClock, queue_invoice
 
 from aiguillage.api import create_app
+from aiguillage.demo import DemoReport, samples_root
 from aiguillage.demo import run as run_demo
 from aiguillage.model.jsonio import read_json
 from aiguillage.store.actor import CLI, WORKER
@@ -32,9 +34,12 @@ from aiguillage.store.repositories.users import WebUsers
 from aiguillage.store.vocabulary import AttemptOutcome, OutboxStatus
 
 PASSWORD = "correct horse battery staple"
-#: The demo customer with a portal delivery and an invoice held for approval.
+#: The demo customer with a portal delivery and an invoice held for the supplier's approval.
 CUSTOMER = "DUFRESNE-FR-001"
 HELD_NUMBER = "F2026-0112"
+#: The same invoice again, after a new ruleset version asks the customer itself to approve.
+CUSTOMER_HELD_NUMBER = "F2026-0112-B"
+DUFRESNE_SAMPLE = "atelier-lumiere-F2026-0112-dufresne.json"
 
 
 @dataclass
@@ -72,8 +77,38 @@ def _dead_letter(engine: Engine, tenant_id: uuid.UUID) -> uuid.UUID:
     return queued.entry_id
 
 
+def _customer_approval(report: DemoReport) -> None:
+    """Publish a version of the customer's ruleset that asks the customer to approve, and submit one invoice to it.
+
+    Through the API, as an analyst and the ERP would.
+    """
+    app = create_app({"DATABASE_URL": report.database_url, "SECRET_KEY": "scene"})
+    client, headers = app.test_client(), {"Authorization": f"Bearer {report.key}"}
+    try:
+        [ruleset] = [r for r in client.get("/v1/rulesets", headers=headers).json["items"]
+                     if r["name"] == "maison-dufresne-demo"]
+        content = ('ruleset "maison-dufresne-demo" version 2\nextends "maison-dufresne"\n\nroute\n'
+                   '  when has errors -> hold "fix validation errors first"\n'
+                   '  when totals.amount_with_vat > 5000 EUR -> approval by "customer", then portal as pdf\n'
+                   '  otherwise -> portal as pdf\n')
+        assert client.put(f"/v1/rulesets/{ruleset['id']}/draft", json={"content": content},
+                          headers=headers).status_code == 200
+        published = client.post(f"/v1/rulesets/{ruleset['id']}/publish", json={"note": "customer approves"},
+                                headers=headers)
+        assert published.status_code == 201, published.json
+        sample = samples_root() / DUFRESNE_SAMPLE
+        body = json.loads(sample.read_text(encoding="utf-8"))
+        body["number"] = CUSTOMER_HELD_NUMBER
+        body["issue_date"] = "2026-11-26"  # same buyer, amount and day would be held as a probable duplicate
+        answer = client.post(f"/v1/invoices?customer={CUSTOMER}", json=body, headers=headers)
+        assert answer.status_code == 202, answer.json
+    finally:
+        app.extensions["aiguillage.database"].engine.dispose()
+
+
 def build_scene(folder: Path) -> Scene:
     report = run_demo(folder)
+    _customer_approval(report)
     engine = make_engine(report.database_url)
     with transaction(session_factory(engine)) as session:
         tenant = Tenants(session).by_name("demo")

@@ -161,6 +161,7 @@ def _invoice_page(record: InvoiceRecord, *, error: str | None = None, status: in
         "portal/invoice.html", record=record, model=invoice_from_record(record), row=row, workflows=workflows,
         history=presenting.customer_history(entries), thread=presenting.thread(entries), reasons=QUERY_REASONS,
         formats=list(FORMATS), attachments=attachments, error=error,
+        may_approve=presenting.customer_approves(workflows.get("approval")),
     ), status
 
 
@@ -242,10 +243,16 @@ def reject(invoice_id: uuid.UUID) -> Response | tuple[str, int]:
 
 
 def _decide(invoice_id: uuid.UUID, verdict: str) -> Response | tuple[str, int]:
-    """Approve or reject an invoice the customer's ruleset holds for approval, through the approval workflow."""
+    """Approve or reject an invoice held for the customer's approval, through the approval workflow.
+
+    Only holds the ruleset gives the customer (`approval by "customer"`) are decided here: an
+    `approval by "finance"` is the supplier's own check and stays in the console.
+    """
     user = portal_user()
     session = database.session()
     record = own_invoice(invoice_id)
+    if not presenting.customer_approves(presenting.workflows_of(session, user.tenant_id, record.id).get("approval")):
+        return _invoice_page(record, error=_("This invoice is not waiting for your approval."), status=409)
     comment = request.form.get("comment", "").strip()[:2000]
     if verdict == "reject" and not comment:
         return _invoice_page(record, error=_("Say why you reject the invoice."), status=400)

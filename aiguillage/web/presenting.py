@@ -111,6 +111,17 @@ def workflows_of(session: Session, tenant_id: uuid.UUID, invoice_id: uuid.UUID) 
     return {row.kind: row for row in rows}
 
 
+#: Approval roles the customer's own users hold: `approval by "customer"` (or "customer:<who>") in a route.
+CUSTOMER_APPROVAL_ROLE = "customer"
+
+
+def customer_approves(approval: WorkflowState | None) -> bool:
+    """Whether the portal may decide this approval: held, and for the customer (not the supplier's finance)."""
+    if approval is None or approval.status != "held" or not approval.role:
+        return False
+    return approval.role == CUSTOMER_APPROVAL_ROLE or approval.role.startswith(f"{CUSTOMER_APPROVAL_ROLE}:")
+
+
 def sla_due(session: Session, tenant_id: uuid.UUID, workflow_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
     """When each workflow's pending SLA or escalation timer falls due."""
     if not workflow_ids:
