@@ -59,7 +59,8 @@ class Browser:
 
 @pytest.fixture(scope="module")
 def app(scene: Scene):  # noqa: ANN201
-    application = web_app(scene)
+    # Every test signs in from 127.0.0.1: the per-address limit is tested on its own app (test_sign_in_is_rate_limited).
+    application = web_app(scene, WEB_SIGN_IN_RATE_PER_ADDRESS="1000/minute")
     yield application
     application.extensions["aiguillage.database"].engine.dispose()
 
@@ -251,3 +252,16 @@ def test_the_portal_never_decides_the_suppliers_own_approval(app, scene):
     for action in ("approve", "reject"):
         assert browser.post(f"/portal/invoices/{invoice}/{action}", {"comment": "mine"}).status_code == 409
     assert not _audit(scene, "workflow.approve", invoice) and not _audit(scene, "workflow.reject", invoice)
+
+
+def test_a_link_user_sets_a_password_and_then_signs_in_with_it(app, scene):
+    browser = Browser(app)
+    browser.sign_in_link(scene.link("ap@acme.example"))
+    assert browser.get("/portal/account").status_code == 200
+    new = "a much longer passphrase"
+    assert browser.post("/portal/account", {"password": new, "confirm": new + "!"}).status_code == 400
+    assert browser.post("/portal/account", {"password": "short", "confirm": "short"}).status_code == 400
+    assert browser.post("/portal/account", {"password": new, "confirm": new}).status_code == 200
+    assert Browser(app).sign_in("portal", "ap@acme.example", new).status_code == 303
+    assert Browser(app).sign_in("console", "ap@acme.example", new).status_code == 401, "a customer is not staff"
+    assert Browser(app).sign_in("portal", "ap@acme.example", new, organisation="rival").status_code == 401

@@ -23,7 +23,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
 @pytest.fixture(scope="module")
 def live_server(scene: Scene) -> Iterator[str]:
     """The app (API, portal, console) served on loopback by werkzeug in a thread; its base URL."""
-    app = web_app(scene)
+    app = web_app(scene, WEB_SIGN_IN_RATE_PER_ADDRESS="1000/minute")  # all tests sign in from 127.0.0.1
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -26,6 +26,7 @@ from aiguillage.store.repositories.users import WebUsers, user_actor
 from aiguillage.store.vocabulary import InvoiceStatus, OutboxStatus
 from aiguillage.store.web_models import USER_ROLES, QueryAttachment, WebUser
 from aiguillage.web import actions, database, pages, presenting, signin
+from aiguillage.web.account import account_page
 from aiguillage.web.auth import console_page, current_user, sign_out
 from aiguillage.web.documents import FORMATS, download, invoice_bytes
 from aiguillage.web.i18n import select_locale
@@ -78,8 +79,6 @@ def sign_out_view() -> Response:
 @blueprint.route("/account", methods=["GET", "POST"])
 @console_page(Permission.READ_INVOICES)
 def account() -> str | Response | tuple[str, int]:
-    from aiguillage.web.portal import account_page
-
     return account_page("console")
 
 

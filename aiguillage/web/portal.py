@@ -3,9 +3,10 @@
 Every read goes through the tenant-scoped repositories and is then checked
 against the user's customer: another customer's (or tenant's) invoice is
 the same 404 as one that does not exist. Viewing and downloading are
-audited (`invoice.view`, `invoice.download`). The list and the invoice page
-keep their actions in `templates/portal/` blocks so a pay form (issue 14)
-can be added beside the query and approval forms.
+audited (`invoice.view`, `invoice.download`). Where a pay form (issue 14)
+goes: the list template has the blocks `head_extra`, `row_extra` (scoped:
+`row` is the `presenting.InvoiceRow`) and `after_list`; the invoice page
+keeps its forms in the `actions` block, beside the query and approval forms.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from aiguillage.store.errors import Invalid, NotFound
+from aiguillage.store.errors import NotFound
 from aiguillage.store.models import InvoiceRecord
 from aiguillage.store.repositories.audit import AuditLog
 from aiguillage.store.repositories.customers import Customers
 from aiguillage.store.repositories.invoices import Invoices, invoice_from_record
-from aiguillage.store.repositories.users import WebUsers, user_actor
+from aiguillage.store.repositories.users import user_actor
 from aiguillage.store.vocabulary import InvoiceStatus
 from aiguillage.store.web_models import QueryAttachment
 from aiguillage.web import actions, database, pages, presenting, signin, statement
+from aiguillage.web.account import account_page
 from aiguillage.web.auth import portal_page, portal_user, sign_out
 from aiguillage.web.documents import (
     ATTACHMENT_TYPES,
@@ -74,29 +76,7 @@ def account() -> str | Response | tuple[str, int]:
     return account_page("portal")
 
 
-def account_page(area: str) -> str | Response | tuple[str, int]:
-    """Set or change the password (the link-only user becomes a password user)."""
-    user = portal_user() if area == "portal" else _signed_in()
-    if request.method == "GET":
-        return render_template("account.html", area=area, user=user)
-    password = request.form.get("password", "")
-    if password != request.form.get("confirm", ""):
-        return render_template("account.html", area=area, user=user,
-                               error=_("The two passwords are not the same.")), 400
-    session = database.session()
-    try:
-        WebUsers(session, user.tenant_id).set_password(user, password, user_actor(user))
-    except Invalid:
-        return render_template("account.html", area=area, user=user,
-                               error=_("A password needs at least 12 characters.")), 400
-    session.commit()
-    return render_template("account.html", area=area, user=user, done=True)
 
-
-def _signed_in():  # noqa: ANN202 - a WebUser, only called behind a page guard
-    from aiguillage.web.auth import current_user
-
-    return current_user()
 
 
 # --------------------------------------------------------------------------- invoices
