@@ -7,6 +7,7 @@ so two browsers racing with the same link cannot both get in.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -28,8 +29,14 @@ from aiguillage.store.web_models import USER_ROLES, SignInLink, WebSession, WebU
 
 #: argon2id with the library's defaults (RFC 9106 low-memory profile).
 _HASHER = PasswordHasher()
-#: Verified against when the e-mail is unknown, so both cases take the same time.
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so both cases take the same time (made on first use:
+    hashing takes most of a second, which importing the store must not)."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
 
 LINK_LIFETIME = timedelta(hours=24)
 SESSION_LIFETIME = timedelta(hours=12)
@@ -111,7 +118,7 @@ class WebUsers(TenantScoped):
         user = self.find_email(email)
         stored = user.password_hash if user is not None and user.disabled_at is None else None
         try:
-            _HASHER.verify(stored or _DUMMY_HASH, password)
+            _HASHER.verify(stored or _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             return None
         return user if stored else None
