@@ -177,11 +177,7 @@ def test_a_customer_approves_with_the_keyboard_what_its_ruleset_gives_it_to_appr
     customer = Checked(_context(browser, live_server, locale="en-GB"))
     page = customer.page
     _sign_in_portal_by_keyboard(customer, scene.link("ap@dufresne.example"))
-    page.get_by_role("link", name=HELD_NUMBER, exact=True).click()
-    page.wait_for_url(re.compile(r"/portal/invoices/"))
-    assert page.get_by_role("heading", name="Your approval is needed").count() == 0, "the supplier's own hold"
-    customer.axe()
-    page.go_back()
+    assert page.get_by_role("link", name=HELD_NUMBER, exact=True).count() == 0, "the supplier's own hold"
     page.get_by_role("link", name=CUSTOMER_HELD_NUMBER, exact=True).click()
     page.get_by_role("heading", name="Your approval is needed").wait_for()
     customer.axe()

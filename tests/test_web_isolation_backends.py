@@ -27,7 +27,10 @@ def _invoice(session, tenant_id, customer: str):  # noqa: ANN001, ANN202
     data = SAMPLE.read_bytes()
     invoice = read_json(data, str(SAMPLE))
     invoice.number = f"ISO-{secrets.token_hex(4)}"
-    return Invoices(session, tenant_id).receive(invoice, data, CLI, customer_code=customer).invoice.id
+    invoices = Invoices(session, tenant_id)
+    record = invoices.receive(invoice, data, CLI, customer_code=customer).invoice
+    invoices.set_status(record.id, "queued", CLI)  # released to the customer: the portal shows it
+    return record.id
 
 
 def test_portal_isolation_on_each_backend(store_engine, make_tenant):

@@ -118,6 +118,7 @@ def build_scene(folder: Path) -> Scene:
         invoice = read_json(data, str(SAMPLE))
         invoice.number = "RIVAL-0001"
         rival_invoice = Invoices(session, rival.id).receive(invoice, data, CLI, customer_code=CUSTOMER).invoice
+        Invoices(session, rival.id).set_status(rival_invoice.id, "queued", CLI)  # released: its portal shows it
         users = WebUsers(session, tenant.id)
         for email, role, code in [("admin@demo.example", "admin", None), ("ar@demo.example", "ar", None),
                                   ("approver@demo.example", "approver", None),

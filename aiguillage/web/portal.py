@@ -2,7 +2,8 @@
 
 Every read goes through the tenant-scoped repositories and is then checked
 against the user's customer: another customer's (or tenant's) invoice is
-the same 404 as one that does not exist. Viewing and downloading are
+the same 404 as one that does not exist. So is an invoice the supplier has
+not released (`presenting.visible_to_customer`). Viewing and downloading are
 audited (`invoice.view`, `invoice.download`). Where a pay form (issue 14)
 goes: the list template has the blocks `head_extra`, `row_extra` (scoped:
 `row` is the `presenting.InvoiceRow`) and `after_list`; the invoice page
@@ -83,10 +84,13 @@ def account() -> str | Response | tuple[str, int]:
 
 
 def own_invoice(invoice_id: uuid.UUID) -> InvoiceRecord:
-    """The user's customer's invoice; 404 for anything else (another customer's, another tenant's)."""
+    """The user's customer's invoice, once released to it; 404 for anything else (another customer's,
+    another tenant's, one the supplier still holds)."""
     user = portal_user()
-    record = Invoices(database.session(), user.tenant_id).get(invoice_id)
-    if record.customer_code != user.customer_code:
+    session = database.session()
+    record = Invoices(session, user.tenant_id).get(invoice_id)
+    if record.customer_code != user.customer_code or not presenting.visible_to_customer(
+            session, user.tenant_id, [record]):
         raise NotFound(f"no invoice with id {invoice_id}")
     return record
 
@@ -104,6 +108,7 @@ def home() -> str:
     openness = request.args.get("balance") or ""
     records = Invoices(session, user.tenant_id).page(customer_code=user.customer_code, status=status,
                                                      number_contains=search, limit=500)
+    records = presenting.visible_to_customer(session, user.tenant_id, records)
     rows = presenting.rows_for(session, user.tenant_id, records, date.today())
     aging = request.args.get("aging") or ""
     if openness == "open":
@@ -114,7 +119,8 @@ def home() -> str:
         rows = [r for r in rows if r.aging == aging]
     customer = Customers(session, user.tenant_id).find_code(user.customer_code)
     return render_template("portal/invoices.html", rows=rows[:PAGE], more=len(rows) > PAGE, customer=customer,
-                           statuses=[s.value for s in InvoiceStatus], status=status or "", q=search or "",
+                           statuses=[s.value for s in InvoiceStatus if s.value in presenting.RELEASED | {"held"}],
+                           status=status or "", q=search or "",
                            balance=openness, aging=aging, agings=[a for a, _ in presenting.AGING])
 
 
@@ -254,7 +260,8 @@ def statement_pdf() -> Response:
     """Statement of account: the customer's open invoices and the total owed, as a PDF."""
     user = portal_user()
     session = database.session()
-    records = Invoices(session, user.tenant_id).page(customer_code=user.customer_code, limit=500)
+    records = presenting.visible_to_customer(
+        session, user.tenant_id, Invoices(session, user.tenant_id).page(customer_code=user.customer_code, limit=500))
     rows = [r for r in presenting.rows_for(session, user.tenant_id, records, date.today()) if r.balance]
     customer = Customers(session, user.tenant_id).find_code(user.customer_code)
     data = statement.render(customer.name if customer else user.customer_code, rows, date.today(), select_locale())

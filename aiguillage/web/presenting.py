@@ -122,6 +122,28 @@ def customer_approves(approval: WorkflowState | None) -> bool:
     return approval.role == CUSTOMER_APPROVAL_ROLE or approval.role.startswith(f"{CUSTOMER_APPROVAL_ROLE}:")
 
 
+#: Invoice statuses a customer sees: released to it (being sent, sent, delivered, or a send that failed).
+RELEASED = frozenset({"queued", "sent", "delivered", "failed"})
+
+
+def visible_to_customer(session: Session, tenant_id: uuid.UUID,
+                        records: list[InvoiceRecord]) -> list[InvoiceRecord]:
+    """The invoices released to the customer, and those its own approval holds (or held, then decided).
+
+    An invoice the supplier still holds (validation errors, its own approval,
+    a probable duplicate), or rejected before sending, was never issued to
+    the customer: the portal does not show it.
+    """
+    held = [r.id for r in records if r.status == "held"]
+    customer_held: set[uuid.UUID] = set()
+    if held:
+        approvals = session.scalars(select(WorkflowState).where(
+            WorkflowState.tenant_id == tenant_id, WorkflowState.kind == "approval",
+            WorkflowState.invoice_id.in_(held)))
+        customer_held = {a.invoice_id for a in approvals if customer_approves(a)}
+    return [r for r in records if r.status in RELEASED or r.id in customer_held]
+
+
 def sla_due(session: Session, tenant_id: uuid.UUID, workflow_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
     """When each workflow's pending SLA or escalation timer falls due."""
     if not workflow_ids:
