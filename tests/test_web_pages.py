@@ -256,3 +256,32 @@ def test_the_portal_neither_shows_nor_decides_what_the_supplier_still_holds(app,
                                                                        "message": "?"})
         assert answer.status_code == 404
     assert not _audit(scene, "workflow.approve", invoice) and not _audit(scene, "workflow.reject", invoice)
+
+
+def test_console_shows_findings_in_words_with_their_rule_and_holds_with_their_reason(app, scene):
+    admin = Browser(app)
+    admin.sign_in("console", "admin@demo.example")
+    listing = admin.get("/console/?customer=ACME-FR-001").get_data(as_text=True)
+    acme = re.search(r'/console/invoices/([0-9a-f-]{36})', listing).group(1)
+    page = admin.get(f"/console/invoices/{acme}").get_data(as_text=True)
+    assert "ACME-06" in page and "SIRET 52198765400027 has a wrong check key" in page and "BT-47" in page
+    held = admin.get(f"/console/invoices/{scene.own[HELD_NUMBER]}").get_data(as_text=True)
+    assert "approval by dufresne-account-manager" in held and "maison-dufresne-demo.rules" in held
+    customers = admin.get("/console/customers").get_data(as_text=True)
+    assert "maison-dufresne-demo v2" in customers and "demo-acme-demo v1" in customers
+
+
+def test_statement_of_account_lists_what_is_owed(app, scene):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    browser = Browser(app)
+    browser.sign_in_link(scene.link("ap@dufresne.example"))
+    browser.post("/web/language", {"language": "en", "next": "/portal/"})
+    pdf = browser.get("/portal/statement.pdf")
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf.data)).pages)
+    assert "Statement of account" in text and "F2026-0107" in text
+    assert not re.search(re.escape(HELD_NUMBER) + r"(?!-B)", text), "the supplier still holds it"
+    assert "RIVAL-0001" not in text
+    assert "Total owed" in text
