@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,6 +27,14 @@ def _lines_until_links(process: subprocess.Popen, deadline: float) -> list[str]:
     raise AssertionError("no sign-in links printed:\n" + "\n".join(lines))
 
 
+def _call(base: str, key: str, method: str, path: str, body: dict | None = None) -> dict:
+    request = urllib.request.Request(f"{base}{path}", method=method, headers={
+        "Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        data=None if body is None else json.dumps(body).encode())
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
 def test_demo_serve_prints_links_that_open_the_pages_and_stops_on_ctrl_c(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO))
     process = subprocess.Popen(
@@ -43,6 +53,14 @@ def test_demo_serve_prints_links_that_open_the_pages_and_stops_on_ctrl_c(tmp_pat
         base = console.split("/console/")[0]
         with urllib.request.urlopen(f"{base}/v1/health", timeout=10) as health:
             assert health.status == 200
+        # What is released while serving is delivered: the worker runs alongside the pages.
+        key = re.search(r"admin key (aig_\S+)\)", "\n".join(lines)).group(1)
+        [held] = _call(base, key, "GET", "/v1/invoices?status=held")["items"]
+        _call(base, key, "POST", f"/v1/invoices/{held['id']}/approve", {})
+        deadline = time.monotonic() + 60
+        while _call(base, key, "GET", f"/v1/invoices/{held['id']}")["status"] not in ("sent", "delivered"):
+            assert time.monotonic() < deadline, "the approved invoice was not delivered while serving"
+            time.sleep(0.5)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
     finally:

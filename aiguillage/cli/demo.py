@@ -47,18 +47,21 @@ def handle(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     print(render(report), flush=True)
     if args.serve:
-        serve(report.database_url, args.port)
+        serve(report.database_url, args.port, report.folder)
     return 0
 
 
-def serve(database_url: str, port: int) -> None:
-    """Serve the demo database on loopback until Ctrl-C, after printing fresh sign-in links."""
+def serve(database_url: str, port: int, folder: Path) -> None:
+    """Serve the demo database on loopback until Ctrl-C, after printing fresh sign-in links.
+
+    The outbox worker keeps running meanwhile, so approvals and retries made in the pages are delivered.
+    """
     import secrets
 
     from werkzeug.serving import make_server
 
     from aiguillage.api import create_app
-    from aiguillage.demo import TENANT
+    from aiguillage.demo import TENANT, delivering
     from aiguillage.store.database import make_engine
     from aiguillage.web.seed import demo_links
 
@@ -71,21 +74,27 @@ def serve(database_url: str, port: int) -> None:
     engine = make_engine(database_url)
     try:
         links = demo_links(engine, TENANT, base)
+        with delivering(folder, engine):
+            _announce(base, links)
+            try:
+                server.serve_forever()
+            except KeyboardInterrupt:
+                pass
+            finally:
+                server.server_close()
+                app.extensions["aiguillage.database"].engine.dispose()
     finally:
         engine.dispose()
-    print("", f"serving {base} (API under /v1, console /console, portal /portal) until Ctrl-C; "
+
+
+def _announce(base: str, links: Any) -> None:  # links: web.seed.DemoLinks
+    print("", f"serving {base} (API under /v1, console /console, portal /portal; the outbox worker runs too) "
+          "until Ctrl-C; "
           "each link below works once, for 24 hours:", sep="\n")
     print(f"console: {links.console}")
     for code, link in links.portal.items():
         print(f"portal: {link}  ({code})")
     print(flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        app.extensions["aiguillage.database"].engine.dispose()
 
 
 def render(report: DemoReport) -> str:
