@@ -285,3 +285,16 @@ def test_statement_of_account_lists_what_is_owed(app, scene):
     assert not re.search(re.escape(HELD_NUMBER) + r"(?!-B)", text), "the supplier still holds it"
     assert "RIVAL-0001" not in text
     assert "Total owed" in text
+
+
+def test_a_console_user_reaches_nothing_of_another_tenant(app, scene):
+    admin = Browser(app)
+    admin.sign_in("console", "admin@demo.example")
+    rival = scene.rival[0]
+    for suffix in ("", "/pdf", "/ubl", "/cii", "/facturx", f"/attachments/{uuid.uuid4()}"):
+        assert admin.get(f"/console/invoices/{rival}{suffix}").status_code == 404, suffix
+    for action, field in (("approve", "comment"), ("reject", "reason"), ("answer", "answer"),
+                          ("resolve", "resolution")):
+        assert admin.post(f"/console/invoices/{rival}/{action}", {field: "x"}).status_code == 404, action
+    assert "RIVAL-0001" not in admin.get("/console/?q=RIVAL").get_data(as_text=True)
+    assert "Rival" not in admin.get("/console/customers").get_data(as_text=True)
