@@ -360,3 +360,25 @@ def run(folder: Path, *, keep: bool = False) -> DemoReport:
         engine.dispose()
     notes = [DEMO_NOTES] if any(_demo_routes(d.rules_path.read_text(encoding="utf-8")) for d in customers) else []
     return DemoReport(folder, url, customers, rulesets, landings, stats, notes, key)
+
+
+@contextmanager
+def delivering(folder: Path, engine: Any) -> Iterator[Worker]:
+    """The outbox worker running in a thread on the demo's transports, until the block ends.
+
+    `aiguillage demo --serve` keeps it running so that what the pages release
+    (an approval, a retried dead letter) is delivered as in the demo itself.
+    """
+    import threading
+
+    with peppol_access_point(folder / "peppol") as access_point:
+        pool = AdapterPool(adapter_configs(folder, f"{access_point.url}/outbound"))
+        worker = Worker(engine, settings=WorkerSettings(concurrency=1, poll=1.0, name="aiguillage-demo-serve"),
+                        adapters=pool)
+        thread = threading.Thread(target=worker.run, name="demo-worker", daemon=True)
+        thread.start()
+        try:
+            yield worker
+        finally:
+            worker.stop()
+            thread.join(30)

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from aiguillage import web
 from aiguillage.api import database, problems
 from aiguillage.api.blueprints import BLUEPRINTS
 from aiguillage.api.config import configure
@@ -40,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for name in BLUEPRINTS:
         module = importlib.import_module(f"aiguillage.api.blueprints.{name}")
         app.register_blueprint(module.blueprint)
+    web.init_app(app, db.sessions)
     return app
 
 

@@ -1,8 +1,11 @@
-"""`aiguillage demo [--dir DIR] [--keep]`: the main job on the embedded defaults, with a readable summary.
+"""`aiguillage demo [--dir DIR] [--keep] [--serve [--port P]]`: the main job on the embedded defaults, with a summary.
 
 The work is in `aiguillage.demo`; this module turns options into a call and
 the report into text. Held and rejected invoices are normal outcomes of the
-rules: the command exits 0 whenever everything ran.
+rules: the command exits 0 whenever everything ran. With `--serve` it then
+serves the API, the console and the portal on 127.0.0.1:P until Ctrl-C,
+after printing one-time sign-in links (`console: ` for an admin, `portal: `
+for each demo customer).
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="where the database and the delivered files go (default: ./aiguillage-demo)")
     parser.add_argument("--keep", action="store_true",
                         help="keep DIR and its database from an earlier run instead of starting afresh")
+    parser.add_argument("--serve", action="store_true",
+                        help="then serve the API, console and portal on 127.0.0.1 until Ctrl-C, "
+                        "printing one-time sign-in links")
+    parser.add_argument("--port", type=int, default=8000, help="port for --serve (default: 8000; 0: any free one)")
     parser.set_defaults(handler=handle)
 
 
@@ -39,7 +46,55 @@ def handle(args: argparse.Namespace) -> int:
     except DemoError as exc:
         raise CliError(str(exc)) from None
     print(render(report), flush=True)
+    if args.serve:
+        serve(report.database_url, args.port, report.folder)
     return 0
+
+
+def serve(database_url: str, port: int, folder: Path) -> None:
+    """Serve the demo database on loopback until Ctrl-C, after printing fresh sign-in links.
+
+    The outbox worker keeps running meanwhile, so approvals and retries made in the pages are delivered.
+    """
+    import secrets
+
+    from werkzeug.serving import make_server
+
+    from aiguillage.api import create_app
+    from aiguillage.demo import TENANT, delivering
+    from aiguillage.store.database import make_engine
+    from aiguillage.web.seed import demo_links
+
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": secrets.token_hex(32)})
+    try:
+        server = make_server("127.0.0.1", port, app, threaded=True)
+    except OSError as exc:
+        raise CliError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+    base = f"http://127.0.0.1:{server.server_port}"
+    engine = make_engine(database_url)
+    try:
+        links = demo_links(engine, TENANT, base)
+        with delivering(folder, engine):
+            _announce(base, links)
+            try:
+                server.serve_forever()
+            except KeyboardInterrupt:
+                pass
+            finally:
+                server.server_close()
+                app.extensions["aiguillage.database"].engine.dispose()
+    finally:
+        engine.dispose()
+
+
+def _announce(base: str, links: Any) -> None:  # links: web.seed.DemoLinks
+    print("", f"serving {base} (API under /v1, console /console, portal /portal; the outbox worker runs too) "
+          "until Ctrl-C; "
+          "each link below works once, for 24 hours:", sep="\n")
+    print(f"console: {links.console}")
+    for code, link in links.portal.items():
+        print(f"portal: {link}  ({code})")
+    print(flush=True)
 
 
 def render(report: DemoReport) -> str:

@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "db",
     "tenants",
     "keys",
+    "users",
     "serve",
     "worker",
     "timers",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -84,7 +85,11 @@ def run(args: argparse.Namespace) -> int:
         "control_socket_disable": True,
     }
     print(f"aiguillage serve: http://{args.host}:{args.port} on {describe(url)}, {args.workers} worker(s)", flush=True)
-    _Gunicorn(settings, {"DATABASE_URL": url}).run()
+    app_config: dict[str, Any] = {"DATABASE_URL": url}
+    if not os.environ.get("AIGUILLAGE_SECRET_KEY"):
+        # The pages' form tokens are signed with it: every worker must share one (made here, before the fork).
+        app_config["SECRET_KEY"] = secrets.token_hex(32)
+    _Gunicorn(settings, app_config).run()
     return 0
 
 

@@ -388,4 +388,5 @@ class AuditEntry(Base):
 
 # --------------------------------------------------------------------------- workflows (issue 8)
 
-from aiguillage.store import workflow_models  # noqa: E402, F401 - registers the workflow tables on Base.metadata
+# Register the workflow tables (issue 8) and the web users' tables (issue 13) on Base.metadata.
+from aiguillage.store import web_models, workflow_models  # noqa: E402, F401

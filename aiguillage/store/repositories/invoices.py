@@ -228,9 +228,16 @@ class Invoices(TenantScoped):
         received_to: datetime | None = None,
         before: tuple[datetime, uuid.UUID] | None = None,
         limit: int | None = None,
+        number_contains: str | None = None,
     ) -> list[InvoiceRecord]:
-        """Invoices, newest first; `before` (received_at, id) of the last row continues."""
+        """Invoices, newest first; `before` (received_at, id) of the last row continues.
+
+        `number_contains` finds invoices whose number contains the text (case-insensitive; the portal's search).
+        """
         query = select(InvoiceRecord).where(InvoiceRecord.tenant_id == self.tenant_id)
+        if number_contains:
+            escaped = number_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(InvoiceRecord.number.ilike(f"%{escaped}%", escape="\\"))
         if status is not None:
             query = query.where(InvoiceRecord.status == status)
         if customer_code is not None:
