@@ -37,7 +37,7 @@ from aiguillage.dsl.types import (
 )
 
 SEVERITIES = ("fatal", "error", "warning", "info")
-CHANNELS = ("peppol", "edi", "email", "print", "fax", "portal")
+CHANNELS = ("peppol", "edi", "email", "print", "fax", "portal", "pa")
 FORMATS = ("ubl", "cii", "factur-x", "pdf", "edifact", "json", "xrechnung")
 LANG = re.compile(r"^[a-z]{2}$")
 

@@ -388,4 +388,8 @@ class AuditEntry(Base):
 
 # --------------------------------------------------------------------------- workflows (issue 8)
 
-from aiguillage.store import workflow_models  # noqa: E402, F401 - registers the workflow tables on Base.metadata
+from aiguillage.store import workflow_models  # noqa: E402, F401, I001 - registers the workflow tables on Base.metadata
+
+# --------------------------------------------------------------------------- France: PA, lifecycle (issue 16)
+
+from aiguillage.store import fr_models  # noqa: E402, F401, I001 - registers the PA and lifecycle tables on Base.metadata
