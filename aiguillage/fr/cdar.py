@@ -283,5 +283,9 @@ def status_message(*, message_id: str, issued_at: datetime, line: StatusLine, se
     if type_code == "305":
         sender = Party(role="WK", siren=sender.siren, name=sender.name, address=sender.address)
         issuer = Party(role="WK", name=issuer.name)
+    if line.status_code == "210" and sender.siren and sender.id_scheme != "0238":
+        # The 1.4.0 artefact's B2G-only rule (BR-FR-CDV-CL-09_MDT-113_210B2G) fails every 210 whose sender
+        # has a GlobalID outside scheme 0238; a B2B sender is then named by its electronic address alone.
+        sender = Party(role=sender.role, name=sender.name, address=sender.address or sender.siren)
     return LifecycleMessage(message_id=message_id, issued_at=issued_at, sender=sender, issuer=issuer,
                             recipients=[recipient], statuses=[line], type_code=type_code)
