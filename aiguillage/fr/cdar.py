@@ -124,7 +124,7 @@ def _when(moment: datetime) -> str:
 
 
 def _amount(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.01')):f}"
+    return f"{Decimal(value).quantize(Decimal('0.01')):f}"
 
 
 def write(message: LifecycleMessage) -> bytes:
