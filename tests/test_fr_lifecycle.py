@@ -203,3 +203,29 @@ def test_the_supplier_sends_212_to_its_pa(dispatch_db, pa) -> None:  # noqa: ANN
     with transaction(session_factory(dispatch_db)) as session:
         events = session.scalars(select(LifecycleEvent).where(LifecycleEvent.invoice_id == queued.invoice_id)).all()
         assert [(e.code, e.source, e.issuer_role) for e in events] == [("212", "supplier", "SE")]
+
+
+def test_cli_sets_the_account_polls_and_prints_the_timeline(dispatch_db, pa, capsys, monkeypatch) -> None:  # noqa: ANN001
+    from aiguillage.cli.main import main
+
+    key = issue_key(url_of(dispatch_db), "admin")
+    database = ["--database", url_of(dispatch_db)]
+    monkeypatch.setenv("ACME_PA_TOKEN", "tok-acme")
+    assert main(["pa", "account", "--tenant", key.tenant_name, "--url", pa.url, "--token-env", "ACME_PA_TOKEN",
+                 *database]) == 0
+    assert "tok-acme" not in capsys.readouterr().out
+    queued = queue_invoice(dispatch_db, key.tenant_id, "pa", route_format="ubl")
+    make_worker(dispatch_db).run()
+    flow = next(f for f in pa.flows.values() if f.tracking_id == str(queued.invoice_id))
+    assert flow.syntax == "UBL"
+    pa.acknowledge(flow.flow_id)
+    pa.emit_status(flow.flow_id, "200")
+    pa.emit_status(flow.flow_id, "213", reason_code="REJ_SEMAN")
+    assert main(["pa", "poll", "--tenant", key.tenant_name, *database]) == 0
+    assert "1 acknowledgement(s), 2 new status(es)" in capsys.readouterr().out
+    assert main(["lifecycle", str(queued.invoice_id), "--tenant", key.tenant_name, *database]) == 0
+    out = capsys.readouterr().out
+    assert "acknowledgement Ok" in out and "200 Déposée" in out and "213 Rejetée\twebhook" not in out
+    assert "213 Rejetée\tpoll\tREJ_SEMAN" in out
+    assert main(["lifecycle", "nope", "--tenant", key.tenant_name, *database]) == 1
+    assert "not an invoice id" in capsys.readouterr().err
