@@ -108,9 +108,8 @@ def test_an_export_fills_the_cache_too(sqlite_url, api_keys, tmp_path) -> None: 
     with transaction(session_factory(engine)) as session:
         assert store_lines(session, key.tenant_id, read_export(csv_text.encode(), "export.csv"), CLI) == (1, 2)
         assert store_lines(session, key.tenant_id, read_export(json.dumps(LINES).encode(), "export.json"), CLI) == (2, 6)
-    with pytest.raises(DirectoryError, match="export.csv line 1: '12_X'"):
-        with transaction(session_factory(engine)) as session:
-            store_lines(session, key.tenant_id, read_export(b"address\n12_X\n", "export.csv"), CLI, source="export.csv")
+    with pytest.raises(DirectoryError, match="export.csv line 1: '12_X'"), transaction(session_factory(engine)) as session:
+        store_lines(session, key.tenant_id, read_export(b"address\n12_X\n", "export.csv"), CLI, source="export.csv")
     engine.dispose()
     assert _cached(sqlite_url, key.tenant_id, "fr_directory")["123456789"]["addresses"] == "123456789 123456789_LIVRAISONS"
 
