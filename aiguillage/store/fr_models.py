@@ -42,6 +42,18 @@ class PaAccount(Base):
         return f"PaAccount(tenant_id={self.tenant_id}, base_url={self.base_url!r})"
 
 
+class FrSettings(Base):
+    """A French tenant's fiscal facts: its SIREN and VAT regime, which sets the e-reporting cadence."""
+
+    __tablename__ = "fr_settings"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    siren: Mapped[str] = mapped_column(String(9))
+    #: "reel_normal_mensuel", "reel_normal_trimestriel", "simplifie" or "franchise".
+    vat_regime: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class PaFlow(Base):
     """One flow at the PA: an invoice or status we sent (Out), or a lifecycle status we received (In)."""
 

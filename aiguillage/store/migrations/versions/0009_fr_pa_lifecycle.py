@@ -1,4 +1,4 @@
-"""France: PA accounts, flows at the PA, and the lifecycle status timeline of each invoice.
+"""France: PA accounts, fiscal settings (VAT regime), flows at the PA, and each invoice's lifecycle timeline.
 
 Revision ID: 0009
 Revises: 0004
@@ -37,6 +37,15 @@ def upgrade() -> None:
         sa.Column("updated_at", TIMESTAMP, nullable=False),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_pa_accounts_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_pa_accounts")),
+    )
+    op.create_table(
+        "fr_settings",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("siren", sa.String(length=9), nullable=False),
+        sa.Column("vat_regime", sa.String(length=32), nullable=False),
+        sa.Column("updated_at", TIMESTAMP, nullable=False),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_fr_settings_tenant_id_tenants")),
+        sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_fr_settings")),
     )
     op.create_table(
         "pa_flows",
@@ -91,4 +100,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_pa_flows_tenant_id"), table_name="pa_flows")
     op.drop_index("ix_pa_flows_pending", table_name="pa_flows")
     op.drop_table("pa_flows")
+    op.drop_table("fr_settings")
     op.drop_table("pa_accounts")
