@@ -229,3 +229,47 @@ def test_cli_sets_the_account_polls_and_prints_the_timeline(dispatch_db, pa, cap
     assert "213 Rejetée\tpoll\tREJ_SEMAN" in out
     assert main(["lifecycle", "nope", "--tenant", key.tenant_name, *database]) == 1
     assert "not an invoice id" in capsys.readouterr().err
+
+
+def test_a_pa_unreachable_during_a_webhook_answers_500_and_polling_recovers(dispatch_db, pa, api) -> None:  # noqa: ANN001
+    key, queued, flow = _sent_invoice(dispatch_db, pa)
+    with transaction(session_factory(dispatch_db)) as session:
+        subscribe(session, key.tenant_id, f"{api}/v1/pa/webhooks?tenant={key.tenant_id}")
+    pa.acknowledge(flow.flow_id)
+    pa.fail_next(503)  # the CDAR download the webhook triggers
+    pa.emit_status(flow.flow_id, "200")
+    assert pa.callbacks[-1].status == 500
+    assert _timeline(dispatch_db, key.tenant_id, queued.invoice_id) == []
+    with transaction(session_factory(dispatch_db)) as session:
+        assert tracking.poll(session, key.tenant_id, actor=ERP).statuses == 1
+    assert _timeline(dispatch_db, key.tenant_id, queued.invoice_id) == ["200"]
+
+
+def test_the_same_event_delivered_many_times_at_once_is_recorded_once(dispatch_db, pa, api) -> None:  # noqa: ANN001
+    import urllib.error
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    key, queued, flow = _sent_invoice(dispatch_db, pa)
+    with transaction(session_factory(dispatch_db)) as session:
+        subscribe(session, key.tenant_id, f"{api}/v1/pa/webhooks?tenant={key.tenant_id}")
+    status = pa.emit_status(flow.flow_id, "205", deliver=False)
+    body = json.dumps(status.document()).encode()
+    signing_key = next(iter(pa.subscriptions.values())).signing_key
+
+    def post(_: int) -> int:
+        request = urllib.request.Request(f"{api}/v1/pa/webhooks?tenant={key.tenant_id}", data=body, method="POST",
+                                         headers={"Content-Type": "application/json", **sign(body, signing_key)})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(post, range(8)))
+    assert answers == [200] * 8
+    assert _timeline(dispatch_db, key.tenant_id, queued.invoice_id) == ["205"]
+    with transaction(session_factory(dispatch_db)) as session:
+        flows = session.scalars(select(PaFlow).where(PaFlow.flow_id == status.flow_id)).all()
+        assert len(flows) == 1

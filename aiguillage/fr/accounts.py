@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from aiguillage.adapters.flowapi import FlowService
@@ -60,12 +61,19 @@ def subscribe(session: Session, tenant_id: uuid.UUID, callback_url: str) -> str:
 def remember_flow(session: Session, tenant_id: uuid.UUID, flow_id: str, *, invoice_id: uuid.UUID | None,
                   flow_type: str, direction: str, ack_status: str = "Pending", tracking_id: str | None = None) -> PaFlow:
     """The flow's row, created if new (a second report of the same flow changes nothing)."""
-    row = session.scalar(select(PaFlow).where(PaFlow.tenant_id == tenant_id, PaFlow.flow_id == flow_id))
+    query = select(PaFlow).where(PaFlow.tenant_id == tenant_id, PaFlow.flow_id == flow_id)
+    row = session.scalar(query)
     if row is None:
         row = PaFlow(tenant_id=tenant_id, flow_id=flow_id, invoice_id=invoice_id, flow_type=flow_type,
                      direction=direction, ack_status=ack_status, tracking_id=tracking_id)
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:  # the same flow recorded meanwhile (a webhook and a poll, or a duplicate event)
+            row = session.scalar(query)
+            if row is None:
+                raise
     return row
 
 
