@@ -273,3 +273,20 @@ def test_the_same_event_delivered_many_times_at_once_is_recorded_once(dispatch_d
     with transaction(session_factory(dispatch_db)) as session:
         flows = session.scalars(select(PaFlow).where(PaFlow.flow_id == status.flow_id)).all()
         assert len(flows) == 1
+
+
+def test_an_account_with_oauth2_client_credentials_gets_and_reuses_an_access_token(dispatch_db, pa) -> None:  # noqa: ANN001
+    key = issue_key(url_of(dispatch_db), "admin")
+    token_url = pa.add_client("aiguillage-acme", "s3cret-client", "acme")
+    with transaction(session_factory(dispatch_db)) as session:
+        set_account(session, key.tenant_id, pa.url, "s3cret-client", token_url=token_url, client_id="aiguillage-acme")
+    first = queue_invoice(dispatch_db, key.tenant_id, "pa", route_format="cii")
+    second = queue_invoice(dispatch_db, key.tenant_id, "pa", route_format="cii")
+    make_worker(dispatch_db).run()
+    owners = {f.tracking_id: f.owner for f in pa.flows.values()}
+    assert owners == {str(first.invoice_id): "acme", str(second.invoice_id): "acme"}
+    assert pa.token_requests == 1
+    with transaction(session_factory(dispatch_db)) as session:
+        set_account(session, key.tenant_id, pa.url, "wrong-secret", token_url=token_url, client_id="aiguillage-acme")
+        with pytest.raises(Exception, match="401"):
+            tracking.poll(session, key.tenant_id, actor=ERP)

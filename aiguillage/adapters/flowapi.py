@@ -127,6 +127,36 @@ def _quoted(filename: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in filename)
 
 
+# ---------------------------------------------------------------------- OAuth2 client credentials
+
+_tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
+_tokens_lock = __import__("threading").Lock()
+
+
+def access_token(token_url: str, client_id: str, secret: str, timeout: float = 30.0) -> str:
+    """An access token for the description's OAuth2 client-credentials flow, reused until shortly before expiry.
+
+    The client authenticates with HTTP Basic (RFC 6749, 2.3.1); the secret
+    is never put in the URL, logs or errors.
+    """
+    key = (token_url, client_id, hashlib.sha256(secret.encode()).hexdigest())
+    with _tokens_lock:
+        cached = _tokens.get(key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    answer = request("POST", token_url, b"grant_type=client_credentials", content_type="application/x-www-form-urlencoded",
+                     timeout=timeout, headers={"Authorization": f"Basic {basic}", "Accept": "application/json"})
+    try:
+        data = json.loads(answer.body)
+        token, lifetime = str(data["access_token"]), float(data.get("expires_in") or 300)
+    except (ValueError, KeyError, TypeError):
+        raise PermanentDeliveryError(f"{token_url}: the token endpoint gave no access_token") from None
+    with _tokens_lock:
+        _tokens[key] = (token, time.monotonic() + max(0.0, lifetime - 30))
+    return token
+
+
 # ---------------------------------------------------------------------- webhook signatures
 
 

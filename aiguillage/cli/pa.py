@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     account.add_argument("--url", required=True, help="the Flow service, up to (not including) /v1")
     account.add_argument("--token-env", required=True, metavar="VAR", help="environment variable holding the token")
     account.add_argument("--organization", help="Organization-Id header, when the PA wants one")
+    account.add_argument("--oauth2-token-url", metavar="URL",
+                         help="use OAuth2 client credentials: the token endpoint (the token variable holds the secret)")
+    account.add_argument("--client-id", help="the OAuth2 client id (with --oauth2-token-url)")
     add_database_option(account)
     account.set_defaults(handler=run_account)
 
@@ -75,7 +78,10 @@ def run_account(args: argparse.Namespace) -> int:
         raise CliError(f"environment variable {args.token_env} is empty or not set")
     with store_transaction(args.database) as session:
         tenant = Tenants(session).by_name(args.tenant)
-        set_account(session, tenant.id, args.url, token, args.organization)
+        if bool(args.oauth2_token_url) != bool(args.client_id):
+            raise CliError("--oauth2-token-url and --client-id go together")
+        set_account(session, tenant.id, args.url, token, args.organization, token_url=args.oauth2_token_url,
+                    client_id=args.client_id)
     print(f"PA account of tenant {tenant.name} set to {args.url}")
     return 0
 

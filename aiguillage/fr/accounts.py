@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from aiguillage.adapters.flowapi import FlowService
+from aiguillage.adapters.flowapi import FlowService, access_token
 from aiguillage.store.base import utcnow
 from aiguillage.store.database import transaction
 from aiguillage.store.fr_models import PaAccount, PaFlow
@@ -25,11 +25,16 @@ def account(session: Session, tenant_id: uuid.UUID) -> PaAccount | None:
 
 
 def service_of(row: PaAccount, timeout: float = 30.0) -> FlowService:
-    return FlowService(row.base_url, row.token, timeout, row.organization_id)
+    """The Flow client for the account: its bearer token, or an access token from its OAuth2 client credentials."""
+    token = row.token
+    if row.token_url and row.client_id:
+        token = access_token(row.token_url, row.client_id, row.token, timeout)
+    return FlowService(row.base_url, token, timeout, row.organization_id)
 
 
 def set_account(session: Session, tenant_id: uuid.UUID, base_url: str, token: str,
-                organization_id: str | None = None) -> PaAccount:
+                organization_id: str | None = None, *, token_url: str | None = None,
+                client_id: str | None = None) -> PaAccount:
     """Create or replace the tenant's PA account (keeps its webhook subscription unless the URL changed)."""
     row = session.get(PaAccount, tenant_id)
     if row is None:
@@ -40,6 +45,7 @@ def set_account(session: Session, tenant_id: uuid.UUID, base_url: str, token: st
             row.webhook_id, row.signing_key = None, None
         row.base_url, row.token, row.organization_id = base_url, token, organization_id
         row.updated_at = utcnow()
+    row.token_url, row.client_id = token_url, client_id
     session.flush()
     return row
 

@@ -30,6 +30,9 @@ class PaAccount(Base):
     base_url: Mapped[str] = mapped_column(String(500))
     token: Mapped[str] = mapped_column(Text)
     organization_id: Mapped[str | None] = mapped_column(String(200))
+    #: OAuth2 client credentials (the description's other scheme): then `token` holds the client secret.
+    token_url: Mapped[str | None] = mapped_column(String(500))
+    client_id: Mapped[str | None] = mapped_column(String(200))
     webhook_id: Mapped[str | None] = mapped_column(String(64))
     #: The PA's signing key for webhook events (base64), as createWebhook returned it.
     signing_key: Mapped[str | None] = mapped_column(Text)

@@ -44,6 +44,9 @@ from aiguillage.fr import cdar
 DEFAULT_SPEC = Path(os.environ.get("AIGUILLAGE_CONFORMANCE", Path(__file__).resolve().parents[3].parent / "shared" / "conformance")) \
     / "fr" / "xp-z12-013" / "flow-service-1.3.0.json"
 
+#: The auth service's token endpoint (outside the Flow service description, as its tokenUrl is).
+TOKEN_PATH = "/auth-service/token"
+
 _ERROR_CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
                 413: "TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 422: "UNPROCESSABLE", 429: "TOO_MANY_REQUESTS",
                 500: "INTERNAL_ERROR", 503: "SERVICE_UNAVAILABLE"}
@@ -121,6 +124,9 @@ class LoopbackPa:
                  platform_siren: str = "999888777") -> None:
         self.description = OpenApiDescription(spec or DEFAULT_SPEC)
         self.tokens = dict(tokens or {"token-demo": "demo"})
+        #: OAuth2 clients: id -> (secret, owner); `token_requests` counts the tokens issued.
+        self.clients: dict[str, tuple[str, str]] = {}
+        self.token_requests = 0
         self.flows: dict[str, PaFlow] = {}
         self.subscriptions: dict[str, Subscription] = {}
         self.requests: list[CheckedRequest] = []
@@ -335,7 +341,34 @@ class LoopbackPa:
             body["nextCursor"] = base64.b64encode(str(start + limit).encode()).decode()
         return body
 
+    def add_client(self, client_id: str, secret: str, owner: str) -> str:
+        """An OAuth2 client of the auth service (the description's tokenUrl); returns the token URL."""
+        self.clients[client_id] = (secret, owner)
+        return f"{self.url}{TOKEN_PATH}"
+
+    def _token(self, headers: dict[str, str], body: bytes) -> tuple[int, str, bytes, dict[str, str]]:
+        """The auth service's client-credentials grant (RFC 6749 4.4): Basic client auth, form body."""
+        import urllib.parse
+
+        form = dict(urllib.parse.parse_qsl(body.decode("ascii", "replace")))
+        try:
+            scheme, _, value = headers.get("authorization", "").partition(" ")
+            client_id, _, secret = base64.b64decode(value).decode().partition(":") if scheme.lower() == "basic" else ("", "", "")
+        except ValueError:
+            client_id, secret = "", ""
+        known = self.clients.get(client_id)
+        if form.get("grant_type") != "client_credentials" or known is None or known[0] != secret:
+            return 401, "application/json", b'{"error": "invalid_client"}', {}
+        token = f"at-{secrets.token_hex(16)}"
+        with self._lock:
+            self.tokens[token] = known[1]
+            self.token_requests += 1
+        return 200, "application/json", json.dumps({"access_token": token, "token_type": "Bearer",
+                                                    "expires_in": 3600}).encode(), {}
+
     def _handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, str, bytes, dict[str, str]]:
+        if method == "POST" and target == TOKEN_PATH:
+            return self._token(headers, body)
         with self._lock:
             delay = self._delays.pop(0) if self._delays else 0.0
         if delay and self._stopping.wait(delay):

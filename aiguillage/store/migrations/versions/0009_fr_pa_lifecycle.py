@@ -30,6 +30,8 @@ def upgrade() -> None:
         sa.Column("base_url", sa.String(length=500), nullable=False),
         sa.Column("token", sa.Text(), nullable=False),
         sa.Column("organization_id", sa.String(length=200), nullable=True),
+        sa.Column("token_url", sa.String(length=500), nullable=True),
+        sa.Column("client_id", sa.String(length=200), nullable=True),
         sa.Column("webhook_id", sa.String(length=64), nullable=True),
         sa.Column("signing_key", sa.Text(), nullable=True),
         sa.Column("polled_until", TIMESTAMP, nullable=True),
