@@ -12,6 +12,7 @@ same request; if the PA cannot be reached the answer is 500 so it retries.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 
 from flask import Blueprint, request
@@ -37,6 +38,7 @@ from aiguillage.store.repositories.invoices import Invoices
 from aiguillage.store.vocabulary import Role
 
 blueprint = Blueprint("pa", __name__, url_prefix="/v1")
+log = logging.getLogger("aiguillage.fr")
 
 #: Who the audit log names for what the PA told us.
 PA_ACTOR = Actor("pa-webhook")
@@ -51,12 +53,11 @@ def webhook(query: WebhookQuery) -> tuple[None, int]:
     session = database.session()
     row = account(session, query.tenant)
     payload = request.get_data(cache=False)
-    if row is None or not row.signing_key:
-        raise Problem(401, "no webhook subscription for this tenant")
-    problem = verify(payload, request.headers.get("Afnor-Signature"), request.headers.get("Afnor-Signature-Timestamp"),
-                     row.signing_key)
-    if problem:
-        raise Problem(401, problem)
+    problem = "no webhook subscription" if row is None or not row.signing_key else verify(
+        payload, request.headers.get("Afnor-Signature"), request.headers.get("Afnor-Signature-Timestamp"), row.signing_key)
+    if problem:  # one answer whatever the reason, so a caller learns nothing about the tenant
+        log.info("webhook for tenant %s refused: %s", query.tenant, problem)
+        raise Problem(401, "the event is not signed by this tenant's PA subscription (Afnor-Signature)")
     try:
         flow = json.loads(payload)
     except ValueError:
