@@ -290,3 +290,17 @@ def test_an_account_with_oauth2_client_credentials_gets_and_reuses_an_access_tok
         set_account(session, key.tenant_id, pa.url, "wrong-secret", token_url=token_url, client_id="aiguillage-acme")
         with pytest.raises(Exception, match="401"):
             tracking.poll(session, key.tenant_id, actor=ERP)
+
+
+def test_a_flow_naming_another_tenants_invoice_is_not_tied_to_it(dispatch_db, pa) -> None:  # noqa: ANN001
+    mine, _, _ = _sent_invoice(dispatch_db, pa)
+    theirs, their_invoice, _ = _sent_invoice(dispatch_db, pa, token="tok-other")
+    foreign = {"flowId": "foreign-1", "trackingId": str(their_invoice.invoice_id), "flowType": "CustomerInvoice",
+               "flowDirection": "Out", "acknowledgement": {"status": "Ok"}}
+    with transaction(session_factory(dispatch_db)) as session:
+        from aiguillage.fr.accounts import account, service_of
+
+        tracking.handle_flow(session, mine.tenant_id, foreign, service_of(account(session, mine.tenant_id)),
+                             source="webhook", actor=ERP)
+        row = session.scalar(select(PaFlow).where(PaFlow.flow_id == "foreign-1"))
+        assert (row.tenant_id, row.invoice_id) == (mine.tenant_id, None)

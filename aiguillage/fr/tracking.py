@@ -203,7 +203,8 @@ def handle_flow(session: Session, tenant_id: uuid.UUID, flow: dict[str, Any], se
     if row is None:
         tracking = flow.get("trackingId")
         invoice_id = _uuid(tracking)
-        if invoice_id is not None and session.get(InvoiceRecord, invoice_id) is None:
+        record = session.get(InvoiceRecord, invoice_id) if invoice_id is not None else None
+        if record is None or record.tenant_id != tenant_id:  # never tie a flow to another tenant's invoice
             invoice_id = None
         row = remember_flow(session, tenant_id, flow_id, invoice_id=invoice_id,
                             flow_type=str(flow.get("flowType") or "Undefined"), direction="Out", tracking_id=tracking)
