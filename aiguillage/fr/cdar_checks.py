@@ -203,20 +203,21 @@ class Finding:
 
 
 @cache
-def _compiled() -> list[tuple[Rule, etree.XPath, etree.XPath]]:
-    compiled = []
-    for rule in RULES:
-        context = etree.XPath(f"//{rule.context}", namespaces=NS, extensions=_FUNCTIONS)
-        test = etree.XPath(f"boolean({rule.test})", namespaces={**NS, "custom": CUSTOM}, extensions=_FUNCTIONS)
-        compiled.append((rule, context, test))
-    return compiled
+def _compiled() -> tuple[dict[str, etree.XPath], list[tuple[Rule, etree.XPath]]]:
+    """Each distinct context path once (several rules share one), and each rule's test."""
+    contexts = {rule.context: etree.XPath(f"//{rule.context}", namespaces=NS) for rule in RULES}
+    tests = [(rule, etree.XPath(f"boolean({rule.test})", namespaces={**NS, "custom": CUSTOM}, extensions=_FUNCTIONS))
+             for rule in RULES]
+    return contexts, tests
 
 
 def check_tree(root: etree._Element, *, mode: Literal["fatal", "warning"] = "fatal") -> list[Finding]:
     """Every failed rule on a parsed message, in rule order."""
     findings: list[Finding] = []
-    for rule, context, test in _compiled():
-        for node in context(root):
+    contexts, tests = _compiled()
+    found = {path: xpath(root) for path, xpath in contexts.items()}
+    for rule, test in tests:
+        for node in found[rule.context]:
             if not test(node):
                 severity = "warning" if mode == "warning" else rule.severity
                 findings.append(Finding(rule.id, severity, rule.message, node.sourceline,
