@@ -17,7 +17,11 @@ test cases (`base:`), as the analysts wrote them.
 Transports: EDI into `DIR/edi` (mailbox folder), print into `DIR/print`
 (hot folder), portal into `DIR/portal`; Peppol to a loopback access point
 (the package's stdlib HTTP server) whose envelopes are saved in
-`DIR/peppol`. E-mail and fax need an SMTP server, which the main install
+`DIR/peppol`; the PA channel (France) to a loopback approved platform built
+from the XP Z12-013 Flow service description (in the conformance folder),
+which plays a short lifecycle (200 Déposée … 205 Approuvée) that the demo
+reads back by polling, as a deployment without a public webhook URL would.
+E-mail and fax need an SMTP server, which the main install
 does not have (the loopback SMTP server needs the test extra), so the demo
 rulesets send those customers' invoices to folder channels instead:
 e-mail to the portal, fax to print. `DEMO_NOTES` says so in the output.
@@ -208,6 +212,36 @@ def prepare_folder(folder: Path, keep: bool) -> None:
     (folder / MARKER).write_text("made by `aiguillage demo`; deleted and made again by the next run\n")
 
 
+#: Statuses the demo's loopback PA plays on every invoice it receives.
+PA_LIFECYCLE = ["200", "202", "203", "204", "205"]
+
+
+@contextmanager
+def approved_platform(notes: list[str]) -> Iterator[Any]:
+    """A loopback PA with a fresh token, or None (and a note) without the Flow service description."""
+    from aiguillage.adapters.testing.pa_server import DEFAULT_SPEC, LoopbackPa
+
+    if not DEFAULT_SPEC.is_file():
+        notes.append(f"no PA for the French customer: the Flow service description is not at {DEFAULT_SPEC}")
+        yield None
+        return
+    token = f"demo-{uuid.uuid4().hex}"
+    with LoopbackPa(tokens={token: TENANT}, auto_statuses=PA_LIFECYCLE) as platform:
+        platform.demo_token = token  # type: ignore[attr-defined]
+        yield platform
+
+
+def follow_pa(engine: Any, tenant_id: uuid.UUID, platform: Any) -> None:
+    """Let the loopback PA play its statuses, then poll them into the store (no public webhook URL here)."""
+    from aiguillage.fr import tracking
+    from aiguillage.store.actor import CLI
+    from aiguillage.store.database import session_factory, transaction
+
+    platform.wait_idle()
+    with transaction(session_factory(engine)) as session:
+        tracking.poll(session, tenant_id, actor=CLI)
+
+
 @contextmanager
 def peppol_access_point(folder: Path) -> Iterator[LoopbackHttpServer]:
     """A loopback Peppol access point; every envelope it received is saved in `folder` on the way out."""
@@ -348,17 +382,28 @@ def run(folder: Path, *, keep: bool = False) -> DemoReport:
             demo.name = ensure_customer(api, demo).get("name", demo.code)
             rulesets[demo.code] = publish_ruleset(api, demo).get("number")
         landings = [submit(api, demo, sample) for demo in customers for sample in demo.samples]
-        with peppol_access_point(folder / "peppol") as access_point:
+        pa_notes: list[str] = []
+        with peppol_access_point(folder / "peppol") as access_point, approved_platform(pa_notes) as platform:
+            if platform is not None:
+                from aiguillage.fr.accounts import set_account
+
+                with transaction(session_factory(engine)) as session:
+                    set_account(session, tenant.id, platform.url, platform.demo_token)
             pool = AdapterPool(adapter_configs(folder, f"{access_point.url}/outbound"))
             worker = Worker(engine, settings=WorkerSettings(once=True, concurrency=2, name="aiguillage-demo"),
                             adapters=pool)
             stats = drain(worker)
+            if platform is not None:
+                follow_pa(engine, tenant.id, platform)
         for landing in landings:
             landing.detail = api.call("GET", f"/v1/invoices/{landing.accepted['id']}")
+            if any(d.get("channel") == "pa" for d in landing.detail.get("deliveries") or []):
+                landing.detail["lifecycle"] = api.call("GET", f"/v1/invoices/{landing.accepted['id']}/lifecycle")
         app.extensions["aiguillage.database"].engine.dispose()
     finally:
         engine.dispose()
     notes = [DEMO_NOTES] if any(_demo_routes(d.rules_path.read_text(encoding="utf-8")) for d in customers) else []
+    notes += pa_notes
     return DemoReport(folder, url, customers, rulesets, landings, stats, notes, key)
 
 

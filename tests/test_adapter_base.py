@@ -32,7 +32,7 @@ def delivery(key: str = "tenant-1/invoice 42/email#1") -> Delivery:
 
 
 def test_every_channel_has_an_adapter_with_its_config() -> None:
-    assert channels() == ["edi", "email", "fax", "peppol", "portal", "print"]
+    assert channels() == ["edi", "email", "fax", "pa", "peppol", "portal", "print"]
     for channel in channels():
         cls = adapter_class(channel)
         assert issubclass(cls, Adapter) and cls.channel == channel

@@ -77,7 +77,7 @@ def test_demo_refuses_to_delete_a_folder_it_did_not_make(tmp_path: Path, capsys:
 
 def test_every_sample_belongs_to_a_customer_ruleset() -> None:
     customers = discover(rulesets_root(), samples_root())
-    assert len(customers) == 6
+    assert len(customers) == 7
     assert sorted(p.name for c in customers for p in c.samples) == SAMPLES
 
 
@@ -90,3 +90,12 @@ def test_demo_ruleset_extends_and_swaps_only_unreachable_channels() -> None:
     assert 'approval by "dufresne-account-manager", then portal as pdf' in text
     distrilux = DemoCustomer("distrilux", "X", root / "distrilux" / "distrilux.rules")
     assert "route" not in demo_ruleset_text(distrilux)
+
+
+def test_the_french_customer_goes_through_a_loopback_pa_and_its_statuses_show(
+        demo_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    _folder, result = demo_run
+    block = result.stdout.split("atelier-lumiere-F2026-0150-lumen-pa.xml", 1)[1].split("\n\n", 1)[0]
+    assert "routes:   pa as cii" in block and "loopback approved platform, flow" in block
+    assert "lifecycle: 200 Déposée, 202 Reçue par la plateforme, 203 Mise à disposition, 204 Prise en charge, " \
+           "205 Approuvée" in block

@@ -105,6 +105,7 @@ class Delivery(BaseModel):
     settings: ChannelSettings = Field(default_factory=ChannelSettings)
     customer_id: str | None = None
     invoice_id: str | None = Field(default=None, description="The store's id of the invoice, when known")
+    tenant_id: str | None = Field(default=None, description="The tenant sending it (channels with per-tenant accounts)")
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     def key_digest(self, length: int = 32) -> str:

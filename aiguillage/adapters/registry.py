@@ -18,6 +18,7 @@ _BUILTIN: dict[str, str] = {
     "print": "aiguillage.adapters.print:PrintAdapter",
     "fax": "aiguillage.adapters.fax:FaxAdapter",
     "portal": "aiguillage.adapters.portal:PortalAdapter",
+    "pa": "aiguillage.adapters.pa:PaAdapter",
 }
 
 _registered: dict[str, type[Adapter]] = {}

@@ -137,6 +137,10 @@ def _invoice_lines(landing: Landing, folder: Path) -> list[str]:
     if not deliveries:
         lines.append("  delivery: none")
     lines.append(f"  status:   {detail.get('status', landing.accepted.get('status'))}")
+    lifecycle = detail.get("lifecycle")
+    if lifecycle is not None:  # France: the statuses the PA sent back (issue 16)
+        shown = ", ".join(f"{s['code']} {s['label_fr']}" for s in lifecycle.get("statuses") or []) or "none yet"
+        lines.append(f"  lifecycle: {shown}")
     return lines
 
 
@@ -185,6 +189,8 @@ def _where(delivery: dict[str, Any], folder: Path) -> str:
     channel = delivery["channel"]
     if channel == "peppol" and remote:
         return f"loopback access point, message {remote}: {Path('peppol') / (remote + '.xml')}"
+    if channel == "pa" and remote:
+        return f"loopback approved platform, flow {remote}"
     if channel == "portal" and remote:
         found = sorted(folder.glob(f"portal/*/{remote.rsplit('/', 1)[-1]}"))
         return f"{found[0].relative_to(folder)}/ ({remote})" if found else remote

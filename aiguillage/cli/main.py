@@ -29,6 +29,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "worker",
     "timers",
     "demo",
+    "pa",
+    "ereporting",
 )
 
 

@@ -28,6 +28,11 @@ class AdapterPool:
         self._factory = factory
         self._adapters: dict[str, Adapter] = {}
         self._lock = threading.Lock()
+        self._sessions: Any = None
+
+    def use_store(self, sessions: Any) -> None:
+        """Give adapters with per-tenant accounts in the store (the PA channel) the worker's sessions."""
+        self._sessions = sessions
 
     def get(self, channel: str) -> Adapter:
         """The adapter for `channel`, made now if this is its first delivery."""
@@ -35,6 +40,10 @@ class AdapterPool:
             adapter = self._adapters.get(channel)
             if adapter is None:
                 adapter = self._factory(channel, self._configs.get(channel))
+                if channel == "pa" and self._sessions is not None:
+                    from aiguillage.fr.accounts import StoreAccounts
+
+                    adapter.accounts = StoreAccounts(self._sessions, adapter.config.timeout)  # type: ignore[attr-defined]
                 self._adapters[channel] = adapter
             return adapter
 

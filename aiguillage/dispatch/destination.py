@@ -86,6 +86,7 @@ def build_delivery(claim: Claim, invoice: Invoice, *, invoice_id: str, customer_
         else:
             settings = ChannelSettings()
         return Delivery(delivery_key=claim.delivery_key, invoice=invoice, route=route, settings=settings,
-                        customer_id=customer_code, invoice_id=invoice_id, created_at=claim.created_at)
+                        customer_id=customer_code, invoice_id=invoice_id, created_at=claim.created_at,
+                        tenant_id=str(claim.tenant_id))
     except ValidationError as exc:
         raise PermanentDeliveryError(f"the outbox entry's destination is not usable: {exc}") from exc

@@ -89,6 +89,7 @@ class Worker:
         self.actor = actor
         self.stats = stats or WorkerStats()
         self._sessions = session_factory(engine)
+        self.adapters.use_store(self._sessions)
         self.dispatcher = Dispatcher(self._sessions, session_factory(reading_engine(engine)), self.adapters,
                                      self.policy, clock, actor)
         self._stopping = threading.Event()

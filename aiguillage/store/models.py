@@ -388,5 +388,6 @@ class AuditEntry(Base):
 
 # --------------------------------------------------------------------------- workflows (issue 8)
 
-# Register the workflow tables (issue 8) and the web users' tables (issue 13) on Base.metadata.
-from aiguillage.store import web_models, workflow_models  # noqa: E402, F401
+# Register the workflow tables (issue 8), the web users' tables (issue 13) and the PA and lifecycle
+# tables (issue 16) on Base.metadata.
+from aiguillage.store import fr_models, web_models, workflow_models  # noqa: E402, F401

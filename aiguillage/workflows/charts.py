@@ -251,6 +251,12 @@ with statechart(REMINDER):
             enter(c, "paid")
             emit("cancel_timers")
 
+        @to("stopped")
+        @when_all(m.action == "stop")
+        def reminder_stop(c: Any) -> None:  # issue 16: the buyer refused or the PA rejected the invoice
+            enter(c, "stopped")
+            emit("cancel_timers")
+
     with state("paused"):
 
         @to("waiting")
@@ -264,6 +270,12 @@ with statechart(REMINDER):
         def reminder_paid_paused(c: Any) -> None:
             enter(c, "paid")
 
+        @to("stopped")
+        @when_all(m.action == "stop")
+        def reminder_stop_paused(c: Any) -> None:
+            enter(c, "stopped")
+            emit("cancel_timers")
+
     with state("exhausted"):
 
         @to("paid")
@@ -272,6 +284,9 @@ with statechart(REMINDER):
             enter(c, "paid")
 
     with state("paid"):
+        pass
+
+    with state("stopped"):
         pass
 
 

@@ -29,7 +29,7 @@ from aiguillage.store.repositories.claims import roll_up_invoice
 from aiguillage.store.vocabulary import AttemptOutcome, OutboxStatus
 
 #: The channels an entry can name (one adapter module each, issue 7).
-CHANNELS = frozenset({"peppol", "edi", "email", "print", "fax", "portal"})
+CHANNELS = frozenset({"peppol", "edi", "email", "print", "fax", "portal", "pa"})
 
 
 @dataclass(frozen=True)
