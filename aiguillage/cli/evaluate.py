@@ -19,7 +19,6 @@ from aiguillage.dsl.diagnostics import RulesError
 from aiguillage.engine.decision import Decision
 from aiguillage.engine.evaluate import evaluate
 from aiguillage.engine.loader import library
-from aiguillage.engine.tester.report import entry_lines
 from aiguillage.model.errors import InvoiceReadError
 from aiguillage.model.syntaxes import read_invoice_file
 
@@ -121,6 +120,9 @@ def render_text(d: Decision) -> str:
             parts.append("with " + ", ".join(f"{k} = {_value(v)}" for k, v in r.params.items()))
         lines.append(f"  route: {' '.join(parts)}  ({r.source})")
     if d.explain is not None:
+        # Imported here: only --explain needs the tester's rendering, and it is not light.
+        from aiguillage.engine.tester.report import entry_lines
+
         lines.append("  explain:")
         for entry in d.explain:
             lines.extend(entry_lines(entry, limit=None))

@@ -4,16 +4,25 @@ Lark parses with the LALR grammar in `grammar.lark`; a Transformer turns
 Lark's tree into the dataclasses of `ast.py`, keeping every position. Parse
 errors become `RulesError`s that say, in words, what was expected where.
 Comments are collected on the side so the formatter can put them back.
+
+Both the parser tables and each parsed file are kept in the on-disk cache
+(`aiguillage.cache`), keyed by the grammar, this module's and `ast.py`'s
+source and the file's path and text: a warm `aiguillage check` neither
+builds the LALR tables nor re-parses the unchanged standard rulesets.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import sys
 import threading
 from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path as FilePath
 
+import lark
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import (
     UnexpectedCharacters,
@@ -23,6 +32,7 @@ from lark.exceptions import (
     VisitError,
 )
 
+from aiguillage import cache as disk_cache
 from aiguillage.dsl import ast
 from aiguillage.dsl.diagnostics import Diagnostic, RulesError, at_position
 
@@ -36,18 +46,41 @@ def _collect_comment(token: Token) -> None:
         sink.append(token)
 
 
+_OPTIONS = {
+    "parser": "lalr",
+    "lexer": "contextual",
+    "propagate_positions": True,
+    "maybe_placeholders": False,
+    "start": ["start", "expr"],
+}
+
+
 @cache
 def _lark() -> Lark:
-    """Built once per process (about 0.1 s): LALR tables and the contextual lexer."""
-    return Lark(
-        _GRAMMAR.read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        maybe_placeholders=False,
-        start=["start", "expr"],
-        lexer_callbacks={"COMMENT": _collect_comment},
-    )
+    """Once per process: from the disk cache (~0.04 s), else built (LALR tables, ~0.15 s) and cached."""
+    grammar = _GRAMMAR.read_text(encoding="utf-8")
+    entry = disk_cache.key(grammar, repr(sorted(_OPTIONS.items())), "COMMENT", lark.__version__, sys.version)
+    saved = disk_cache.load("lark", entry)
+    if isinstance(saved, bytes):
+        try:
+            # The callback is saved by reference (this module's function), so it comes back too.
+            return Lark.load(io.BytesIO(saved))
+        except Exception:  # noqa: S110 - written by another lark version: rebuild below
+            pass
+    parser = Lark(grammar, **_OPTIONS, lexer_callbacks={"COMMENT": _collect_comment})
+    out = io.BytesIO()
+    parser.save(out)
+    disk_cache.store("lark", entry, out.getvalue())
+    return parser
+
+
+@cache
+def _parser_fingerprint() -> str:
+    """What a parsed file depends on besides its text: the grammar and the code that builds the tree."""
+    digest = hashlib.sha256(lark.__version__.encode())
+    for source in (_GRAMMAR, FilePath(__file__), FilePath(ast.__file__)):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- public API
@@ -62,7 +95,13 @@ def parse_file(path: str | FilePath) -> ast.RulesFile:
         raise RulesError([Diagnostic(str(path), 1, 1, f"cannot read file: {exc.strerror}")]) from None
     except UnicodeDecodeError as exc:
         raise RulesError([Diagnostic(str(path), 1, 1, f"not UTF-8 text ({exc.reason})")]) from None
-    return parse_text(text, str(path))
+    entry = disk_cache.key(_parser_fingerprint(), str(path), text)
+    cached = disk_cache.load("rules", entry)
+    if isinstance(cached, ast.RulesFile) and cached.src.path == str(path) and cached.src.text == text:
+        return cached
+    rules_file = parse_text(text, str(path))
+    disk_cache.store("rules", entry, rules_file)
+    return rules_file
 
 
 def parse_text(text: str, path: str = "<rules>") -> ast.RulesFile:
