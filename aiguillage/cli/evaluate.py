@@ -14,7 +14,7 @@ import sys
 from datetime import date
 from typing import Any
 
-from aiguillage.cli.main import CliError
+from aiguillage.cli.main import CliError, start_up_done
 from aiguillage.dsl.diagnostics import RulesError
 from aiguillage.engine.decision import Decision
 from aiguillage.engine.evaluate import evaluate
@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"the ruleset has {len(exc.errors)} error(s)") from None
     except LookupError as exc:
         raise CliError(str(exc.args[0]) if exc.args else str(exc)) from None
+    start_up_done()
     status = 0
     results: list[dict[str, Any]] = []
     for name in args.invoices:

@@ -5,15 +5,13 @@ Lark's tree into the dataclasses of `ast.py`, keeping every position. Parse
 errors become `RulesError`s that say, in words, what was expected where.
 Comments are collected on the side so the formatter can put them back.
 
-Both the parser tables and each parsed file are kept in the on-disk cache
-(`aiguillage.cache`), keyed by the grammar, this module's and `ast.py`'s
-source and the file's path and text: a warm `aiguillage check` neither
-builds the LALR tables nor re-parses the unchanged standard rulesets.
+The parser tables are kept in the on-disk cache (`aiguillage.cache`), keyed
+by the grammar and the Lark version; parsed files are cached by `parsed.py`
+(`parse_file`, re-exported here), so that a warm run never imports Lark.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import sys
 import threading
@@ -35,6 +33,9 @@ from lark.exceptions import (
 from aiguillage import cache as disk_cache
 from aiguillage.dsl import ast
 from aiguillage.dsl.diagnostics import Diagnostic, RulesError, at_position
+from aiguillage.dsl.parsed import parse_file
+
+__all__ = ["parse_expression", "parse_file", "parse_text"]
 
 _GRAMMAR = FilePath(__file__).with_name("grammar.lark")
 _local = threading.local()
@@ -74,34 +75,7 @@ def _lark() -> Lark:
     return parser
 
 
-@cache
-def _parser_fingerprint() -> str:
-    """What a parsed file depends on besides its text: the grammar and the code that builds the tree."""
-    digest = hashlib.sha256(lark.__version__.encode())
-    for source in (_GRAMMAR, FilePath(__file__), FilePath(ast.__file__)):
-        digest.update(source.read_bytes())
-    return digest.hexdigest()
-
-
 # --------------------------------------------------------------------------- public API
-
-
-def parse_file(path: str | FilePath) -> ast.RulesFile:
-    """Parse a file from disk; the error names the file."""
-    path = FilePath(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RulesError([Diagnostic(str(path), 1, 1, f"cannot read file: {exc.strerror}")]) from None
-    except UnicodeDecodeError as exc:
-        raise RulesError([Diagnostic(str(path), 1, 1, f"not UTF-8 text ({exc.reason})")]) from None
-    entry = disk_cache.key(_parser_fingerprint(), str(path), text)
-    cached = disk_cache.load("rules", entry)
-    if isinstance(cached, ast.RulesFile) and cached.src.path == str(path) and cached.src.text == text:
-        return cached
-    rules_file = parse_text(text, str(path))
-    disk_cache.store("rules", entry, rules_file)
-    return rules_file
 
 
 def parse_text(text: str, path: str = "<rules>") -> ast.RulesFile:
