@@ -10,6 +10,7 @@ cannot be read).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import multiprocessing
 import os
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from aiguillage.cli.main import CliError, start_up_done
+from aiguillage.cli.main import CliError
 from aiguillage.dsl.diagnostics import RulesError
 from aiguillage.engine.decision import Decision
 from aiguillage.engine.evaluate import evaluate
@@ -59,6 +60,9 @@ Outcome = tuple[int, str | None, str | None, Any]
 
 #: What a worker process evaluates with: set before forking, so children inherit the compiled ruleset.
 _JOB: tuple[Any, argparse.Namespace] | None = None
+#: Invoices between two explicit garbage collections (the collector is otherwise off while evaluating).
+COLLECT_EVERY = 500
+_since_collection = 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,7 +74,12 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"the ruleset has {len(exc.errors)} error(s)") from None
     except LookupError as exc:
         raise CliError(str(exc.args[0]) if exc.args else str(exc)) from None
-    start_up_done()
+    # What start-up built is kept out of every later collection; then the collector stays off and
+    # runs every COLLECT_EVERY invoices. Reading and evaluating leave almost no reference cycles
+    # (refcounting frees them), yet automatic collections traversed each new invoice's objects:
+    # a tenth of the time of a 20,000-line invoice.
+    gc.freeze()
+    gc.disable()
     status = 0
     results: list[Any] = []
     for code, out, err, value in _outcomes(compiled, args):
@@ -103,8 +112,13 @@ def _outcomes(compiled: Any, args: argparse.Namespace) -> Iterator[Outcome]:
 
 
 def _evaluate_one(name: str) -> Outcome:
+    global _since_collection
     assert _JOB is not None
     compiled, args = _JOB
+    _since_collection += 1
+    if _since_collection >= COLLECT_EVERY:
+        gc.collect()
+        _since_collection = 0
     try:
         invoice = read_invoice_file(name)
     except InvoiceReadError as exc:
