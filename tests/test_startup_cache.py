@@ -167,3 +167,14 @@ def test_concurrent_cold_runs_agree_and_leave_whole_entries(tmp_path: Path, monk
     for path in cache.rglob("*.pickle"):
         assert disk_cache.load(path.parent.name, path.stem) is not None
     assert disk_cache.STATS.damaged == before
+
+
+def test_each_kind_keeps_the_most_recently_used_entries(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(disk_cache, "MAX_ENTRIES", 3)
+    for number in range(3):
+        disk_cache.store("rules", f"entry{number}", number)
+        os.utime(cache_dir / "rules" / f"entry{number}.pickle", (1000 + number, 1000 + number))
+    assert disk_cache.load("rules", "entry0") == 0  # used: now the most recent
+    disk_cache.store("rules", "entry3", 3)
+    assert sorted(p.stem for p in (cache_dir / "rules").glob("*.pickle")) == ["entry0", "entry2", "entry3"]
+    assert disk_cache.load("rules", "entry1") is None

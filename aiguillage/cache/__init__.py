@@ -12,10 +12,16 @@ carries the SHA-256 of its payload: a truncated or damaged entry is ignored
 (and rebuilt and rewritten by the caller). A cache that cannot be read or
 written (read-only home, full disk) only costs speed, never an error.
 `AIGUILLAGE_CACHE_DIR=off` turns it off.
+
+Each kind keeps at most `MAX_ENTRIES` entries: an editor that runs
+`aiguillage check` on every pause makes a new entry per edit, so writing one
+beyond the limit removes the least recently used (a hit refreshes an entry's
+modification time).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -27,6 +33,8 @@ from typing import Any
 ENV_VAR = "AIGUILLAGE_CACHE_DIR"
 #: First line of every entry; bump when the entry layout changes.
 _MAGIC = b"aiguillage-cache/1\n"
+#: Entries kept per kind; beyond, the least recently used are removed when one is written.
+MAX_ENTRIES = 2000
 
 
 @dataclass
@@ -87,6 +95,8 @@ def load(kind: str, entry: str) -> Any | None:
         STATS.damaged += 1
         return None
     STATS.hits += 1
+    with contextlib.suppress(OSError):
+        os.utime(path)  # recently used: kept when the folder is trimmed
     return value
 
 
@@ -113,3 +123,24 @@ def store(kind: str, entry: str, value: Any) -> None:
     except OSError:
         return
     STATS.writes += 1
+    _trim(path.parent)
+
+
+def _trim(folder: Path) -> None:
+    """Remove the least recently used entries of a kind beyond `MAX_ENTRIES` (others may do the same: fine)."""
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.endswith(".pickle")]
+    except OSError:
+        return
+    if len(entries) <= MAX_ENTRIES:
+        return
+
+    def last_used(entry: os.DirEntry) -> float:
+        try:
+            return entry.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    for entry in sorted(entries, key=last_used)[: len(entries) - MAX_ENTRIES]:
+        with contextlib.suppress(OSError):
+            os.unlink(entry.path)
