@@ -2,8 +2,8 @@
 
 Kept apart from `parser.py` so that a warm run (every file unchanged) never
 imports Lark nor builds its tables. The key covers the file's path and text,
-the grammar, the parser's and `ast.py`'s source and the Lark version: an
-entry is never stale. What is cached is the tree as parsed, before the
+the grammar, the source of every module of this package (the parser and
+what it builds with) and the Lark version: an entry is never stale. What is cached is the tree as parsed, before the
 checker annotates it.
 """
 
@@ -43,10 +43,14 @@ def parse_file(path: str | Path) -> ast.RulesFile:
 
 @cache
 def _parser_fingerprint() -> str:
-    """What a parsed file depends on besides its text: the grammar, the code that builds the tree, Lark."""
+    """What a parsed file depends on besides its text: the grammar, the code that builds the tree, Lark.
+
+    Every module of the package counts (about 1 ms to hash), so that moving
+    parser code to a new module can never leave a stale tree in the cache.
+    """
     digest = hashlib.sha256()
     spec = importlib.util.find_spec("lark")  # its __init__ names its version; found without importing it
-    sources = [_HERE / "grammar.lark", _HERE / "parser.py", _HERE / "ast.py"]
+    sources = [_HERE / "grammar.lark", *sorted(_HERE.glob("*.py"))]
     if spec is not None and spec.origin:
         sources.append(Path(spec.origin))
     for source in sources:
