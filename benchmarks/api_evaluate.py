@@ -20,6 +20,10 @@ one compiles to its own unit while sharing the compiled en16931). Then:
 
 The invoice is the official example `ubl-tc434-example2.xml` (20 KB, 4 lines)
 from `../shared/conformance`, or `--invoice FILE`.
+
+3. beside it, the official validator measured in the same run: the EN 16931
+   UBL XSLT in Saxon-HE (saxonche), stylesheet compiled once, on the same
+   invoice, as validations per second per core and for `--workers` cores.
 """
 
 from __future__ import annotations
@@ -49,6 +53,9 @@ from aiguillage.store.repositories.tenants import Tenants
 from aiguillage.store.vocabulary import Role
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from official import saxon_per_invoice_ms  # noqa: E402
+
 DEFAULT_INVOICE = REPO.parent / "shared" / "conformance" / "en16931" / "ubl-examples" / "ubl-tc434-example2.xml"
 
 
@@ -337,6 +344,11 @@ def main() -> None:
                   + ", ".join(f"{rss_mib(pid):.0f} MiB" for pid in workers))
         finally:
             server.stop()
+        saxon = saxon_per_invoice_ms([args.invoice], rounds=200)
+        print(f"official XSLT in Saxon-HE (compiled once, in-process, no HTTP): {saxon:.2f} ms per invoice → "
+              f"{1000 / saxon:,.0f}/s per core, {args.workers * 1000 / saxon:,.0f}/s on {args.workers} cores; "
+              f"ours over HTTP: {rate / (args.workers * 1000 / saxon):.1f}× that, "
+              f"{(args.workers / per_request) / (args.workers * 1000 / saxon):.1f}× by server CPU per request")
 
 
 if __name__ == "__main__":

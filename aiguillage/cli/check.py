@@ -7,7 +7,7 @@ import re
 import sys
 from pathlib import Path
 
-from aiguillage.cli.main import CliError
+from aiguillage.cli.main import CliError, start_up_done
 from aiguillage.dsl.diagnostics import RulesError
 from aiguillage.engine.loader import library
 
@@ -75,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
             for parent in including(path):
                 targets[parent] = None
     errors = warnings = 0
-    for path in targets:
+    for number, path in enumerate(targets):
+        if number == 1:
+            start_up_done()  # checking many rulesets: collect as usual from the second on
         try:
             program = library().program(path)
         except RulesError as exc:

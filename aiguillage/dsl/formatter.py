@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiguillage.dsl import ast
-from aiguillage.dsl.parser import parse_text
 
 INDENT = "  "
 #: Conditions longer than this are broken before each top-level `and` / `or`.
@@ -34,6 +33,9 @@ _TEST_WORDS = {
 
 def format_text(text: str, path: str = "<rules>") -> str:
     """Format ruleset text; raises `RulesError` if it does not parse."""
+    # Imported here: the compiler and checker use this module without ever parsing.
+    from aiguillage.dsl.parser import parse_text
+
     return format_file(parse_text(text, path))
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from aiguillage.dsl import ast
 from aiguillage.dsl.checker import Checker, Declarations
 from aiguillage.dsl.diagnostics import Diagnostic, RulesError, at_node
-from aiguillage.dsl.parser import parse_file
+from aiguillage.dsl.parsed import parse_file
 from aiguillage.dsl.refdata import (
     Codelist,
     RefDataError,

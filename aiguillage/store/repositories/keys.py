@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from aiguillage.store.actor import Actor
@@ -113,26 +113,32 @@ class ApiKeys(TenantScoped):
         return key
 
 
+#: Built once: the principal's columns for a key hash, unless revoked (one look-up in the unique hash index).
+#: Columns only, through Core: this runs on every API request, and building ORM entities cost more than the query.
+_PRINCIPAL_BY_HASH = (
+    select(ApiKey.tenant_id, Tenant.name, ApiKey.id, ApiKey.prefix, ApiKey.role, ApiKey.customer_code)
+    .join(Tenant, Tenant.id == ApiKey.tenant_id)
+    .where(ApiKey.secret_hash == bindparam("secret_hash"), ApiKey.revoked_at.is_(None))
+)
+
+
 def resolve(session: Session, presented: str) -> Principal | None:
     """The principal a presented key stands for; None for an unknown, malformed or revoked key.
 
-    System-level on purpose: the key is what tells us the tenant.
+    System-level on purpose: the key is what tells us the tenant. Read afresh
+    on every request (no cache), so a revocation holds from the next request on.
     """
     if not looks_like_key(presented):
         return None
-    row = session.execute(
-        select(ApiKey, Tenant.name)
-        .join(Tenant, Tenant.id == ApiKey.tenant_id)
-        .where(ApiKey.secret_hash == hash_key(presented), ApiKey.revoked_at.is_(None))
-    ).one_or_none()
+    row = session.connection().execute(_PRINCIPAL_BY_HASH, {"secret_hash": hash_key(presented)}).one_or_none()
     if row is None:
         return None
-    key, tenant_name = row
+    tenant_id, tenant_name, key_id, prefix, role, customer_code = row
     return Principal(
-        tenant_id=key.tenant_id,
+        tenant_id=tenant_id,
         tenant_name=tenant_name,
-        key_id=key.id,
-        key_prefix=key.prefix,
-        role=Role(key.role),
-        customer_code=key.customer_code,
+        key_id=key_id,
+        key_prefix=prefix,
+        role=Role(role),
+        customer_code=customer_code,
     )

@@ -1,0 +1,146 @@
+"""A content-addressed cache on disk, shared by every `aiguillage` process of a user.
+
+What is slow to build and depends only on content (the Lark parser tables,
+parsed ruleset files, compiled standard rulesets) is kept under
+`$AIGUILLAGE_CACHE_DIR`, else `$XDG_CACHE_HOME/aiguillage`, else
+`~/.cache/aiguillage`. The key is a hash of everything the entry is built
+from, so an entry is never stale, only unused. The folder is safe to delete.
+
+Entries are written to a temporary file and renamed into place, so a reader
+sees a whole entry or none, whatever runs at the same time. Each entry
+carries the SHA-256 of its payload: a truncated or damaged entry is ignored
+(and rebuilt and rewritten by the caller). A cache that cannot be read or
+written (read-only home, full disk) only costs speed, never an error.
+`AIGUILLAGE_CACHE_DIR=off` turns it off.
+
+Each kind keeps at most `MAX_ENTRIES` entries: an editor that runs
+`aiguillage check` on every pause makes a new entry per edit, so writing one
+beyond the limit removes the least recently used (a hit refreshes an entry's
+modification time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_VAR = "AIGUILLAGE_CACHE_DIR"
+#: First line of every entry; bump when the entry layout changes.
+_MAGIC = b"aiguillage-cache/1\n"
+#: Entries kept per kind; beyond, the least recently used are removed when one is written.
+MAX_ENTRIES = 2000
+
+
+@dataclass
+class Stats:
+    """What the cache did in this process, so tests and operators can see it work."""
+
+    hits: int = 0
+    misses: int = 0
+    writes: int = 0
+    damaged: int = 0
+
+
+STATS = Stats()
+
+
+def cache_dir() -> Path | None:
+    """The cache folder, or None when caching is turned off."""
+    configured = os.environ.get(ENV_VAR)
+    if configured is not None:
+        return None if configured.strip().lower() in ("", "off", "0", "no") else Path(configured)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "aiguillage"
+
+
+def key(*parts: str | bytes) -> str:
+    """A key for an entry built from `parts` (each part is delimited, so ("ab", "c") ≠ ("a", "bc"))."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "little") + data)
+    return digest.hexdigest()
+
+
+def _path(kind: str, entry: str) -> Path | None:
+    folder = cache_dir()
+    return None if folder is None else folder / kind / f"{entry}.pickle"
+
+
+def load(kind: str, entry: str) -> Any | None:
+    """The value stored under (kind, entry), or None when there is none or it cannot be trusted."""
+    path = _path(kind, entry)
+    if path is None:
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError:
+        STATS.misses += 1
+        return None
+    head = len(_MAGIC) + 65
+    payload = data[head:]
+    if not data.startswith(_MAGIC) or data[len(_MAGIC) : head - 1] != hashlib.sha256(payload).hexdigest().encode() or data[head - 1 : head] != b"\n":
+        STATS.damaged += 1
+        return None
+    try:
+        value = pickle.loads(payload)  # noqa: S301 - our own file, checksummed, under the user's cache folder
+    except Exception:  # a class renamed since the entry was written: rebuild
+        STATS.damaged += 1
+        return None
+    STATS.hits += 1
+    with contextlib.suppress(OSError):
+        os.utime(path)  # recently used: kept when the folder is trimmed
+    return value
+
+
+def store(kind: str, entry: str, value: Any) -> None:
+    """Keep `value` under (kind, entry): written beside, then renamed into place; failures are ignored."""
+    path = _path(kind, entry)
+    if path is None:
+        return
+    try:
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # something in the value cannot be pickled: it is simply not cached
+        return
+    data = _MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{entry[:16]}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return
+    STATS.writes += 1
+    _trim(path.parent)
+
+
+def _trim(folder: Path) -> None:
+    """Remove the least recently used entries of a kind beyond `MAX_ENTRIES` (others may do the same: fine)."""
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.endswith(".pickle")]
+    except OSError:
+        return
+    if len(entries) <= MAX_ENTRIES:
+        return
+
+    def last_used(entry: os.DirEntry) -> float:
+        try:
+            return entry.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    for entry in sorted(entries, key=last_used)[: len(entries) - MAX_ENTRIES]:
+        with contextlib.suppress(OSError):
+            os.unlink(entry.path)
