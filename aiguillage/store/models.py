@@ -386,6 +386,9 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
 
 
-# --------------------------------------------------------------------------- workflows (issue 8)
+# --------------------------------------------------------------------------- workflows (issue 8), events (issue 19)
 
-from aiguillage.store import workflow_models  # noqa: E402, F401 - registers the workflow tables on Base.metadata
+from aiguillage.store import (  # noqa: E402 - registers the workflow and event tables on Base.metadata
+    event_models,  # noqa: F401
+    workflow_models,  # noqa: F401
+)

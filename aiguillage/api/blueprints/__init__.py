@@ -32,4 +32,6 @@ BLUEPRINTS: tuple[str, ...] = (
     "invoices",
     "rulesets",
     "workflows",
+    "events",
+    "webhooks",
 )
