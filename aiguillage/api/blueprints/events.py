@@ -32,11 +32,10 @@ LONG_POLL_STEP = 0.25
 
 def _sequence() -> None:
     """Number what has committed (a no-op look-up when nothing is waiting)."""
-    sessions = database.database().sessions
-    with sessions() as session:
+    with database.database().reading_sessions() as session:
         if not pending(session):
             return
-    with transaction(sessions) as session:
+    with transaction(database.database().sessions) as session:
         sequence_pending(session, utcnow())
     database.session().commit()  # the request's own reads start after the numbering (a fresh snapshot)
 
@@ -74,9 +73,9 @@ def one_event(event_id: uuid.UUID) -> OneEvent:
           description="Queues a new delivery of the event, with the same id, to one subscription or to every "
           "enabled one that wants its type.")
 def replay(event_id: uuid.UUID, body: ReplayBody) -> ReplayResult:
-    _sequence()
     principal = current_principal()
     session = database.session()
+    sequence_pending(session, utcnow())  # in this (writing) transaction: SQLite has one writer at a time
     event = get_event(session, principal.tenant_id, event_id)
     made = Subscriptions(session, principal.tenant_id).replay(event, principal.actor,
                                                               subscription_id=body.subscription_id)
