@@ -7,8 +7,6 @@ import threading
 import time
 import uuid
 
-import pytest
-
 from aiguillage.events.feed import read_feed
 from aiguillage.events.record import record
 from aiguillage.events.sequencer import sequence_pending
