@@ -44,16 +44,19 @@ class Receiver:
     """`with Receiver(port) as r:` listening on 127.0.0.1:port; `r.secret` must be set to verify.
 
     `status` is what it answers; `delay` how long it waits first (to make the sender time out);
-    `fail_rate` answers 503 at random to that share of requests (seeded).
+    `fail_rate` answers 503 at random to that share of requests (seeded); `script` scripts the first answers.
     """
 
     def __init__(self, port: int | None = None, *, secret: str | None = None, status: int = 200,
-                 delay: float = 0.0, fail_rate: float = 0.0, seed: int = 7) -> None:
+                 delay: float = 0.0, fail_rate: float = 0.0, seed: int = 7,
+                 script: list[tuple[int, float]] | None = None) -> None:
         self.port = port or free_port()
         self.secret = secret
         self.status = status
         self.delay = delay
         self.fail_rate = fail_rate
+        #: (status, delay) answers used first, one per request, before `status` and `delay`.
+        self.script = list(script or [])
         self.arrivals: list[Arrival] = []
         self._random = random.Random(seed)
         self._lock = threading.Lock()
@@ -78,14 +81,14 @@ class Receiver:
         except WebhookVerificationError:
             pass
         with self._lock:
-            status = self.status
+            status, delay = self.script.pop(0) if self.script else (self.status, self.delay)
             if status < 300 and self.fail_rate and self._random.random() < self.fail_rate:
                 status = 503
             if not verified:
                 status = 401
             self.arrivals.append(Arrival(headers.get("webhook-id", ""), headers.get("webhook-timestamp", ""),
                                          headers.get("webhook-signature", ""), body, verified, event, status))
-            return status, self.delay
+            return status, delay
 
     def start(self) -> Receiver:
         owner = self
