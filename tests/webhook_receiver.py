@@ -94,6 +94,14 @@ class Receiver:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body leave in two writes: without this, Nagle's algorithm and the
+                # client's delayed ACK add 40 ms to every answer on a kept-alive connection.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status, delay = owner._answer({k.lower(): v for k, v in self.headers.items()}, body)

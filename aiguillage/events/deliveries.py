@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, not_, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, func, not_, or_, select, update
+from sqlalchemy.orm import Session
 
 from aiguillage.events.retry import WebhookPolicy
 from aiguillage.events.sequencer import SEQUENCER_ID
@@ -59,33 +59,42 @@ def claim(session: Session, *, now: datetime, lease: timedelta, limit: int) -> l
     lock = select(EventSequencer.id).where(EventSequencer.id == SEQUENCER_ID)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(lock.with_for_update())
-    earlier = aliased(WebhookDelivery)
-    blocked = exists().where(
-        earlier.subscription_id == WebhookDelivery.subscription_id,
-        earlier.invoice_id == WebhookDelivery.invoice_id,
-        earlier.event_seq < WebhookDelivery.event_seq,
-        earlier.status != "delivered",
-        not_(_due(earlier, now)),
+    # Per chain, the first delivery that is neither delivered nor due (failed and waiting, or held by
+    # another worker): nothing of the chain from it on may go now. One pass over the undelivered rows.
+    blockers = (
+        select(WebhookDelivery.subscription_id, WebhookDelivery.invoice_id,
+               func.min(WebhookDelivery.event_seq).label("first"))
+        .where(WebhookDelivery.status.in_(("pending", "sending")), not_(_due(WebhookDelivery, now)),
+               WebhookDelivery.invoice_id.is_not(None))
+        .group_by(WebhookDelivery.subscription_id, WebhookDelivery.invoice_id)
+        .subquery()
     )
     rows = session.execute(
-        select(WebhookDelivery, WebhookSubscription)
+        select(WebhookDelivery.id, WebhookDelivery.tenant_id, WebhookDelivery.event_id, WebhookDelivery.event_seq,
+               WebhookDelivery.invoice_id, WebhookDelivery.attempts, WebhookSubscription.id.label("subscription_id"),
+               WebhookSubscription.url, WebhookSubscription.secret)
         .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-        .where(WebhookSubscription.status == "enabled", _due(WebhookDelivery, now), not_(blocked))
+        .outerjoin(blockers, and_(blockers.c.subscription_id == WebhookDelivery.subscription_id,
+                                  blockers.c.invoice_id == WebhookDelivery.invoice_id))
+        .where(WebhookSubscription.status == "enabled", _due(WebhookDelivery, now),
+               or_(blockers.c.first.is_(None), WebhookDelivery.event_seq < blockers.c.first))
         .order_by(WebhookDelivery.event_seq, WebhookDelivery.created_at)
         .limit(limit)
     ).all()
-    jobs = []
-    for delivery, subscription in rows:
-        token = uuid.uuid4()
-        delivery.status = "sending"
-        delivery.attempts = (delivery.attempts or 0) + 1
-        delivery.claimed_until = now + lease
-        delivery.claim_token = token
-        jobs.append(Job(delivery.id, token, delivery.tenant_id, subscription.id, subscription.url,
-                        subscription.secret, delivery.event_id, delivery.event_seq, delivery.invoice_id,
-                        delivery.attempts))
-    session.flush()
-    return jobs
+    if not rows:
+        return []
+    token = uuid.uuid4()  # one per claim: a report from an older claim of the same delivery is told apart
+    ids = [row.id for row in rows]
+    for start in range(0, len(ids), 500):
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids[start:start + 500]))
+            .values(status="sending", attempts=WebhookDelivery.attempts + 1, claimed_until=now + lease,
+                    claim_token=token)
+            .execution_options(synchronize_session=False)
+        )
+    return [Job(row.id, token, row.tenant_id, row.subscription_id, row.url, row.secret, row.event_id,
+                row.event_seq, row.invoice_id, (row.attempts or 0) + 1) for row in rows]
 
 
 def delivered(session: Session, jobs: Iterable[Job], now: datetime, status_code: dict[uuid.UUID, int]) -> None:
@@ -150,12 +159,18 @@ def release(session: Session, jobs: Iterable[Job]) -> None:
 
 
 def renew(session: Session, jobs: Iterable[Job], until: datetime) -> None:
-    """Extend the leases of claimed deliveries still waiting their turn in a chain."""
-    tokens = [job.token for job in jobs]
-    if tokens:
+    """Extend the leases of claimed deliveries still waiting their turn in a chain.
+
+    By id, not by the claim's token: the token is shared by every chain of the claim, and touching the
+    rows of a chain another thread is recording would make the two transactions deadlock.
+    """
+    jobs = list(jobs)
+    ids = [job.delivery_id for job in jobs]
+    for start in range(0, len(ids), 500):
         session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.claim_token.in_(tokens), WebhookDelivery.status == "sending")
+            .where(WebhookDelivery.id.in_(ids[start:start + 500]), WebhookDelivery.claim_token == jobs[0].token,
+                   WebhookDelivery.status == "sending")
             .values(claimed_until=until)
             .execution_options(synchronize_session=False)
         )

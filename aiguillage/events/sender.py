@@ -26,26 +26,72 @@ class SendResult:
     error: str | None
 
 
+class Connections:
+    """Keep-alive connections of one sending thread, one per receiver (scheme, host, port).
+
+    A chain of one invoice's events to one receiver then costs one TCP (and TLS) handshake, not one
+    per event. A connection the receiver closed while idle is replaced, and the request sent again once.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._open: dict[tuple[str, str, int | None], http.client.HTTPConnection] = {}
+
+    def get(self, parts: urllib.parse.SplitResult) -> tuple[http.client.HTTPConnection, bool]:
+        """A connection to the URL's receiver, and whether it was used before."""
+        key = (parts.scheme, parts.hostname or "", parts.port)
+        if key in self._open:
+            return self._open[key], True
+        cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        connection = cls(parts.hostname or "", parts.port, timeout=self.timeout)
+        self._open[key] = connection
+        return connection, False
+
+    def drop(self, parts: urllib.parse.SplitResult) -> None:
+        connection = self._open.pop((parts.scheme, parts.hostname or "", parts.port), None)
+        if connection is not None:
+            connection.close()
+
+    def close(self) -> None:
+        for connection in self._open.values():
+            connection.close()
+        self._open.clear()
+
+
 def post_event(url: str, secret: str, message_id: str, body: bytes, *, timeout: float,
-               now: float | None = None) -> SendResult:
+               connections: Connections | None = None, now: float | None = None) -> SendResult:
     """POST the body to the URL, signed; never raises for a network or HTTP failure."""
     parts = urllib.parse.urlsplit(url)
     timestamp = int(now if now is not None else time.time())
     headers = signed_headers(secret, message_id, timestamp, body)
     headers["user-agent"] = "aiguillage-webhooks/1"
-    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    connection = connection_class(parts.hostname or "", parts.port, timeout=timeout)
+    pool = connections or Connections(timeout)
     try:
-        connection.request("POST", path, body=body, headers=headers)
-        response = connection.getresponse()
-        answer = response.read(64 * 1024)
+        for _ in range(2):
+            connection, reused = pool.get(parts)
+            try:
+                connection.request("POST", path, body=body, headers=headers)
+                response = connection.getresponse()
+                answer = response.read(64 * 1024)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                pool.drop(parts)
+                if reused:
+                    continue  # the receiver closed the idle connection: once more on a new one
+                raise
+            except BaseException:
+                pool.drop(parts)
+                raise
+            if response.will_close:
+                pool.drop(parts)
+            break
     except TimeoutError:
         return SendResult(False, None, f"no answer within {timeout:g} s (timeout)")
     except (OSError, http.client.HTTPException) as exc:
         return SendResult(False, None, f"{type(exc).__name__}: {exc}")
     finally:
-        connection.close()
+        if connections is None:
+            pool.close()
     if 200 <= response.status < 300:
         return SendResult(True, response.status, None)
     evidence = answer[:MAX_EVIDENCE].decode("utf-8", "replace").strip()

@@ -27,7 +27,7 @@ from aiguillage.events import deliveries
 from aiguillage.events.deliveries import Job
 from aiguillage.events.feed import body_of
 from aiguillage.events.retry import WebhookPolicy
-from aiguillage.events.sender import post_event
+from aiguillage.events.sender import Connections, post_event
 from aiguillage.events.sequencer import BATCH, pending, sequence_pending
 from aiguillage.store.base import utcnow
 from aiguillage.store.database import session_factory, transaction
@@ -69,6 +69,8 @@ class WebhookWorker:
         self._sessions = session_factory(engine)
         self._stopping = threading.Event()
         self._lock = threading.Lock()
+        #: Per sending thread: its keep-alive connections.
+        self._local = threading.local()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -121,6 +123,9 @@ class WebhookWorker:
     def _send_chain(self, chain: list[Job]) -> None:
         """Send one chain in order; stop at the first failure and give the rest back."""
         bodies = self._bodies(chain)
+        connections = getattr(self._local, "connections", None)
+        if connections is None:
+            connections = self._local.connections = Connections(self.settings.timeout)
         done: list[Job] = []
         codes: dict = {}
         last_record = time.monotonic()
@@ -129,7 +134,7 @@ class WebhookWorker:
                 self._record(done, codes, chain[index:], release=True)
                 return
             result = post_event(job.url, job.secret, str(job.event_id), bodies[job.event_id],
-                                timeout=self.settings.timeout)
+                                timeout=self.settings.timeout, connections=connections)
             if not result.ok:
                 self._record(done, codes, chain[index + 1:], release=True, failure=(job, result))
                 return
