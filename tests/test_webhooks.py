@@ -6,16 +6,22 @@ events in order per invoice, and subscriptions of one tenant out of another's re
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections import defaultdict
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from webhook_receiver import Receiver
 from worker_helpers import FakeClock, url_of
 
+import aiguillage
 from aiguillage.api.app import create_app
 from aiguillage.events.feed import body_of
 from aiguillage.events.record import record
@@ -23,11 +29,12 @@ from aiguillage.events.retry import WebhookPolicy
 from aiguillage.events.subscriptions import Subscriptions
 from aiguillage.events.worker import WebhookSettings, WebhookWorker
 from aiguillage.store.actor import CLI
-from aiguillage.store.database import session_factory, transaction
+from aiguillage.store.database import make_engine, session_factory, transaction
 from aiguillage.store.event_models import EventRecord, WebhookDelivery
 
 pytest_plugins = ["aiguillage.api.testing", "dispatch_fixtures"]
 
+CODE_ROOT = Path(aiguillage.__file__).resolve().parents[1]
 FAST = WebhookPolicy(base=timedelta(seconds=5), max_delay=timedelta(seconds=60), jitter=0)
 
 
@@ -257,7 +264,9 @@ def test_only_the_subscribed_types_of_the_own_tenant_are_sent(dispatch_db, make_
         assert [uuid.UUID(a.webhook_id) for a in receiver.arrivals] == [wanted]
 
 
-def test_ten_thousand_events_reach_the_receiver_in_order_per_invoice(dispatch_db, make_tenant):
+def test_ten_thousand_events_reach_the_receiver_in_order_per_invoice(postgres_url, make_tenant):
+    # PostgreSQL only (the production database; the order logic is the same SQL on SQLite, tested above).
+    dispatch_db = make_engine(postgres_url, pool_size=8)
     tenant, clock = make_tenant(dispatch_db), FakeClock()
     invoices = [uuid.uuid4() for _ in range(20)]
     with Receiver(fail_rate=0.01) as receiver:  # one request in a hundred answered 503: retries, order kept
@@ -277,3 +286,61 @@ def test_ten_thousand_events_reach_the_receiver_in_order_per_invoice(dispatch_db
     assert any(a.answered == 503 for a in arrivals)
     print(f"10,000 webhook events on {dispatch_db.dialect.name}: {elapsed:.1f} s "
           f"({len(arrivals)} requests, {len(arrivals) - len(accepted)} answered 503)")
+    dispatch_db.dispose()
+
+
+def start_webhooks(url: str, log_path) -> subprocess.Popen:
+    """`aiguillage webhooks` in its own process, running the code under test."""
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    environment.pop("AIGUILLAGE_DATABASE_URL", None)
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CODE_ROOT), environment.get("PYTHONPATH")]))
+    return subprocess.Popen(
+        [sys.executable, "-m", "aiguillage.cli.main", "webhooks", "--database", url, "--concurrency", "1",
+         "--poll", "0.1", "--lease", "2", "--timeout", "30"],
+        env=environment, stdout=subprocess.PIPE, stderr=open(log_path, "ab"),  # noqa: SIM115
+    )
+
+
+def wait_for(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+
+
+def statuses(engine) -> list[str]:
+    with transaction(session_factory(engine)) as session:
+        return [d.status for d in session.query(WebhookDelivery).order_by(WebhookDelivery.event_seq)]
+
+
+def test_a_worker_killed_mid_send_is_replaced_and_the_duplicate_has_the_same_event_id(
+        dispatch_db, make_tenant, tmp_path):
+    tenant = make_tenant(dispatch_db)
+    url = url_of(dispatch_db)
+    first = second = None
+    with Receiver(script=[(200, 60.0)]) as receiver:  # holds the first request: the worker dies waiting
+        _, receiver.secret = subscribe(dispatch_db, tenant, receiver.url)
+        ids = events_for(dispatch_db, tenant, [uuid.uuid4()], 3)
+        try:
+            first = start_webhooks(url, tmp_path / "webhooks-1.log")
+            wait_for(lambda: len(receiver.arrivals) == 1, 60, "the first worker's send to arrive")
+            assert statuses(dispatch_db)[0] == "sending"
+            first.send_signal(signal.SIGKILL)  # the receiver has the event; the store does not know
+            assert first.wait(timeout=10) == -signal.SIGKILL
+
+            second = start_webhooks(url, tmp_path / "webhooks-2.log")
+            wait_for(lambda: statuses(dispatch_db) == ["delivered"] * 3, 60, "the second worker to deliver all")
+            second.send_signal(signal.SIGTERM)
+            assert second.wait(timeout=30) == 0, (tmp_path / "webhooks-2.log").read_text()
+            assert "3 delivered" in second.stdout.read().decode()
+        finally:
+            for process in (first, second):
+                if process is not None and process.poll() is None:
+                    process.kill()
+                    process.wait(timeout=10)
+        arrivals = list(receiver.arrivals)
+    assert [uuid.UUID(a.webhook_id) for a in arrivals] == [ids[0], ids[0], ids[1], ids[2]]
+    assert arrivals[0].body == arrivals[1].body and all(a.verified for a in arrivals)
+    assert_in_order_per_invoice(arrivals)

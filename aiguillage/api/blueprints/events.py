@@ -11,13 +11,20 @@ from __future__ import annotations
 import time
 import uuid
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 from aiguillage.api import database
 from aiguillage.api.auth import current_principal
 from aiguillage.api.endpoint import endpoint
 from aiguillage.api.roles import MANAGE_WEBHOOKS, READ_EVENTS
-from aiguillage.api.schemas.events import EventPage, FeedQuery, OneEvent, ReplayBody, ReplayResult
+from aiguillage.api.schemas.events import (
+    MAX_WAIT,
+    EventPage,
+    FeedQuery,
+    OneEvent,
+    ReplayBody,
+    ReplayResult,
+)
 from aiguillage.events.feed import get_event, read_feed, to_model
 from aiguillage.events.sequencer import pending, sequence_pending
 from aiguillage.events.subscriptions import Subscriptions
@@ -48,7 +55,8 @@ def _sequence() -> None:
           "its `type`.")
 def feed(query: FeedQuery) -> EventPage:
     tenant = current_principal().tenant_id
-    deadline = time.monotonic() + query.wait
+    # AIGUILLAGE_EVENTS_MAX_WAIT lowers the longest long-poll (a server behind a short proxy timeout).
+    deadline = time.monotonic() + min(query.wait, float(current_app.config.get("EVENTS_MAX_WAIT", MAX_WAIT)))
     while True:
         _sequence()
         session = database.session()
