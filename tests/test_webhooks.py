@@ -115,6 +115,15 @@ def test_deliveries_are_signed_and_an_independent_verifier_accepts_them(dispatch
     with pytest.raises(WebhookVerificationError):
         Webhook(receiver.secret).verify(first.body.replace(b"step 0", b"step 9"), headers)
 
+    # The stdlib snippet docs/integrators.md gives receivers agrees.
+    guide = (CODE_ROOT / "docs" / "integrators.md").read_text()
+    snippet = guide[guide.index("import base64, hashlib, hmac, time"):]
+    namespace: dict = {}
+    exec(snippet[:snippet.index("```")], namespace)  # noqa: S102 - the documented code, run as documented
+    assert namespace["verify"](receiver.secret, headers, first.body)
+    assert not namespace["verify"](receiver.secret, headers, first.body + b" ")
+    assert not namespace["verify"](receiver.secret, dict(headers, **{"webhook-timestamp": "1700000000"}), first.body)
+
 
 def test_a_receiver_down_then_up_gets_everything_in_order(dispatch_db, make_tenant):
     tenant, clock = make_tenant(dispatch_db), FakeClock()
