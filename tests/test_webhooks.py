@@ -56,7 +56,7 @@ def events_for(engine, tenant, invoices, per_invoice, *, type_name="invoice.held
 
 
 def worker(engine, clock, *, policy=FAST, **settings):
-    values = {"once": True, "concurrency": 4, "timeout": 5.0, "poll": 0.05, **settings}
+    values = {"once": True, "concurrency": 4, "timeout": 5.0, "poll": 0.05, "allow_private": True, **settings}
     return WebhookWorker(engine, settings=WebhookSettings(**values), policy=policy, clock=clock)
 
 
@@ -305,7 +305,7 @@ def start_webhooks(url: str, log_path) -> subprocess.Popen:
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CODE_ROOT), environment.get("PYTHONPATH")]))
     return subprocess.Popen(
         [sys.executable, "-m", "aiguillage.cli.main", "webhooks", "--database", url, "--concurrency", "1",
-         "--poll", "0.1", "--lease", "2", "--timeout", "30"],
+         "--poll", "0.1", "--lease", "2", "--timeout", "30", "--allow-private-addresses"],
         env=environment, stdout=subprocess.PIPE, stderr=open(log_path, "ab"),  # noqa: SIM115
     )
 
@@ -353,3 +353,18 @@ def test_a_worker_killed_mid_send_is_replaced_and_the_duplicate_has_the_same_eve
     assert [uuid.UUID(a.webhook_id) for a in arrivals] == [ids[0], ids[0], ids[1], ids[2]]
     assert arrivals[0].body == arrivals[1].body and all(a.verified for a in arrivals)
     assert_in_order_per_invoice(arrivals)
+
+
+def test_a_url_on_a_private_network_is_refused_unless_allowed(dispatch_db, make_tenant):
+    tenant, clock = make_tenant(dispatch_db), FakeClock()
+    with Receiver() as receiver:
+        _, receiver.secret = subscribe(dispatch_db, tenant, receiver.url)
+        events_for(dispatch_db, tenant, [uuid.uuid4()], 1)
+        worker(dispatch_db, clock, allow_private=False).run()
+        assert receiver.arrivals == []
+        with transaction(session_factory(dispatch_db)) as session:
+            error = session.query(WebhookDelivery).one().last_error
+        assert "non-public address 127.0.0.1" in error
+        clock.advance(61)
+        worker(dispatch_db, clock, allow_private=True).run()
+        assert len(receiver.accepted()) == 1

@@ -38,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="how long to wait for a receiver's answer (default: 10)")
     parser.add_argument("--disable-after", type=float, default=3 * 86400.0, metavar="SECONDS",
                         help="disable a subscription failing without success this long (default: 3 days)")
+    parser.add_argument("--allow-private-addresses", action="store_true",
+                        help="allow webhook URLs on loopback or private networks (refused by default: a tenant "
+                        "must not reach the operator's internal services)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.set_defaults(handler=run)
 
@@ -58,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = WebhookSettings(concurrency=args.concurrency, poll=args.poll, lease=timedelta(seconds=args.lease),
-                               timeout=args.timeout, once=args.once)
+                               timeout=args.timeout, once=args.once,
+                               allow_private=args.allow_private_addresses)
     worker = WebhookWorker(engine, settings=settings,
                            policy=WebhookPolicy(disable_after=timedelta(seconds=args.disable_after)))
 

@@ -9,6 +9,8 @@ moved must be changed by its owner, not guessed).
 from __future__ import annotations
 
 import http.client
+import ipaddress
+import socket
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -58,10 +60,33 @@ class Connections:
         self._open.clear()
 
 
+def private_address(host: str) -> str | None:
+    """The first loopback, private, link-local or otherwise non-public address the host resolves to, if any.
+
+    A tenant chooses its webhook URL; without this check it could make the worker POST to services
+    inside the operator's network (cloud metadata at 169.254.169.254, an admin port on localhost).
+    """
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return None  # the connection attempt reports the failure
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if not address.is_global:
+            return str(address)
+    return None
+
+
 def post_event(url: str, secret: str, message_id: str, body: bytes, *, timeout: float,
-               connections: Connections | None = None, now: float | None = None) -> SendResult:
+               connections: Connections | None = None, now: float | None = None,
+               allow_private: bool = False) -> SendResult:
     """POST the body to the URL, signed; never raises for a network or HTTP failure."""
     parts = urllib.parse.urlsplit(url)
+    if not allow_private:
+        refused = private_address(parts.hostname or "")
+        if refused is not None:
+            return SendResult(False, None, f"refused: {parts.hostname} resolves to the non-public address "
+                                           f"{refused} (see --allow-private-addresses)")
     timestamp = int(now if now is not None else time.time())
     headers = signed_headers(secret, message_id, timestamp, body)
     headers["user-agent"] = "aiguillage-webhooks/1"
@@ -82,7 +107,7 @@ def post_event(url: str, secret: str, message_id: str, body: bytes, *, timeout: 
             except BaseException:
                 pool.drop(parts)
                 raise
-            if response.will_close:
+            if response.will_close or not response.isclosed():  # not read to the end: unusable for the next
                 pool.drop(parts)
             break
     except TimeoutError:

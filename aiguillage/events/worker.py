@@ -48,6 +48,8 @@ class WebhookSettings:
     #: Successes recorded per transaction within a chain.
     record_every: int = 50
     once: bool = False
+    #: Allow webhook URLs that resolve to loopback or private addresses (tests, a receiver on the same network).
+    allow_private: bool = False
 
 
 @dataclass
@@ -134,7 +136,8 @@ class WebhookWorker:
                 self._record(done, codes, chain[index:], release=True)
                 return
             result = post_event(job.url, job.secret, str(job.event_id), bodies[job.event_id],
-                                timeout=self.settings.timeout, connections=connections)
+                                timeout=self.settings.timeout, connections=connections,
+                                allow_private=self.settings.allow_private)
             if not result.ok:
                 self._record(done, codes, chain[index + 1:], release=True, failure=(job, result))
                 return
