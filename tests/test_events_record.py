@@ -82,6 +82,9 @@ def test_an_invoice_life_is_told_in_order_and_each_event_matches_its_published_s
     assert {"InvoiceHeldEvent", "DeliveryDeadEvent", "PaymentAllocatedEvent", "LifecycleStatusEvent"} <= set(schemas)
     validator = Draft202012Validator({"$ref": "#/components/schemas/EventPage", "components": {"schemas": schemas}})
     validator.validate({"items": page["items"] + rest["items"], "next": rest["next"]})
+    webhook = document["webhooks"]["event"]["post"]
+    assert {p["name"] for p in webhook["parameters"]} == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    assert len(webhook["requestBody"]["content"]["application/json"]["schema"]["oneOf"]) == 15
     broken = dict(rest["items"][-1], data={"amount": 12})
     assert list(validator.iter_errors({"items": [broken], "next": "1"})), "a wrong payload must not validate"
 

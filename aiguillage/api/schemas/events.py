@@ -153,3 +153,28 @@ class WebhookDeliveryView(BaseModel):
 
 class WebhookDeliveryPage(BaseModel):
     items: list[WebhookDeliveryView]
+
+
+def webhooks_section(schemas: dict) -> dict:
+    """The OpenAPI 3.1 `webhooks` entry: what Aiguillage POSTs to a subscription, with its signature headers.
+
+    The event schemas are already among `schemas` (the feed's items); the body is any of them.
+    """
+    page = schemas.get("EventPage", {})
+    body = page.get("properties", {}).get("items", {}).get("items")
+    if body is None:
+        return {}
+    header = {"required": True, "schema": {"type": "string"}}
+    return {"event": {"post": {
+        "summary": "An event, signed (Standard Webhooks); answer 2xx once stored",
+        "description": "Sent to each enabled subscription that wants the event's type, in order per invoice, "
+        "retried with backoff until a 2xx. Verify `webhook-signature` (v1, HMAC-SHA256 over "
+        "`{webhook-id}.{webhook-timestamp}.{body}`) and de-duplicate on `webhook-id` (the event's id).",
+        "parameters": [
+            {"name": "webhook-id", "in": "header", "description": "The event's id", **header},
+            {"name": "webhook-timestamp", "in": "header", "description": "Unix seconds, signed", **header},
+            {"name": "webhook-signature", "in": "header", "description": "v1,<base64 HMAC-SHA256>", **header},
+        ],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+        "responses": {"2XX": {"description": "Stored; the event will not be sent again (except by a replay)"}},
+    }}}
