@@ -48,7 +48,7 @@ def test_the_cursor_never_passes_an_event_whose_transaction_commits_later(postgr
             sequence_pending(session, utcnow())
         with transaction(sessions) as session:
             second = read_feed(session, tenant, after=first.next)
-        assert [e.id for e in second.events] == [early.id] and second.events[0].seq > first.next
+        assert [e.id for e in second.events] == [early.id] and second.events[0].tenant_seq > first.next
     finally:
         engine.dispose()
 
@@ -127,6 +127,9 @@ def test_paging_filters_and_tenant_isolation(api_client, api_keys, sqlite_url):
     assert replay.status_code == 404
     theirs_page = api_client.get("/v1/events", headers=theirs.headers).get_json()["items"]
     assert [uuid.UUID(e["id"]) for e in theirs_page] == other
+    # Each tenant counts its own events: a cursor says nothing of how busy other tenants are.
+    assert [e["sequence"] for e in theirs_page] == ["1", "2", "3"]
+    assert [e["sequence"] for e in collected] == [str(n) for n in range(1, 8)]
 
     bad = api_client.get("/v1/events?types=invoice.paid", headers=mine.headers)
     assert bad.status_code == 400 and "invoice.paid" in bad.get_json()["detail"]

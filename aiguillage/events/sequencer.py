@@ -9,6 +9,8 @@ after commit, by one transaction at a time (it locks the single
 anyway), and each run numbers only events already committed, above every
 number handed out before. A `seq` is therefore never followed by a smaller
 one becoming visible: the feed's cursor is safe under concurrent writers.
+Each event also gets `tenant_seq`, the same order counted within its tenant:
+that is the cursor a tenant sees, so it learns nothing of other tenants.
 
 The same transaction queues one webhook delivery per enabled subscription
 whose event types match, so the feed and the webhooks see one order.
@@ -21,7 +23,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from aiguillage.store.event_models import (
@@ -58,7 +60,16 @@ def sequence_pending(session: Session, now: datetime, *, limit: int = BATCH) -> 
         return 0
     first = sequencer.last_seq + 1
     numbered = [(row, first + index) for index, row in enumerate(rows)]
-    session.execute(update(EventRecord), [{"number": row.number, "seq": seq} for row, seq in numbered])
+    last_of_tenant = dict(session.execute(
+        select(EventRecord.tenant_id, func.max(EventRecord.tenant_seq))
+        .where(EventRecord.tenant_id.in_({row.tenant_id for row in rows}))
+        .group_by(EventRecord.tenant_id)
+    ).all())
+    values = []
+    for row, seq in numbered:
+        last_of_tenant[row.tenant_id] = (last_of_tenant.get(row.tenant_id) or 0) + 1
+        values.append({"number": row.number, "seq": seq, "tenant_seq": last_of_tenant[row.tenant_id]})
+    session.execute(update(EventRecord), values)
     sequencer.last_seq = first + len(rows) - 1
     _fan_out(session, numbered, now)
     session.flush()

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -38,7 +39,7 @@ class EventRecord(Base):
 
     __tablename__ = "events"
     __table_args__ = (
-        Index("ix_events_tenant_seq", "tenant_id", "seq"),
+        UniqueConstraint("tenant_id", "tenant_seq"),
         Index("ix_events_tenant_invoice", "tenant_id", "invoice_id"),
     )
 
@@ -47,8 +48,11 @@ class EventRecord(Base):
     #: The event's stable public id: the webhook-id header, the receiver's de-duplication key.
     id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=new_id)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"))
-    #: Commit order, the feed's cursor; None until the sequencer has numbered it.
+    #: Commit order across tenants (webhook order); None until the sequencer has numbered it.
     seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    #: Commit order within the tenant: the feed's cursor and the `sequence` the ERP sees (a global number
+    #: would tell one tenant how busy the others are).
+    tenant_seq: Mapped[int | None] = mapped_column(BigInteger)
     #: "invoice.decided", "delivery.dead", … (see `aiguillage.events.types`).
     type: Mapped[str] = mapped_column(String(48))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

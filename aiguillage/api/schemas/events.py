@@ -132,7 +132,6 @@ class DeliveryQuery(Request):
 class WebhookDeliveryView(BaseModel):
     id: uuid.UUID
     event_id: uuid.UUID
-    sequence: str
     invoice_id: uuid.UUID | None
     status: str
     attempts: int
@@ -145,7 +144,7 @@ class WebhookDeliveryView(BaseModel):
 
     @classmethod
     def from_row(cls, row: WebhookDelivery) -> WebhookDeliveryView:
-        return cls(id=row.id, event_id=row.event_id, sequence=str(row.event_seq), invoice_id=row.invoice_id,
+        return cls(id=row.id, event_id=row.event_id, invoice_id=row.invoice_id,
                    status=row.status, attempts=row.attempts, next_attempt_at=row.next_attempt_at,
                    last_attempt_at=row.last_attempt_at, last_status_code=row.last_status_code,
                    last_error=row.last_error, delivered_at=row.delivered_at, replay=bool(row.replay))

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=True),
+        sa.Column("tenant_seq", sa.BigInteger(), nullable=True),
         sa.Column("type", sa.String(length=48), nullable=False),
         sa.Column("occurred_at", TIMESTAMP, nullable=False),
         sa.Column("invoice_id", sa.Uuid(), nullable=True),
@@ -41,8 +42,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("number", name=op.f("pk_events")),
         sa.UniqueConstraint("id", name=op.f("uq_events_id")),
         sa.UniqueConstraint("seq", name=op.f("uq_events_seq")),
+        sa.UniqueConstraint("tenant_id", "tenant_seq", name=op.f("uq_events_tenant_id_tenant_seq")),
     )
-    op.create_index("ix_events_tenant_seq", "events", ["tenant_id", "seq"], unique=False)
     op.create_index("ix_events_tenant_invoice", "events", ["tenant_id", "invoice_id"], unique=False)
     op.create_table(
         "event_sequencer",
