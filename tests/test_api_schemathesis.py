@@ -13,6 +13,7 @@ pytest_plugins = ["aiguillage.api.testing"]
 
 @pytest.fixture
 def api_schema(api_app):
+    api_app.config["EVENTS_MAX_WAIT"] = 0.2  # long-polls of an empty feed would only slow the run down
     return schemathesis.openapi.from_wsgi("/openapi.json", api_app)
 
 

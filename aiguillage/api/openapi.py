@@ -19,6 +19,7 @@ from aiguillage import __version__
 from aiguillage.api.endpoint import Operation, operation_of
 from aiguillage.api.problems import PROBLEM_JSON
 from aiguillage.api.schemas.common import ProblemDocument
+from aiguillage.api.schemas.events import webhooks_section
 
 _REF = "#/components/schemas/{model}"
 _CONVERTER = re.compile(r"<(?:(?P<converter>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
@@ -62,6 +63,7 @@ def build_document(app: Flask) -> dict[str, Any]:
         },
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "paths": paths,
+        "webhooks": webhooks_section(schemas),  # issue 19: what subscriptions receive
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "An API key: aig_…"}},

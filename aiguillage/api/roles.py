@@ -44,3 +44,7 @@ HANDLE_QUERIES = frozenset({Role.ANALYST, Role.ERP, Role.ADMIN})
 READ_WORKFLOWS = frozenset({Role.APPROVER, Role.ANALYST, Role.ERP, Role.ADMIN})
 #: Record that an invoice was paid (stops its reminders): the ERP, which books payments, and admins.
 RECORD_PAYMENTS = frozenset({Role.ERP, Role.ADMIN})
+#: Read the event feed (issue 19): the ERP that follows its invoices, and admins.
+READ_EVENTS = frozenset({Role.ERP, Role.ADMIN})
+#: Manage webhook subscriptions and replay events: the ERP (it owns the receiving end) and admins.
+MANAGE_WEBHOOKS = frozenset({Role.ERP, Role.ADMIN})

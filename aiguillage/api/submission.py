@@ -24,6 +24,7 @@ from aiguillage.api.problems import Problem
 from aiguillage.api.selection import CustomerRef, Selection, customer_for, select_for_customer
 from aiguillage.dispatch.destination import destination_document, settings_from_customer
 from aiguillage.engine.decision import Decision
+from aiguillage.events import record as events
 from aiguillage.model.invoice import Invoice
 from aiguillage.store.actor import Actor
 from aiguillage.store.models import InvoiceRecord
@@ -109,6 +110,7 @@ def _decide_stored(
     if selection is None:
         reason = problem.detail if problem is not None else "no ruleset could be chosen"
         invoices.set_status(record.id, InvoiceStatus.HELD, actor, reason=reason)
+        events.invoice_held(session, tenant_id, record, reason)  # issue 19
         session.commit()
         return InvoiceStatus.HELD.value
     session.commit()  # end the reading transaction: evaluation holds no lock
@@ -124,6 +126,7 @@ def _decide_stored(
         ruleset_version_id=version.version_id if version is not None else None,
         ruleset_hash=version.content_hash if version is not None else selection.compiled.hash,
     )
+    events.invoice_decided(session, tenant_id, record, stored, outcome.reason)  # issue 19
     if outcome.status in (InvoiceStatus.QUEUED, InvoiceStatus.HELD):
         # Issue 8: a probable duplicate is held (reason and audit by the correlation rules), never queued.
         from aiguillage.workflows.duplicates import check_duplicate

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "serve": "run the HTTP API (gunicorn)",
     "worker": "send queued deliveries (outbox) through the channel adapters",
     "timers": "fire due workflow timers (escalations, SLAs, reminders)",
+    "webhooks": "deliver events to the tenants' webhook subscriptions (signed, retried, in order per invoice)",
     "demo": "run the main job on a local SQLite database: demo customers, rulesets and sample invoices",
     "pa": "the tenant's approved platform (France): account, webhook, polling",
     "lifecycle": "an invoice's French lifecycle status timeline",

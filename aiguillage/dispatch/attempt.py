@@ -36,6 +36,7 @@ from aiguillage.dispatch.channels import AdapterPool
 from aiguillage.dispatch.destination import build_delivery
 from aiguillage.dispatch.stats import Timings
 from aiguillage.dispatch.workflow_events import report_to_workflow
+from aiguillage.events.transitions import delivery_attempt
 from aiguillage.store.actor import Actor
 from aiguillage.store.database import transaction
 from aiguillage.store.repositories.claims import Claim, Report, finish
@@ -101,6 +102,7 @@ class Dispatcher:
         with transaction(self.sessions) as session:
             held = finish(session, claim, report, self.actor)
             if held:  # issue 8: the invoice's delivery workflow follows its attempts
+                delivery_attempt(session, claim, report)  # issue 19: and the ERP hears of it
                 report_to_workflow(session, claim, report, self.actor, report.finished_at)
         timings.record = time.perf_counter() - mark
         _log(claim, report, held)

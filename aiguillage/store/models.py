@@ -386,8 +386,8 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
 
 
-# --------------------------------------------------------------------------- workflows (issue 8)
+# --------------------------------------------------------------------------- workflows (issue 8), events (issue 19)
 
-# Register the workflow tables (issue 8), the web users' tables (issue 13) and the PA and lifecycle
-# tables (issue 16) on Base.metadata.
-from aiguillage.store import fr_models, web_models, workflow_models  # noqa: E402, F401
+# Register the workflow tables (issue 8), the web users' tables (issue 13), the PA and lifecycle
+# tables (issue 16) and the event tables (issue 19) on Base.metadata.
+from aiguillage.store import event_models, fr_models, web_models, workflow_models  # noqa: E402, F401

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from aiguillage.events import record as events
 from aiguillage.store.actor import Actor
 from aiguillage.store.errors import NotFound
 from aiguillage.store.models import DecisionRecord, InvoiceRecord
@@ -163,6 +164,7 @@ def _duplicate(session: Session, tenant_id: uuid.UUID, row: WorkflowState, data:
     invoice_id = uuid.UUID(data["invoice"])
     reason = f"probable duplicate of invoice {data['of']} (same {data['by']})"
     Invoices(session, tenant_id).set_status(invoice_id, InvoiceStatus.HELD, actor, reason=reason)
+    events.invoice_held(session, tenant_id, invoice_id, reason)  # issue 19
     AuditLog(session, tenant_id).append(actor, "invoice.duplicate", "invoice", invoice_id,
                                         {"of": data["of"], "by": data["by"]})
 

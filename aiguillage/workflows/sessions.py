@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from aiguillage.events.transitions import workflow_event
 from aiguillage.store.actor import Actor
 from aiguillage.store.base import utcnow
 from aiguillage.store.errors import Conflict, NotFound
@@ -138,6 +139,7 @@ class Workflows(TenantScoped):
         except (StaleDataError, IntegrityError):  # saved, or started, by another process since it was read
             raise WorkflowConflict(f"the {kind} workflow {sid} changed meanwhile; try again") from None
         apply(self.session, self.tenant_id, row, outcome.effects, actor, now)
+        workflow_event(self.session, self.tenant_id, kind, message, row, now)  # issue 19: tell the ERP
         return Posted(row, outcome)
 
 

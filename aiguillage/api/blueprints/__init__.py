@@ -33,4 +33,6 @@ BLUEPRINTS: tuple[str, ...] = (
     "rulesets",
     "workflows",
     "pa",
+    "events",
+    "webhooks",
 )

@@ -36,6 +36,7 @@ from aiguillage.api.schemas.workflows import (
     WorkflowPage,
     WorkflowView,
 )
+from aiguillage.events import record as events
 from aiguillage.store.repositories.audit import AuditLog
 from aiguillage.store.repositories.invoices import Invoices
 from aiguillage.store.vocabulary import Role
@@ -142,6 +143,8 @@ def payments(invoice_id: uuid.UUID, body: PaymentBody) -> PaymentRecorded:
         raise Problem(409, str(exc), type="event-not-allowed", title="Not allowed in this state",
                       workflow=exc.chart, state=exc.status) from None
     reminders = WorkflowView.from_row(posted.row) if posted is not None else None
+    events.payment_received(session, principal.tenant_id, invoice_id, amount=body.amount,  # issue 19
+                            paid_on=body.paid_on, reference=body.reference)
     AuditLog(session, principal.tenant_id).append(
         principal.actor, "workflow.payment", "invoice", invoice_id,
         {"paid_on": body.paid_on.isoformat() if body.paid_on else None, "amount": body.amount,

@@ -1,7 +1,7 @@
 """Web users: people who sign in to the console and the portal, their one-time links, sessions, query attachments.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-03
 
 Frozen like 0001: plain SQL types, nothing imported from the models.
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
