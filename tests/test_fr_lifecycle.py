@@ -25,6 +25,7 @@ from aiguillage.fr import cdar, tracking
 from aiguillage.fr.accounts import set_account, subscribe
 from aiguillage.fr.cdar_checks import check
 from aiguillage.store.database import session_factory, transaction
+from aiguillage.store.event_models import EventRecord
 from aiguillage.store.fr_models import LifecycleEvent, PaFlow
 from aiguillage.store.models import AuditEntry
 from aiguillage.workflows import starting
@@ -93,6 +94,10 @@ def test_statuses_come_back_by_webhook_once_and_in_issue_order(dispatch_db, pa, 
     assert answer["current"]["code"] == "205" and answer["current"]["label_fr"] == "Approuvée"
     assert [s["code"] for s in answer["statuses"]] == ["200", "204", "205"]
     assert {(f["direction"], f["ack_status"]) for f in answer["flows"]} == {("Out", "Ok"), ("In", "Ok")}
+    with transaction(sessions) as session:  # the ERP is told too, once per status, in its feed
+        told = session.scalars(select(EventRecord.payload).where(
+            EventRecord.invoice_id == queued.invoice_id, EventRecord.type == "lifecycle.status")).all()
+    assert sorted(p["code"] for p in told) == ["200", "204", "205"]
 
 
 def test_statuses_drive_the_workflows(dispatch_db, pa, api) -> None:  # noqa: ANN001

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from aiguillage.adapters.flowapi import FlowService
+from aiguillage.events import record as events
 from aiguillage.fr import cdar
 from aiguillage.fr.accounts import account, remember_flow, service_of
 from aiguillage.fr.cdar_checks import check, fatal
@@ -128,6 +129,8 @@ def record_status(session: Session, tenant_id: uuid.UUID, invoice_id: uuid.UUID,
     AuditLog(session, tenant_id).append(actor, "lifecycle.status", "invoice", invoice_id, {
         "code": line.status_code, "label": known.label_fr if known else None, "reason_code": line.reason_code,
         "source": source, "flow_id": source_flow_id})
+    events.lifecycle_status(session, tenant_id, invoice_id, code=line.status_code,
+                            label=known.label_fr if known else None, platform=source, reason=line.reason)
     if known is not None and known.effect is not None and source != "supplier":
         _apply(session, tenant_id, invoice_id, line, known.effect, actor)
     return event
