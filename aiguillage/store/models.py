@@ -386,6 +386,7 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
 
 
-# --------------------------------------------------------------------------- workflows (issue 8)
+# --------------------------------------------------------------------------- workflows (issue 8), payments (issue 14)
 
+from aiguillage.store import payment_models as _payment_tables  # noqa: E402, F401 - registers the payment tables
 from aiguillage.store import workflow_models  # noqa: E402, F401 - registers the workflow tables on Base.metadata

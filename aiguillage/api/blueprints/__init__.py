@@ -32,4 +32,5 @@ BLUEPRINTS: tuple[str, ...] = (
     "invoices",
     "rulesets",
     "workflows",
+    "payments",
 )

@@ -1,0 +1,164 @@
+"""Import a bank statement: record each credit as a payment, allocate what the evidence allows, report per line.
+
+Two passes: the first allocates what references and invoice numbers name
+and so learns which IBAN pays for which customer; the second retries the
+lines left unallocated, now that more payers are known. A statement file is
+imported once per tenant (by its SHA-256), and each line is recorded once
+(by the bank's reference), so a camt.054 notification followed by the day's
+camt.053 does not count the same credit twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aiguillage.payments.ledger import Ledger
+from aiguillage.payments.matching import ZERO, IncomingPayment, OpenItems, Proposal, propose
+from aiguillage.payments.rules import policies
+from aiguillage.payments.statements import Statement, StatementLine, read_statement
+from aiguillage.store.actor import Actor
+from aiguillage.store.errors import Conflict
+from aiguillage.store.payment_models import BankStatement, Payment
+from aiguillage.store.repositories.audit import AuditLog
+
+
+@dataclass
+class LineOutcome:
+    """What happened to one statement line."""
+
+    number: int
+    amount: Decimal
+    currency: str
+    status: str  # allocated, partially_allocated, unallocated, duplicate, debit
+    payment_id: uuid.UUID | None = None
+    invoices: list[tuple[str, Decimal]] = field(default_factory=list)
+    unapplied: Decimal = ZERO
+    reason: str = ""
+    method: str = ""
+
+    def describe(self) -> str:
+        head = f"line {self.number}: {self.amount} {self.currency}"
+        if self.status == "debit":
+            return f"{head} debit, skipped"
+        if self.status == "duplicate":
+            return f"{head} already recorded (payment {self.payment_id}), skipped"
+        paid = ", ".join(f"{number} {amount}" for number, amount in self.invoices)
+        text = f"{head} {self.status.replace('_', ' ')}"
+        if paid:
+            text += f" to {paid} ({self.method})"
+        if self.unapplied and self.status != "unallocated":
+            text += f"; {self.unapplied} unapplied"
+        if self.reason and self.status != "allocated":
+            text += f" - {self.reason}"
+        return text
+
+
+@dataclass
+class ImportReport:
+    statement_id: uuid.UUID
+    format: str
+    lines: list[LineOutcome]
+
+    def count(self, status: str) -> int:
+        return sum(1 for line in self.lines if line.status == status)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return {"lines": len(self.lines), "allocated": self.count("allocated"),
+                "partially_allocated": self.count("partially_allocated"),
+                "unallocated": self.count("unallocated"), "debits": self.count("debit"),
+                "duplicates": self.count("duplicate")}
+
+    def last_line(self) -> str:
+        s = self.summary
+        text = (f"statement: {s['lines']} lines, {s['allocated']} allocated, {s['partially_allocated']} partially "
+                f"allocated, {s['unallocated']} unallocated")
+        extra = [f"{s['debits']} debits skipped"] if s["debits"] else []
+        extra += [f"{s['duplicates']} already recorded"] if s["duplicates"] else []
+        return text + (f" ({', '.join(extra)})" if extra else "")
+
+
+def import_statement(session: Session, tenant_id: uuid.UUID, data: bytes, actor: Actor, *,
+                     filename: str | None = None, format: str | None = None) -> ImportReport:
+    """Read, record and allocate a statement in the caller's transaction; Conflict when already imported."""
+    digest = hashlib.sha256(data).hexdigest()
+    earlier = session.scalars(select(BankStatement).where(BankStatement.tenant_id == tenant_id,
+                                                          BankStatement.sha256 == digest)).one_or_none()
+    if earlier is not None:
+        raise Conflict(f"this statement was already imported on {earlier.created_at:%Y-%m-%d %H:%M} UTC "
+                       f"(statement {earlier.id})")
+    statement = read_statement(data, filename, format=format)
+    row = BankStatement(tenant_id=tenant_id, format=statement.format, filename=filename, sha256=digest,
+                        lines=len(statement.lines), summary={}, created_by=actor.name)
+    session.add(row)
+    session.flush()
+    ledger = Ledger(session, tenant_id)
+    items = ledger.open_items()
+    policy_of = policies(session, tenant_id)
+    outcomes: dict[int, LineOutcome] = {}
+    waiting: list[tuple[StatementLine, Payment]] = []
+    for line in statement.lines:
+        outcome, payment = _record(ledger, row, statement, line, actor, digest)
+        outcomes[line.number] = outcome
+        if payment is not None:
+            waiting.append((line, payment))
+    for attempt in range(2):
+        still: list[tuple[StatementLine, Payment]] = []
+        for line, payment in waiting:
+            proposal = propose(_incoming(payment), items, policy_of)
+            if not proposal.shares and attempt == 0:
+                still.append((line, payment))
+                continue
+            outcomes[line.number] = _apply(ledger, items, payment, proposal, actor, outcomes[line.number])
+        waiting = still
+    report = ImportReport(row.id, statement.format, [outcomes[n] for n in sorted(outcomes)])
+    row.summary = report.summary
+    AuditLog(session, tenant_id).append(actor, "statement.import", "statement", row.id,
+                                        {"filename": filename, "format": statement.format, **report.summary})
+    return report
+
+
+def _record(ledger: Ledger, row: BankStatement, statement: Statement, line: StatementLine, actor: Actor,
+            digest: str) -> tuple[LineOutcome, Payment | None]:
+    outcome = LineOutcome(line.number, line.amount, line.currency, "unallocated", unapplied=line.amount)
+    if line.amount <= ZERO:
+        outcome.status = "debit"
+        return outcome, None
+    key = f"bank:{statement.account or ''}:{line.reference}" if line.reference else f"bank:{digest}:{line.number}"
+    payment, created = ledger.record(actor, source="bank", dedupe_key=key, amount=line.amount,
+                                     currency=line.currency, received_on=line.booked_on, reference=line.reference,
+                                     payer_name=line.payer_name, payer_iban=line.payer_iban,
+                                     remittance=line.remittance, statement_id=row.id, statement_line=line.number)
+    outcome.payment_id = payment.id
+    if not created:
+        outcome.status = "duplicate"
+        return outcome, None
+    return outcome, payment
+
+
+def _incoming(payment: Payment) -> IncomingPayment:
+    return IncomingPayment(amount=payment.unapplied, currency=payment.currency, remittance=payment.remittance,
+                           payer_name=payment.payer_name, payer_iban=payment.payer_iban,
+                           customer_code=payment.customer_code)
+
+
+def _apply(ledger: Ledger, items: OpenItems, payment: Payment, proposal: Proposal, actor: Actor,
+           outcome: LineOutcome) -> LineOutcome:
+    applied = ledger.apply(payment, proposal, actor)
+    order = {share.item.invoice_id: i for i, share in enumerate(proposal.shares)}
+    numbers = {share.item.invoice_id: share.item.number or str(share.item.invoice_id) for share in proposal.shares}
+    paid = sorted((a for a in applied.allocations if a.kind != "write_off"), key=lambda a: order.get(a.invoice_id, 0))
+    outcome.invoices = [(numbers.get(a.invoice_id, str(a.invoice_id)), a.amount) for a in paid]
+    outcome.method = ", ".join(sorted({s.method for s in proposal.shares}))
+    outcome.status = payment.status
+    outcome.unapplied = payment.unapplied
+    outcome.reason = proposal.reason
+    if payment.status != "unallocated":
+        items.learn_iban(payment.payer_iban, payment.customer_code)
+    return outcome
