@@ -36,6 +36,15 @@ def _constant(value: ast.Expr | ast.Template) -> Any:
     return None
 
 
+def _written(value: ast.Expr | ast.Template) -> str:
+    """How the value was written, for messages (a negative number has no raw text of its own)."""
+    if getattr(value, "raw", None) or isinstance(value, ast.Template):
+        return value_raw(value)
+    from aiguillage.dsl.formatter import format_expr
+
+    return format_expr(value)
+
+
 def check_allocation_params(item: ast.HeaderItem) -> Iterator[tuple[ast.Node, str]]:
     """(node, message) for each problem with the allocation settings."""
     if not item.params:
@@ -55,9 +64,9 @@ def check_allocation_params(item: ast.HeaderItem) -> Iterator[tuple[ast.Node, st
         constant = _constant(value)
         if kind == "order":
             if constant not in ORDERS:
-                yield value, f"order takes \"oldest\" or \"due\", not {value_raw(value)}"
+                yield value, f"order takes \"oldest\" or \"due\", not {_written(value)}"
         elif not isinstance(constant, Decimal) or constant < 0:
-            yield value, f"{name} takes an amount of zero or more such as 0.50, not {value_raw(value)}"
+            yield value, f"{name} takes an amount of zero or more such as 0.50, not {_written(value)}"
 
 
 def allocation_settings(rules: ast.RulesFile) -> dict[str, Any] | None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 from stdnum import iso11649
-from stdnum.iso7064 import mod_97_10
+
+from aiguillage.engine import checkdigits
 
 #: Where an RF reference starts in free text: "RF18 5390 0754 7034", "rf18539007547034".
 _RF_START = re.compile(r"\bRF\s?\d\d", re.IGNORECASE)
@@ -21,11 +22,11 @@ _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
 
 
 def creditor_reference(invoice_number: str) -> str | None:
-    """The RF reference for an invoice number (its letters and digits, last 21 kept); None when it has none."""
-    body = _NOT_ALNUM.sub("", invoice_number.upper())[-21:]
-    if not body:
-        return None
-    return "RF" + mod_97_10.calc_check_digits(body + "RF") + body
+    """The RF reference for an invoice number (its letters and digits, last 21 kept); None when it has none.
+
+    The same function rulesets call (`creditor_reference(number)`) to write it into BT-83.
+    """
+    return checkdigits.creditor_reference(invoice_number)
 
 
 def valid_reference(text: str) -> str | None:

@@ -21,7 +21,8 @@ from aiguillage.payments.policy import (
     PolicyError,
     policy_from_params,
 )
-from aiguillage.store.models import Ruleset, RulesetVersion
+from aiguillage.store.models import Ruleset
+from aiguillage.store.repositories.rulesets import Rulesets
 
 
 @functools.lru_cache(maxsize=512)
@@ -43,13 +44,12 @@ def policy_in(content: str) -> AllocationPolicy:
 
 
 def policies(session: Session, tenant_id: uuid.UUID) -> Callable[[str | None], AllocationPolicy]:
-    """customer code → its allocation policy, from the latest published version of each customer's ruleset."""
-    latest: dict[str, tuple[int, str]] = {}
-    rows = session.execute(select(Ruleset.customer_code, RulesetVersion.number, RulesetVersion.content).join(
-        RulesetVersion, RulesetVersion.ruleset_id == Ruleset.id).where(
-        Ruleset.tenant_id == tenant_id, Ruleset.customer_code.is_not(None), RulesetVersion.content.contains("allocation")))
-    for customer, number, content in rows:
-        if customer not in latest or number > latest[customer][0]:
-            latest[customer] = (number, content)
-    found = {customer: policy_in(content) for customer, (_, content) in latest.items()}
+    """customer code → its allocation policy, from the version of each customer's ruleset in force now."""
+    rulesets = Rulesets(session, tenant_id)
+    found: dict[str, AllocationPolicy] = {}
+    for ruleset in session.scalars(select(Ruleset).where(Ruleset.tenant_id == tenant_id,
+                                                         Ruleset.customer_code.is_not(None))):
+        version = rulesets.active_version(ruleset.id)
+        if version is not None and "allocation" in version.content:
+            found[ruleset.customer_code or ""] = policy_in(version.content)
     return lambda customer: found.get(customer or "", DEFAULT_POLICY)
