@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from aiguillage.payments.ledger import Ledger
 from aiguillage.payments.matching import ZERO, IncomingPayment, OpenItems, Proposal, propose
+from aiguillage.payments.money import shown
 from aiguillage.payments.rules import policies
 from aiguillage.payments.statements import Statement, StatementLine, read_statement
 from aiguillage.store.actor import Actor
@@ -43,17 +44,17 @@ class LineOutcome:
     method: str = ""
 
     def describe(self) -> str:
-        head = f"line {self.number}: {self.amount} {self.currency}"
+        head = f"line {self.number}: {shown(self.amount)} {self.currency}"
         if self.status == "debit":
             return f"{head} debit, skipped"
         if self.status == "duplicate":
             return f"{head} already recorded (payment {self.payment_id}), skipped"
-        paid = ", ".join(f"{number} {amount}" for number, amount in self.invoices)
+        paid = ", ".join(f"{number} {shown(amount)}" for number, amount in self.invoices)
         text = f"{head} {self.status.replace('_', ' ')}"
         if paid:
             text += f" to {paid} ({self.method})"
         if self.unapplied and self.status != "unallocated":
-            text += f"; {self.unapplied} unapplied"
+            text += f"; {shown(self.unapplied)} unapplied"
         if self.reason and self.status != "allocated":
             text += f" - {self.reason}"
         return text

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 
 from aiguillage.api import database
 from aiguillage.api.auth import current_principal
@@ -21,15 +21,20 @@ from aiguillage.api.schemas.payments import (
     AllocateBody,
     AllocationView,
     BalanceView,
+    CheckoutBody,
+    CheckoutView,
     PaymentPage,
     PaymentsQuery,
     PaymentView,
     StatementLineView,
     StatementQuery,
     StatementReport,
+    WebhookAnswer,
 )
+from aiguillage.payments.checkout import adapter_from_config, handle_webhook, start_checkout
 from aiguillage.payments.importing import import_statement
 from aiguillage.payments.ledger import Ledger
+from aiguillage.payments.psp import CheckoutAdapter, PspError, WebhookRefused
 from aiguillage.payments.statements import StatementError
 from aiguillage.store.repositories.invoices import Invoices
 from aiguillage.store.vocabulary import Role
@@ -119,3 +124,53 @@ def balance(invoice_id: uuid.UUID) -> BalanceView:
     if rows:
         return BalanceView.from_row(rows[0])
     return BalanceView.from_row(ledger.preview_balance(record))
+
+
+def _adapter() -> CheckoutAdapter:
+    adapter = current_app.extensions.get("aiguillage.psp")
+    if adapter is None:
+        adapter = adapter_from_config(current_app.config)
+        if adapter is None:
+            raise Problem(503, "card payment is not configured (STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET)",
+                          type="psp-not-configured", title="Card payment unavailable")
+        current_app.extensions["aiguillage.psp"] = adapter
+    return adapter
+
+
+@blueprint.post("/payments/checkout")
+@endpoint(summary="Start a card payment (hosted checkout) for a customer's open invoices",
+          roles=frozenset({Role.CUSTOMER, Role.ERP, Role.ADMIN}), body=CheckoutBody,
+          responses={201: CheckoutView}, tags=["payments"],
+          problems={502: "the PSP refused or could not be reached", 503: "card payment is not configured"},
+          description="Answers the PSP's page to redirect the customer to; the card is typed there, never here. "
+          "A customer key pays only its own invoices. `Idempotency-Key` makes a retried request answer the same "
+          "checkout.")
+def checkout(body: CheckoutBody) -> tuple[CheckoutView, int]:
+    principal = current_principal()
+    if principal.role is Role.CUSTOMER and body.customer_code != principal.customer_code:
+        raise Problem(404, f"no customer {body.customer_code}")
+    try:
+        started = start_checkout(database.session(), principal.tenant_id, _adapter(),
+                                 customer_code=body.customer_code, invoice_ids=body.invoice_ids,
+                                 amount=Decimal(body.amount) if body.amount else None,
+                                 success_url=body.success_url, cancel_url=body.cancel_url, actor=principal.actor,
+                                 idempotency_key=request.headers.get("Idempotency-Key") or None)
+    except PspError as exc:
+        raise Problem(502, str(exc), type="psp-error", title="Payment provider error") from None
+    return CheckoutView(id=started.checkout_id, redirect_url=started.redirect_url, amount=started.amount,
+                        currency=started.currency, status="open"), 201
+
+
+@blueprint.post("/payments/webhooks/stripe")
+@endpoint(summary="Stripe webhook (checkout completed, expired)", roles=None, accepts=("application/json",),
+          responses={200: WebhookAnswer}, tags=["payments"], problems={400: "the Stripe-Signature does not verify"},
+          description="Authenticated by its Stripe-Signature (HMAC-SHA256, timestamp tolerance), not by a key. "
+          "Each event id is processed once; a redelivery answers 200 with outcome `duplicate`.")
+def stripe_webhook() -> WebhookAnswer:
+    adapter = _adapter()
+    try:
+        outcome = handle_webhook(database.session(), adapter, request.get_data(cache=False),
+                                 dict(request.headers))
+    except WebhookRefused as exc:
+        raise Problem(400, str(exc), type="bad-signature", title="Webhook refused") from None
+    return WebhookAnswer(received=True, outcome=outcome)

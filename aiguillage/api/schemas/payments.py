@@ -5,11 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer
 
 from aiguillage.api.schemas.common import Request
+from aiguillage.payments.money import shown
 from aiguillage.store.payment_models import Allocation, InvoiceBalance, Payment
+
+#: An amount in an answer: exact, as a string, to the cent ("150.50", never "150.500000").
+Amount = Annotated[Decimal, PlainSerializer(lambda d: str(shown(d)), return_type=str)]
 
 AMOUNT = r"^\d{1,15}(\.\d{1,6})?$"
 
@@ -23,9 +28,9 @@ class BalanceView(BaseModel):
     creditor_reference: str | None = Field(description="ISO 11649 reference (RF…) the customer should quote")
     kind: str
     currency: str
-    amount_due: Decimal
-    allocated: Decimal
-    open: Decimal
+    amount_due: Amount
+    allocated: Amount
+    open: Amount
     status: str
     paid_at: datetime | None
 
@@ -41,7 +46,7 @@ class AllocationView(BaseModel):
     id: uuid.UUID
     payment_id: uuid.UUID | None
     invoice_id: uuid.UUID
-    amount: Decimal
+    amount: Amount
     kind: str = Field(description="automatic, manual or write_off")
     method: str
     created_at: datetime
@@ -59,7 +64,7 @@ class AllocationView(BaseModel):
 class PaymentView(BaseModel):
     id: uuid.UUID
     source: str
-    amount: Decimal
+    amount: Amount
     currency: str
     received_on: date
     reference: str | None
@@ -67,7 +72,7 @@ class PaymentView(BaseModel):
     payer_iban: str | None
     remittance: str | None
     customer_code: str | None
-    unapplied: Decimal
+    unapplied: Amount
     status: str
     note: str | None
     allocations: list[AllocationView] = Field(default_factory=list)
@@ -102,12 +107,12 @@ class StatementQuery(Request):
 
 class StatementLineView(BaseModel):
     number: int
-    amount: Decimal
+    amount: Amount
     currency: str
     status: str
     payment_id: uuid.UUID | None
-    invoices: list[tuple[str, Decimal]]
-    unapplied: Decimal
+    invoices: list[tuple[str, Amount]]
+    unapplied: Amount
     reason: str
     text: str = Field(description="What happened, in words (as the command line prints it)")
 
@@ -131,7 +136,7 @@ class CheckoutBody(Request):
 class CheckoutView(BaseModel):
     id: uuid.UUID
     redirect_url: str
-    amount: Decimal
+    amount: Amount
     currency: str
     status: str
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from aiguillage.api.schemas.common import Request
+from aiguillage.api.schemas.payments import Amount
 from aiguillage.store.workflow_models import WorkflowState
 
 
@@ -77,4 +77,4 @@ class PaymentRecorded(BaseModel):
     reminders: WorkflowView | None
     payment_id: uuid.UUID | None = None
     balance_status: str | None = Field(None, description="open, partially_paid, paid or over_paid")
-    open: Decimal | None = Field(None, description="What is left to pay")
+    open: Amount | None = Field(None, description="What is left to pay")
