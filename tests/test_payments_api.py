@@ -116,3 +116,47 @@ def test_cli_statements_import_prints_each_line_and_the_summary(api_keys, sqlite
                             "--tenant", erp.tenant_name, "--database", sqlite_url],
                            capture_output=True, text=True, env=env, timeout=120)
     assert again.returncode == 1 and "already imported" in again.stderr
+
+
+def test_exports_allocations_open_items_and_e_reporting(api_client, api_keys, sqlite_url, tmp_path):
+    erp = api_keys("erp")
+    paid, part, untouched = _invoices(sqlite_url, erp.tenant_id, ("EXP-0001", "652.75"), ("EXP-0002", "100.00"),
+                                      ("EXP-0003", "10.00"))
+    api_client.post(f"/v1/invoices/{paid}/payments", json={"paid_on": "2026-11-20", "reference": "X-1"},
+                    headers=erp.headers)
+    api_client.post(f"/v1/invoices/{part}/payments", json={"paid_on": "2026-11-25", "amount": "40.00",
+                                                           "reference": "X-2"}, headers=erp.headers)
+    response = api_client.get("/v1/payments/exports/e-reporting?from=2026-11-01&to=2026-11-30", headers=erp.headers)
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = [line.split(",") for line in response.get_data(as_text=True).strip().splitlines()]
+    assert rows[0][:9] == ["invoice_number", "invoice_id", "invoice_issue_date", "customer_code", "payment_date",
+                           "currency", "vat_category", "vat_rate", "amount_paid"]
+    # The sample's VAT breakdown: 600.00 at 20 %, 52.75 at 5.5 %; each payment split in that proportion.
+    by_invoice = {}
+    for row in rows[1:]:
+        by_invoice.setdefault(row[0], []).append((row[4], row[7], row[8]))
+    assert by_invoice["EXP-0001"] == [("2026-11-20", "20", "600.00"), ("2026-11-20", "5.5", "52.75")]
+    assert by_invoice["EXP-0002"] == [("2026-11-25", "20", "36.77"), ("2026-11-25", "5.5", "3.23")]
+    outside = api_client.get("/v1/payments/exports/e-reporting?from=2026-12-01", headers=erp.headers)
+    assert outside.get_data(as_text=True).count("\n") == 1  # the header only
+
+    open_items = api_client.get("/v1/payments/exports/open-items", headers=erp.headers).get_data(as_text=True)
+    lines = open_items.strip().splitlines()
+    assert [line.split(",")[1] for line in lines[1:]] == ["EXP-0002", "EXP-0003"]
+    assert lines[1].split(",")[7:11] == ["100.00", "40.00", "60.00", "partially_paid"]
+    allocations = api_client.get("/v1/payments/exports/allocations", headers=erp.headers).get_data(as_text=True)
+    assert allocations.count("\n") == 3 and ",erp," in allocations
+    assert api_client.get("/v1/payments/exports/nothing", headers=erp.headers).status_code == 404
+    stranger = api_keys("erp")
+    assert api_client.get("/v1/payments/exports/allocations", headers=stranger.headers).get_data(
+        as_text=True).count("\n") == 1
+
+    output = tmp_path / "open.csv"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-m", "aiguillage", "payments", "export", "open-items", "--tenant",
+                          erp.tenant_name, "--database", sqlite_url, "--output", str(output)],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == f"open-items: 2 rows written to {output}"
+    assert output.read_text(encoding="utf-8") == open_items
+    assert str(untouched) in open_items

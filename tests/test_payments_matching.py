@@ -58,11 +58,14 @@ def test_invoice_numbers_in_free_text_with_several_invoices_and_a_credit_note():
     assert proposal.unapplied == 0
 
 
-def test_a_number_without_the_payer_must_agree_with_the_amount():
-    a = item("F2026-0001", "100.00")
-    items = OpenItems([a])
-    assert propose(pay("40.00", "F2026-0001"), items).shares == []  # typed wrongly? nobody vouches for it
-    assert shares(propose(pay("40.00", "F2026-0001", customer="ACME"), items)) == [("F2026-0001", D("40.00"))]
+def test_a_number_must_agree_with_the_amount_even_from_the_customer():
+    a, b = item("F2026-0001", "100.00"), item("F2026-0010", "40.00")
+    items = OpenItems([a, b])
+    # "F2026-0001" may be "F2026-0010" typed wrongly: a part payment quoting a number waits for a person.
+    assert propose(pay("40.00", "F2026-0001"), items).shares == []
+    # From the customer, the amount decides: F2026-0010 is the one invoice of 40.00.
+    assert shares(propose(pay("40.00", "F2026-0001", customer="ACME"), items)) == [("F2026-0010", D("40.00"))]
+    assert shares(propose(pay("100.00", "F2026-0001"), items)) == [("F2026-0001", D("100.00"))]
 
 
 def test_a_number_of_another_customer_than_the_payer_is_left_alone():
@@ -85,7 +88,7 @@ def test_payer_by_iban_and_amount_one_invoice_or_the_oldest_ones():
 def test_ambiguous_amounts_are_left_unallocated():
     items = OpenItems([item("F1", "50.00", day=1), item("F2", "50.00", day=2)], customer_names={"ACME": "ACME"})
     proposal = propose(pay("50.00", "", name="Acme SAS"), items)
-    assert proposal.shares == [] and "2 open invoices" in proposal.reason
+    assert proposal.shares == [] and "2 ways" in proposal.reason
 
 
 def test_partial_and_over_payment():

@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aiguillage.payments.ledger import Ledger
+from aiguillage.payments.ledger import Ledger, stop_reminders_of
 from aiguillage.payments.matching import ZERO, IncomingPayment, OpenItems, Proposal, propose
 from aiguillage.payments.money import shown
 from aiguillage.payments.rules import policies
@@ -100,15 +100,19 @@ def import_statement(session: Session, tenant_id: uuid.UUID, data: bytes, actor:
     session.add(row)
     session.flush()
     ledger = Ledger(session, tenant_id)
-    items = ledger.open_items()
+    items = ledger.open_items(lock=True)
     policy_of = policies(session, tenant_id)
     outcomes: dict[int, LineOutcome] = {}
     waiting: list[tuple[StatementLine, Payment]] = []
+    keys = {line.number: _key(statement, line, digest) for line in statement.lines}
+    recorded = ledger.existing_keys(keys.values())
     for line in statement.lines:
-        outcome, payment = _record(ledger, row, statement, line, actor, digest)
+        outcome, payment = _record(ledger, row, line, actor, keys[line.number], recorded)
         outcomes[line.number] = outcome
         if payment is not None:
             waiting.append((line, payment))
+    paid: list[uuid.UUID] = []
+    session.flush()  # the payments exist before their allocations refer to them
     for attempt in range(2):
         still: list[tuple[StatementLine, Payment]] = []
         for line, payment in waiting:
@@ -116,8 +120,9 @@ def import_statement(session: Session, tenant_id: uuid.UUID, data: bytes, actor:
             if not proposal.shares and attempt == 0:
                 still.append((line, payment))
                 continue
-            outcomes[line.number] = _apply(ledger, items, payment, proposal, actor, outcomes[line.number])
+            outcomes[line.number] = _apply(ledger, items, payment, proposal, actor, outcomes[line.number], paid)
         waiting = still
+    stop_reminders_of(session, tenant_id, paid, actor)
     report = ImportReport(row.id, statement.format, [outcomes[n] for n in sorted(outcomes)])
     row.summary = report.summary
     AuditLog(session, tenant_id).append(actor, "statement.import", "statement", row.id,
@@ -125,21 +130,26 @@ def import_statement(session: Session, tenant_id: uuid.UUID, data: bytes, actor:
     return report
 
 
-def _record(ledger: Ledger, row: BankStatement, statement: Statement, line: StatementLine, actor: Actor,
-            digest: str) -> tuple[LineOutcome, Payment | None]:
+def _key(statement: Statement, line: StatementLine, digest: str) -> str:
+    """A line is the same payment as another with the same bank reference on the same account."""
+    return f"bank:{statement.account or ''}:{line.reference}" if line.reference else f"bank:{digest}:{line.number}"
+
+
+def _record(ledger: Ledger, row: BankStatement, line: StatementLine, actor: Actor, key: str,
+            recorded: dict[str, Payment]) -> tuple[LineOutcome, Payment | None]:
     outcome = LineOutcome(line.number, line.amount, line.currency, "unallocated", unapplied=line.amount)
     if line.amount <= ZERO:
         outcome.status = "debit"
         return outcome, None
-    key = f"bank:{statement.account or ''}:{line.reference}" if line.reference else f"bank:{digest}:{line.number}"
-    payment, created = ledger.record(actor, source="bank", dedupe_key=key, amount=line.amount,
-                                     currency=line.currency, received_on=line.booked_on, reference=line.reference,
-                                     payer_name=line.payer_name, payer_iban=line.payer_iban,
-                                     remittance=line.remittance, statement_id=row.id, statement_line=line.number)
-    outcome.payment_id = payment.id
-    if not created:
-        outcome.status = "duplicate"
+    if key[:300] in recorded:
+        outcome.status, outcome.payment_id = "duplicate", recorded[key[:300]].id
         return outcome, None
+    payment, _ = ledger.record(actor, source="bank", dedupe_key=key, amount=line.amount, currency=line.currency,
+                               received_on=line.booked_on, reference=line.reference, payer_name=line.payer_name,
+                               payer_iban=line.payer_iban, remittance=line.remittance, statement_id=row.id,
+                               statement_line=line.number, known_new=True)
+    recorded[key[:300]] = payment  # the same reference twice in one file is one payment
+    outcome.payment_id = payment.id
     return outcome, payment
 
 
@@ -150,8 +160,9 @@ def _incoming(payment: Payment) -> IncomingPayment:
 
 
 def _apply(ledger: Ledger, items: OpenItems, payment: Payment, proposal: Proposal, actor: Actor,
-           outcome: LineOutcome) -> LineOutcome:
-    applied = ledger.apply(payment, proposal, actor)
+           outcome: LineOutcome, paid: list[uuid.UUID]) -> LineOutcome:
+    applied = ledger.apply(payment, proposal, actor, reminders=False)
+    paid.extend(applied.paid_invoices)
     order = {share.item.invoice_id: i for i, share in enumerate(proposal.shares)}
     numbers = {share.item.invoice_id: share.item.number or str(share.item.invoice_id) for share in proposal.shares}
     paid = sorted((a for a in applied.allocations if a.kind != "write_off"), key=lambda a: order.get(a.invoice_id, 0))

@@ -32,9 +32,9 @@ from aiguillage.payments.matching import (
 )
 from aiguillage.payments.reference import creditor_reference, valid_reference
 from aiguillage.store.actor import Actor
-from aiguillage.store.base import utcnow
+from aiguillage.store.base import new_id, utcnow
 from aiguillage.store.errors import Invalid, NotFound
-from aiguillage.store.models import Customer, InvoiceRecord
+from aiguillage.store.models import AuditEntry, Customer, InvoiceRecord
 from aiguillage.store.payment_models import Allocation, InvoiceBalance, Payment
 from aiguillage.store.repositories.audit import AuditLog
 from aiguillage.store.repositories.base import TenantScoped, page_size
@@ -106,27 +106,37 @@ class Ledger(TenantScoped):
 
     noun = "payment"
 
+    def __init__(self, session: Session, tenant_id: uuid.UUID) -> None:
+        super().__init__(session, tenant_id)
+        #: Balance rows this transaction already holds locked (an import locks the open ones at once).
+        self._locked: dict[uuid.UUID, InvoiceBalance] = {}
+
     # ---------------------------------------------------------------- balances
 
     def balance(self, invoice_id: uuid.UUID, *, lock: bool = False) -> InvoiceBalance:
         """The invoice's balance row, made from the invoice when it has none yet."""
+        if invoice_id in self._locked:
+            return self._locked[invoice_id]
         query = select(InvoiceBalance).where(InvoiceBalance.tenant_id == self.tenant_id,
                                              InvoiceBalance.invoice_id == invoice_id)
         row = self.session.scalars(query.with_for_update() if lock else query).one_or_none()
         if row is not None:
+            if lock:
+                self._locked[invoice_id] = row
             return row
         record = self._get(InvoiceRecord, invoice_id, noun="invoice")
         row = self._new_balance(record)
         self.session.flush()
         if lock:
-            return self.session.scalars(query.with_for_update()).one()
+            self._locked[invoice_id] = self.session.scalars(query.with_for_update()).one()
+            return self._locked[invoice_id]
         return row
 
     def _new_balance(self, record: InvoiceRecord, *, add: bool = True,
                      taken: set[str] | None = None) -> InvoiceBalance:
         values = balance_values(record)
         reference = values["creditor_reference"]
-        if reference and ((taken is not None and reference in taken) or self.session.scalars(
+        if reference and (reference in taken if taken is not None else self.session.scalars(
                 select(InvoiceBalance.id).where(InvoiceBalance.tenant_id == self.tenant_id,
                                                 InvoiceBalance.creditor_reference == reference)).first() is not None):
             values["creditor_reference"] = None  # two numbers reducing to the same letters: no reference
@@ -150,8 +160,12 @@ class Ledger(TenantScoped):
         ).where(InvoiceRecord.tenant_id == self.tenant_id, InvoiceBalance.id.is_(None),
                 InvoiceRecord.status.not_in(NOT_OWED))
         made: list[InvoiceBalance] = []
-        taken: set[str] = set()
-        for record in self.session.scalars(missing).all():
+        records = self.session.scalars(missing).all()
+        if not records:
+            return made
+        taken = set(self.session.scalars(select(InvoiceBalance.creditor_reference).where(
+            InvoiceBalance.tenant_id == self.tenant_id, InvoiceBalance.creditor_reference.is_not(None))))
+        for record in records:
             made.append(self._new_balance(record, add=add, taken=taken))
         if add:
             self.session.flush()
@@ -161,12 +175,19 @@ class Ledger(TenantScoped):
         """Make the balance rows owed invoices lack; how many were made."""
         return len(self.missing_balances(add=True))
 
-    def open_items(self) -> OpenItems:
-        """Every open item of the tenant, with the IBANs and names its customers are known by."""
+    def open_items(self, *, lock: bool = False) -> OpenItems:
+        """Every open item of the tenant, with the IBANs and names its customers are known by.
+
+        `lock`: hold the open balances locked until the transaction ends (an
+        import allocating thousands of lines takes them once rather than one by one;
+        a card webhook for the tenant waits meanwhile, and is retried by the PSP if it must).
+        """
         self.ensure_balances()
-        rows = self.session.scalars(select(InvoiceBalance).where(
-            InvoiceBalance.tenant_id == self.tenant_id,
-            InvoiceBalance.status.in_(("open", "partially_paid"))))
+        query = select(InvoiceBalance).where(InvoiceBalance.tenant_id == self.tenant_id,
+                                             InvoiceBalance.status.in_(("open", "partially_paid")))
+        rows = list(self.session.scalars(query.with_for_update() if lock else query))
+        if lock:
+            self._locked.update((r.invoice_id, r) for r in rows)
         items = [OpenItem(invoice_id=r.invoice_id, number=r.number, customer_code=r.customer_code,
                           currency=r.currency, amount_due=r.amount_due, allocated=r.allocated,
                           issue_date=r.issue_date, due_date=r.due_date, creditor_reference=r.creditor_reference)
@@ -193,9 +214,15 @@ class Ledger(TenantScoped):
     def record(self, actor: Actor, *, source: str, dedupe_key: str, amount: Decimal, currency: str,
                received_on: date, reference: str | None = None, payer_name: str | None = None,
                payer_iban: str | None = None, remittance: str | None = None, customer_code: str | None = None,
-               statement_id: uuid.UUID | None = None, statement_line: int | None = None) -> tuple[Payment, bool]:
-        """Record an incoming amount once per dedupe key: (payment, created). A repeat returns the first."""
-        existing = self._by_key(dedupe_key)
+               statement_id: uuid.UUID | None = None, statement_line: int | None = None,
+               known_new: bool = False) -> tuple[Payment, bool]:
+        """Record an incoming amount once per dedupe key: (payment, created). A repeat returns the first.
+
+        `known_new`: the caller checked the key in bulk (an import); the row is
+        added without a savepoint, and a concurrent recording of the same key
+        fails the caller's whole transaction instead (nothing half-imported).
+        """
+        existing = None if known_new else self._by_key(dedupe_key)
         if existing is not None:
             return existing, False
         payment = Payment(tenant_id=self.tenant_id, source=source, dedupe_key=dedupe_key[:300], amount=amount,
@@ -203,6 +230,10 @@ class Ledger(TenantScoped):
                           payer_iban=compact_iban(payer_iban) or None, remittance=remittance,
                           customer_code=customer_code, statement_id=statement_id, statement_line=statement_line,
                           unapplied=amount, status="unallocated", created_by=actor.name)
+        if known_new:
+            payment.id = new_id()
+            self.session.add(payment)
+            return payment, True
         try:
             with self.session.begin_nested():
                 self.session.add(payment)
@@ -215,6 +246,16 @@ class Ledger(TenantScoped):
         AuditLog(self.session, self.tenant_id).append(actor, "payment.record", "payment", payment.id, {
             "source": source, "amount": str(amount), "currency": currency, "reference": reference})
         return payment, True
+
+    def existing_keys(self, keys: Iterable[str]) -> dict[str, Payment]:
+        """The payments already recorded under any of these keys."""
+        wanted = list(dict.fromkeys(k[:300] for k in keys))
+        found: dict[str, Payment] = {}
+        for start in range(0, len(wanted), 500):
+            for row in self.session.scalars(select(Payment).where(
+                    Payment.tenant_id == self.tenant_id, Payment.dedupe_key.in_(wanted[start:start + 500]))):
+                found[row.dedupe_key] = row
+        return found
 
     def _by_key(self, dedupe_key: str) -> Payment | None:
         return self.session.scalars(select(Payment).where(
@@ -234,8 +275,13 @@ class Ledger(TenantScoped):
 
     # ---------------------------------------------------------------- allocating
 
-    def apply(self, payment: Payment, proposal: Proposal, actor: Actor, *, kind: str = "automatic") -> Applied:
-        """Allocate the proposal's shares of the payment; what no longer fits under the lock stays unapplied."""
+    def apply(self, payment: Payment, proposal: Proposal, actor: Actor, *, kind: str = "automatic",
+              reminders: bool = True) -> Applied:
+        """Allocate the proposal's shares of the payment; what no longer fits under the lock stays unapplied.
+
+        `reminders=False` leaves stopping the paid invoices' reminders to the caller (an import does it once
+        for all, with `stop_reminders_of`).
+        """
         made: list[Allocation] = []
         paid: list[uuid.UUID] = []
         if proposal.customer_code and not payment.customer_code:
@@ -254,8 +300,8 @@ class Ledger(TenantScoped):
                 paid.append(balance.invoice_id)
         if proposal.reason and payment.unapplied != ZERO:
             payment.note = proposal.reason
-        for invoice_id in paid:
-            stop_reminders(self.session, self.tenant_id, invoice_id, actor)
+        if reminders:
+            stop_reminders_of(self.session, self.tenant_id, paid, actor)
         return Applied(payment, made, paid)
 
     @staticmethod
@@ -270,7 +316,7 @@ class Ledger(TenantScoped):
 
     def _allocate(self, payment: Payment | None, balance: InvoiceBalance, amount: Decimal, kind: str, method: str,
                   actor: Actor) -> Allocation:
-        row = Allocation(tenant_id=self.tenant_id, payment_id=payment.id if payment else None,
+        row = Allocation(id=new_id(), tenant_id=self.tenant_id, payment_id=payment.id if payment else None,
                          invoice_id=balance.invoice_id, amount=amount, kind=kind, method=method,
                          created_by=actor.name)
         self.session.add(row)
@@ -284,11 +330,16 @@ class Ledger(TenantScoped):
             payment.status = _payment_state(payment)
             if payment.customer_code is None:
                 payment.customer_code = balance.customer_code
-        self.session.flush()
-        AuditLog(self.session, self.tenant_id).append(actor, f"allocation.{kind}", "invoice", balance.invoice_id, {
+        self._audit(actor, f"allocation.{kind}", balance.invoice_id, {
             "allocation": str(row.id), "payment": str(payment.id) if payment else None, "amount": str(amount),
             "method": method, "balance_status": balance.status})
         return row
+
+    def _audit(self, actor: Actor, action: str, invoice_id: uuid.UUID, detail: dict[str, Any]) -> None:
+        """An audit entry written with the next flush (an import writes thousands in one batch)."""
+        self.session.add(AuditEntry(tenant_id=self.tenant_id, actor=actor.name, key_id=actor.key_id, role=actor.role,
+                                    action=action, target_type="invoice", target_id=str(invoice_id), detail=detail,
+                                    at=utcnow()))
 
     def allocate_manually(self, payment_id: uuid.UUID, invoice_id: uuid.UUID, amount: Decimal | None,
                           actor: Actor, *, method: str = "manual") -> Allocation:
@@ -304,7 +355,7 @@ class Ledger(TenantScoped):
             raise Invalid(f"the payment has only {payment.unapplied} {payment.currency} left to allocate")
         row = self._allocate(payment, balance, wanted, "manual", method, actor)
         if balance.status in ("paid", "over_paid"):
-            stop_reminders(self.session, self.tenant_id, invoice_id, actor)
+            stop_reminders_of(self.session, self.tenant_id, [invoice_id], actor)
         return row
 
     def reverse(self, allocation_id: uuid.UUID, actor: Actor) -> Allocation:
@@ -355,10 +406,23 @@ def _payment_state(payment: Payment) -> str:
     return "allocated" if payment.unapplied == ZERO else "partially_allocated"
 
 
-def stop_reminders(session: Session, tenant_id: uuid.UUID, invoice_id: uuid.UUID, actor: Actor) -> None:
-    """The invoice is paid: its payment reminders stop (nothing when it has none or they already stopped)."""
+def stop_reminders_of(session: Session, tenant_id: uuid.UUID, invoice_ids: Iterable[uuid.UUID], actor: Actor) -> None:
+    """These invoices are paid: their payment reminders stop (nothing for those without, or already stopped).
+
+    One query finds which of them have reminders still running, so an
+    import paying thousands of invoices posts only where there is something to stop.
+    """
+    from aiguillage.store.workflow_models import WorkflowState
     from aiguillage.workflows import starting
     from aiguillage.workflows.runtime import EventNotAllowed
 
-    with contextlib.suppress(EventNotAllowed, NotFound):
-        starting.record_payment(session, tenant_id, invoice_id, actor)
+    wanted = list(dict.fromkeys(invoice_ids))
+    running: list[uuid.UUID] = []
+    for start in range(0, len(wanted), 500):
+        running += session.scalars(select(WorkflowState.invoice_id).where(
+            WorkflowState.tenant_id == tenant_id, WorkflowState.kind == "reminder",
+            WorkflowState.invoice_id.in_(wanted[start:start + 500]),
+            WorkflowState.status.not_in(("paid", "exhausted")))).all()
+    for invoice_id in running:
+        with contextlib.suppress(EventNotAllowed, NotFound):
+            starting.record_payment(session, tenant_id, invoice_id, actor)

@@ -172,7 +172,7 @@ def propose(payment: IncomingPayment, items: OpenItems, policy_of: PolicyOf = la
             named.append(item)
             method = "creditor_reference"
     if not named:
-        named, method = _numbers_named(payment, items, customer)
+        named, method = _numbers_named(payment, items, customer, policy_of(customer))
     if named:
         owners = {i.customer_code for i in named}
         if customer and owners != {customer} and method != "creditor_reference":
@@ -188,8 +188,15 @@ def propose(payment: IncomingPayment, items: OpenItems, policy_of: PolicyOf = la
     return _by_amount(payment, items, customer, policy_of(customer))
 
 
-def _numbers_named(payment: IncomingPayment, items: OpenItems, customer: str | None) -> tuple[list[OpenItem], str]:
-    """Invoices whose numbers appear in the free text; kept only when they are unambiguous and corroborated."""
+def _numbers_named(payment: IncomingPayment, items: OpenItems, customer: str | None,
+                   policy: AllocationPolicy) -> tuple[list[OpenItem], str]:
+    """Invoices whose numbers appear in the free text, kept only when unambiguous and the amount agrees.
+
+    A number has no check digit: one typed wrongly can name another existing
+    invoice, even of the same customer. So the amount must settle the invoices
+    named (within the tolerance); a part payment quoting only a number waits
+    for a person (an RF reference, which has check digits, may pay in part).
+    """
     named: list[OpenItem] = []
     for token in tokens(payment.remittance):
         if len(token) < 4 or not any(c.isdigit() for c in token):
@@ -197,14 +204,12 @@ def _numbers_named(payment: IncomingPayment, items: OpenItems, customer: str | N
         found = [i for i in items.by_number.get(token, []) if i.currency == payment.currency]
         if customer is not None:
             found = [i for i in found if i.customer_code == customer]
-        if len(found) == 1 and found[0] not in named:
+        if len(found) == 1 and found[0] not in named and found[0].open != ZERO:
             named.append(found[0])
     if not named:
         return [], ""
     total = sum((i.open for i in named), ZERO)
-    # A number typed wrongly can name another existing invoice: without the payer's word (the customer)
-    # the amount must agree.
-    if customer is None and total != payment.amount:
+    if abs(total - payment.amount) > policy.tolerance:
         return [], ""
     return named, "invoice_number"
 
@@ -251,20 +256,30 @@ def _settle(payment: IncomingPayment, named: list[OpenItem], method: str, policy
 
 
 def _by_amount(payment: IncomingPayment, items: OpenItems, customer: str, policy: AllocationPolicy) -> Proposal:
-    """No reference: one open item of the amount, or the customer's oldest items adding up to it."""
+    """No reference: one open item of the amount, or the customer's oldest items adding up to it (not both)."""
     candidates = [i for i in items.by_customer.get(customer, []) if i.currency == payment.currency and i.open > ZERO]
     exact = [i for i in candidates if abs(i.open - payment.amount) <= policy.tolerance]
-    if len(exact) == 1:
-        return _settle(payment, exact, "amount", policy, customer)
-    if len(exact) > 1:
+    oldest = _oldest_summing(candidates, payment.amount, policy)
+    if len(exact) > 1 or (exact and oldest):
+        count = len(exact) + (1 if oldest else 0)
         return Proposal(unapplied=payment.amount, customer_code=customer,
-                        reason=f"{len(exact)} open invoices of the customer have this amount")
-    running = ZERO
-    for count, item in enumerate(_order(candidates, policy), start=1):
-        running += item.open
-        if abs(running - payment.amount) <= policy.tolerance and count > 1:
-            return _settle(payment, _order(candidates, policy)[:count], "amount_oldest_first", policy, customer)
-        if running > payment.amount + policy.tolerance:
-            break
+                        reason=f"{count} ways to pay this amount among the customer's open invoices")
+    if exact:
+        return _settle(payment, exact, "amount", policy, customer)
+    if oldest:
+        return _settle(payment, oldest, "amount_oldest_first", policy, customer)
     return Proposal(unapplied=payment.amount, customer_code=customer,
                     reason="no open invoice, nor oldest invoices together, of this amount")
+
+
+def _oldest_summing(candidates: list[OpenItem], amount: Decimal, policy: AllocationPolicy) -> list[OpenItem]:
+    """The customer's first open items in the policy's order (two or more) whose total is the amount."""
+    running = ZERO
+    ordered = _order(candidates, policy)
+    for count, item in enumerate(ordered, start=1):
+        running += item.open
+        if count > 1 and abs(running - amount) <= policy.tolerance:
+            return ordered[:count]
+        if running > amount + policy.tolerance:
+            break
+    return []

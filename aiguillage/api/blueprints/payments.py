@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, current_app, request
 
 from aiguillage.api import database
 from aiguillage.api.auth import current_principal
@@ -23,6 +23,7 @@ from aiguillage.api.schemas.payments import (
     BalanceView,
     CheckoutBody,
     CheckoutView,
+    ExportQuery,
     PaymentPage,
     PaymentsQuery,
     PaymentView,
@@ -32,6 +33,7 @@ from aiguillage.api.schemas.payments import (
     WebhookAnswer,
 )
 from aiguillage.payments.checkout import adapter_from_config, handle_webhook, start_checkout
+from aiguillage.payments.exports import export
 from aiguillage.payments.importing import import_statement
 from aiguillage.payments.ledger import Ledger
 from aiguillage.payments.psp import CheckoutAdapter, PspError, WebhookRefused
@@ -131,7 +133,9 @@ def _adapter() -> CheckoutAdapter:
     if adapter is None:
         adapter = adapter_from_config(current_app.config)
         if adapter is None:
-            raise Problem(503, "card payment is not configured (STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET)",
+            # 404, not 503: the service is up; it simply offers no card payment until a PSP is configured.
+            raise Problem(404, "card payment is not configured here (AIGUILLAGE_STRIPE_API_KEY, "
+                          "AIGUILLAGE_STRIPE_WEBHOOK_SECRET)",
                           type="psp-not-configured", title="Card payment unavailable")
         current_app.extensions["aiguillage.psp"] = adapter
     return adapter
@@ -141,7 +145,8 @@ def _adapter() -> CheckoutAdapter:
 @endpoint(summary="Start a card payment (hosted checkout) for a customer's open invoices",
           roles=frozenset({Role.CUSTOMER, Role.ERP, Role.ADMIN}), body=CheckoutBody,
           responses={201: CheckoutView}, tags=["payments"],
-          problems={502: "the PSP refused or could not be reached", 503: "card payment is not configured"},
+          problems={404: "card payment is not configured, or an invoice is not the customer's",
+                    502: "the PSP refused or could not be reached"},
           description="Answers the PSP's page to redirect the customer to; the card is typed there, never here. "
           "A customer key pays only its own invoices. `Idempotency-Key` makes a retried request answer the same "
           "checkout.")
@@ -163,7 +168,8 @@ def checkout(body: CheckoutBody) -> tuple[CheckoutView, int]:
 
 @blueprint.post("/payments/webhooks/stripe")
 @endpoint(summary="Stripe webhook (checkout completed, expired)", roles=None, accepts=("application/json",),
-          responses={200: WebhookAnswer}, tags=["payments"], problems={400: "the Stripe-Signature does not verify"},
+          responses={200: WebhookAnswer}, tags=["payments"],
+          problems={400: "the Stripe-Signature does not verify", 404: "card payment is not configured"},
           description="Authenticated by its Stripe-Signature (HMAC-SHA256, timestamp tolerance), not by a key. "
           "Each event id is processed once; a redelivery answers 200 with outcome `duplicate`.")
 def stripe_webhook() -> WebhookAnswer:
@@ -174,3 +180,15 @@ def stripe_webhook() -> WebhookAnswer:
     except WebhookRefused as exc:
         raise Problem(400, str(exc), type="bad-signature", title="Webhook refused") from None
     return WebhookAnswer(received=True, outcome=outcome)
+
+
+@blueprint.get("/payments/exports/<any(allocations, \"open-items\", \"e-reporting\"):kind>")
+@endpoint(summary="CSV exports: allocations, open items, French e-reporting payment data", roles=READ_DELIVERIES,
+          query=ExportQuery, responses={200: None}, produces=("text/csv",), tags=["payments"],
+          description="`allocations`: every allocation, reversed ones too; `open-items`: what each invoice and "
+          "credit note still owes; `e-reporting`: payment date and amount received per invoice and VAT rate. "
+          "`?from=` and `?to=` (YYYY-MM-DD) bound the period.")
+def exports(kind: str, query: ExportQuery) -> Response:
+    text = export(database.session(), current_principal().tenant_id, kind, query.since, query.until)
+    return Response(text, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{kind}.csv"'})

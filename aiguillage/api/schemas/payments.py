@@ -125,6 +125,11 @@ class StatementReport(BaseModel):
     text: str = Field(description="statement: N lines, A allocated, P partially allocated, U unallocated")
 
 
+class ExportQuery(Request):
+    since: date | None = Field(None, alias="from", description="From this date (payment date; allocations: made on)")
+    until: date | None = Field(None, alias="to", description="Up to this date, included")
+
+
 class CheckoutBody(Request):
     customer_code: str = Field(min_length=1, max_length=64)
     invoice_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
