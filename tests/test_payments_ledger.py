@@ -144,3 +144,40 @@ def _day(n: int):  # noqa: ANN202
     from datetime import date
 
     return date(2026, 10, n)
+
+
+def test_a_credit_note_offsets_the_invoice_it_is_paid_with(store_tx, tenant_id):
+    with store_tx() as session:
+        bill = invoice(session, tenant_id, "CN-F-0001", "100.00", issued=_day(1))
+        credit = invoice(session, tenant_id, "CN-A-0001", "30.00", issued=_day(2), type_code="381")
+        assert Ledger(session, tenant_id).balance(credit).amount_due == D("-30.00")
+    with store_tx() as session:
+        report = import_statement(session, tenant_id, mt940([
+            Credit(D("70.00"), "Fact CN-F-0001 moins avoir CN-A-0001", "ACME", IBAN, "CN-1")]), ERP)
+        ledger = Ledger(session, tenant_id)
+        assert [o.status for o in report.lines] == ["allocated"]
+        assert {b.number: b.status for b in ledger.balances([bill, credit])} == {"CN-F-0001": "paid",
+                                                                                 "CN-A-0001": "paid"}
+
+
+def test_reminders_stop_when_a_statement_pays_the_invoice_not_before(store_tx, tenant_id):
+    from workflow_helpers import T0, decision_result, stored_invoice
+
+    from aiguillage.workflows import starting
+    from aiguillage.workflows.sessions import Workflows, invoice_sid
+
+    with store_tx() as session:
+        invoice_id = stored_invoice(session, tenant_id, "REM-0001", result=decision_result(
+            approval=None, params={"remind_every": "7d", "remind_max": 3}))
+        assert starting.start_workflows(session, tenant_id, invoice_id, ERP, now=T0)
+        reference = Ledger(session, tenant_id).balance(invoice_id).creditor_reference
+    with store_tx() as session:
+        import_statement(session, tenant_id, camt([Credit(D("100.00"), "", "ACME", "", "R-1",
+                                                          structured=reference)]), ERP)
+        row = Workflows(session, tenant_id).find("reminder", invoice_sid(invoice_id))
+        assert row.status != "paid"  # part paid: the reminders go on
+    with store_tx() as session:
+        import_statement(session, tenant_id, camt([Credit(D("552.75"), "", "ACME", "", "R-2",
+                                                          structured=reference)]), ERP)
+        assert Ledger(session, tenant_id).balance(invoice_id).status == "paid"
+        assert Workflows(session, tenant_id).find("reminder", invoice_sid(invoice_id)).status == "paid"

@@ -422,7 +422,7 @@ def stop_reminders_of(session: Session, tenant_id: uuid.UUID, invoice_ids: Itera
         running += session.scalars(select(WorkflowState.invoice_id).where(
             WorkflowState.tenant_id == tenant_id, WorkflowState.kind == "reminder",
             WorkflowState.invoice_id.in_(wanted[start:start + 500]),
-            WorkflowState.status.not_in(("paid", "exhausted")))).all()
+            WorkflowState.status != "paid")).all()
     for invoice_id in running:
         with contextlib.suppress(EventNotAllowed, NotFound):
             starting.record_payment(session, tenant_id, invoice_id, actor)
