@@ -181,3 +181,56 @@ def test_reminders_stop_when_a_statement_pays_the_invoice_not_before(store_tx, t
                                                           structured=reference)]), ERP)
         assert Ledger(session, tenant_id).balance(invoice_id).status == "paid"
         assert Workflows(session, tenant_id).find("reminder", invoice_sid(invoice_id)).status == "paid"
+
+
+def test_concurrent_imports_never_double_a_payment(postgres_url, make_tenant):
+    """On PostgreSQL (SQLite serialises writers, so the race is PostgreSQL's)."""
+    import threading
+
+    from aiguillage.store.database import make_engine, session_factory, transaction
+
+    engine = make_engine(postgres_url)
+    tenant_id = make_tenant(engine)
+    sessions = session_factory(engine)
+    with transaction(sessions) as session:
+        for n in range(1, 21):
+            invoice(session, tenant_id, f"RACE-{n:04d}", "10.00")
+    credits = [Credit(D("10.00"), f"Facture RACE-{n:04d}", "ACME", "", f"RC-{n}") for n in range(1, 21)]
+    files = [camt(credits), camt(credits), camt(credits[5:], notification=True), mt940(credits[:10])]
+    results: list[str] = []
+    barrier = threading.Barrier(len(files))
+
+    def run(data: bytes) -> None:
+        barrier.wait()
+        try:
+            with transaction(sessions) as session:
+                report = import_statement(session, tenant_id, data, ERP)
+            results.append(report.last_line())
+        except Conflict as exc:
+            results.append(f"conflict: {exc.message}")
+
+    threads = [threading.Thread(target=run, args=(f,)) for f in files]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(results) == 4 and all(r.startswith(("statement: ", "conflict: ")) for r in results), results
+    assert sum(r.startswith("statement: ") for r in results) >= 1
+    assert sum("is being imported by another request" in r for r in results) <= 1  # the same file twice
+    with transaction(sessions) as session:
+        payments = session.scalars(select(Payment).where(Payment.tenant_id == tenant_id)).all()
+        keys = [p.dedupe_key for p in payments]
+        assert len(keys) == len(set(keys)) and len({p.reference for p in payments}) == len(payments)
+        allocated = sum((b.allocated for b in Ledger(session, tenant_id).balances()), D(0))
+        assert allocated == sum((p.amount - p.unapplied for p in payments), D(0)) <= D("200.00")
+        assert all(b.allocated <= b.amount_due for b in Ledger(session, tenant_id).balances())
+    # Whatever lost a race can be imported again and finishes the work.
+    for data in files[2:]:
+        with transaction(sessions) as session:
+            try:
+                import_statement(session, tenant_id, data, ERP)
+            except Conflict:
+                pass  # already imported by the race's winner
+    with transaction(sessions) as session:
+        assert {b.status for b in Ledger(session, tenant_id).balances()} == {"paid"}
+    engine.dispose()

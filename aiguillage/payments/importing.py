@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from aiguillage.payments.ledger import Ledger, stop_reminders_of
@@ -97,8 +98,11 @@ def import_statement(session: Session, tenant_id: uuid.UUID, data: bytes, actor:
     statement = read_statement(data, filename, format=format)
     row = BankStatement(tenant_id=tenant_id, format=statement.format, filename=filename, sha256=digest,
                         lines=len(statement.lines), summary={}, created_by=actor.name)
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        raise Conflict("this statement is being imported by another request at this moment") from None
     ledger = Ledger(session, tenant_id)
     items = ledger.open_items(lock=True)
     policy_of = policies(session, tenant_id)
@@ -112,7 +116,11 @@ def import_statement(session: Session, tenant_id: uuid.UUID, data: bytes, actor:
         if payment is not None:
             waiting.append((line, payment))
     paid: list[uuid.UUID] = []
-    session.flush()  # the payments exist before their allocations refer to them
+    try:
+        session.flush()  # the payments exist before their allocations refer to them
+    except IntegrityError:
+        raise Conflict("another statement with some of the same credits is being imported at this moment; "
+                       "import this one again (its credits already recorded will be skipped)") from None
     for attempt in range(2):
         still: list[tuple[StatementLine, Payment]] = []
         for line, payment in waiting:
@@ -125,6 +133,11 @@ def import_statement(session: Session, tenant_id: uuid.UUID, data: bytes, actor:
     stop_reminders_of(session, tenant_id, paid, actor)
     report = ImportReport(row.id, statement.format, [outcomes[n] for n in sorted(outcomes)])
     row.summary = report.summary
+    try:
+        session.flush()
+    except IntegrityError:  # another import recorded some of these credits meanwhile: all or nothing
+        raise Conflict("another statement with some of the same credits was imported at the same moment; "
+                       "import this one again (its credits already recorded will be skipped)") from None
     AuditLog(session, tenant_id).append(actor, "statement.import", "statement", row.id,
                                         {"filename": filename, "format": statement.format, **report.summary})
     return report

@@ -125,15 +125,31 @@ class Ledger(TenantScoped):
                 self._locked[invoice_id] = row
             return row
         record = self._get(InvoiceRecord, invoice_id, noun="invoice")
-        row = self._new_balance(record)
-        self.session.flush()
+        self._insert([self._new_balance(record)])
+        row = self.session.scalars(query.with_for_update() if lock else query).one()
         if lock:
-            self._locked[invoice_id] = self.session.scalars(query.with_for_update()).one()
-            return self._locked[invoice_id]
+            self._locked[invoice_id] = row
         return row
 
-    def _new_balance(self, record: InvoiceRecord, *, add: bool = True,
-                     taken: set[str] | None = None) -> InvoiceBalance:
+    def _insert(self, rows: list[InvoiceBalance]) -> None:
+        """Insert balance rows, leaving those another transaction made meanwhile (ON CONFLICT DO NOTHING)."""
+        if not rows:
+            return
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        columns = [c.key for c in InvoiceBalance.__table__.columns]
+        values = [{c: getattr(r, c) for c in columns} for r in rows]
+        for value in values:
+            value["id"] = value["id"] or new_id()
+        for start in range(0, len(values), 1000):
+            self.session.execute(dialect_insert(InvoiceBalance).values(values[start:start + 1000])
+                                 .on_conflict_do_nothing())
+
+    def _new_balance(self, record: InvoiceRecord, *, taken: set[str] | None = None) -> InvoiceBalance:
+        """The balance row an invoice gets (not added to the session; `_insert` stores it)."""
         values = balance_values(record)
         reference = values["creditor_reference"]
         if reference and (reference in taken if taken is not None else self.session.scalars(
@@ -142,15 +158,13 @@ class Ledger(TenantScoped):
             values["creditor_reference"] = None  # two numbers reducing to the same letters: no reference
         if taken is not None and values["creditor_reference"]:
             taken.add(values["creditor_reference"])
-        row = InvoiceBalance(tenant_id=self.tenant_id, invoice_id=record.id, allocated=ZERO,
+        row = InvoiceBalance(id=new_id(), tenant_id=self.tenant_id, invoice_id=record.id, allocated=ZERO,
                              status=payment_status(values["amount_due"], ZERO), updated_at=utcnow(), **values)
-        if add:
-            self.session.add(row)
         return row
 
     def preview_balance(self, record: InvoiceRecord) -> InvoiceBalance:
         """The balance an invoice without one would get (not stored: for reading requests)."""
-        return self._new_balance(record, add=False)
+        return self._new_balance(record)
 
     def missing_balances(self, *, add: bool) -> list[InvoiceBalance]:
         """Balance rows for the owed invoices that have none yet; added to the session when `add`."""
@@ -166,9 +180,9 @@ class Ledger(TenantScoped):
         taken = set(self.session.scalars(select(InvoiceBalance.creditor_reference).where(
             InvoiceBalance.tenant_id == self.tenant_id, InvoiceBalance.creditor_reference.is_not(None))))
         for record in records:
-            made.append(self._new_balance(record, add=add, taken=taken))
+            made.append(self._new_balance(record, taken=taken))
         if add:
-            self.session.flush()
+            self._insert(made)
         return made
 
     def ensure_balances(self) -> int:
@@ -286,7 +300,8 @@ class Ledger(TenantScoped):
         paid: list[uuid.UUID] = []
         if proposal.customer_code and not payment.customer_code:
             payment.customer_code = proposal.customer_code
-        for share in sorted(proposal.shares, key=lambda s: str(s.item.invoice_id)):  # one lock order: no deadlock
+        # Credit notes first (they add to what the payment can pay), then one lock order for all: no deadlock.
+        for share in sorted(proposal.shares, key=lambda s: (s.amount >= ZERO, str(s.item.invoice_id))):
             balance = self.balance(share.item.invoice_id, lock=True)
             amount = self._fits(payment, balance, share.amount)
             if amount == ZERO:
