@@ -6,6 +6,7 @@ CFONB 120) and read back through the product's readers.
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 
 import pytest
@@ -226,11 +227,8 @@ def test_concurrent_imports_never_double_a_payment(postgres_url, make_tenant):
         assert all(b.allocated <= b.amount_due for b in Ledger(session, tenant_id).balances())
     # Whatever lost a race can be imported again and finishes the work.
     for data in files[2:]:
-        with transaction(sessions) as session:
-            try:
-                import_statement(session, tenant_id, data, ERP)
-            except Conflict:
-                pass  # already imported by the race's winner
+        with contextlib.suppress(Conflict), transaction(sessions) as session:  # Conflict: the winner had it
+            import_statement(session, tenant_id, data, ERP)
     with transaction(sessions) as session:
         assert {b.status for b in Ledger(session, tenant_id).balances()} == {"paid"}
     engine.dispose()
