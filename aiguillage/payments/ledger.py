@@ -144,9 +144,8 @@ class Ledger(TenantScoped):
         values = [{c: getattr(r, c) for c in columns} for r in rows]
         for value in values:
             value["id"] = value["id"] or new_id()
-        for start in range(0, len(values), 1000):
-            self.session.execute(dialect_insert(InvoiceBalance).values(values[start:start + 1000])
-                                 .on_conflict_do_nothing())
+        # executemany form: compiled once, sent in batches (insertmanyvalues)
+        self.session.execute(dialect_insert(InvoiceBalance).on_conflict_do_nothing(), values)
 
     def _new_balance(self, record: InvoiceRecord, *, taken: set[str] | None = None) -> InvoiceBalance:
         """The balance row an invoice gets (not added to the session; `_insert` stores it)."""
