@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"database: {engine.dialect.name}")
     print(f"load: {outcome.load_s:.1f} s (customers and invoices, bulk); balances: {outcome.balances_s:.1f} s")
     print(f"import: {outcome.import_s:.1f} s for {outcome.statement_bytes / 1e6:.1f} MB camt.053 "
-          f"({s.lines / outcome.import_s:,.0f} lines/s)")
+          f"({s.lines / outcome.import_s:,.0f} lines/s; {outcome.import_cpu_s:.1f} s CPU in this process, "
+          f"the rest is the database and waiting on a shared machine)")
     print(outcome.report.last_line())
     print("kind                 lines   correct   wrong")
     for kind, (lines, correct, wrong) in sorted(s.by_kind.items()):
