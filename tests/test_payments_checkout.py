@@ -145,3 +145,21 @@ def test_without_configuration_card_payment_is_404(api_client, api_keys):
         "success_url": "https://x/ok", "cancel_url": "https://x/no"})
     assert response.status_code == 404 and "not configured" in response.get_json()["detail"]
     assert api_client.post("/v1/payments/webhooks/stripe", data=b"{}").status_code == 404
+
+
+def test_a_psp_refusal_is_a_502_and_leaves_nothing_behind(sqlite_url, key_issuer):
+    from aiguillage.store.payment_models import CheckoutRequest
+
+    with LoopbackStripe(API_KEY, SECRET) as psp:
+        app = create_app({"DATABASE_URL": sqlite_url, "STRIPE_API_KEY": "sk_test_revoked",
+                          "STRIPE_WEBHOOK_SECRET": SECRET, "STRIPE_API_BASE": psp.base_url})
+        try:
+            buyer = key_issuer(sqlite_url, "customer")
+            [invoice_id] = _invoices(sqlite_url, buyer.tenant_id, ("PSP-0001", "10.00", "C1"))
+            response = app.test_client().post("/v1/payments/checkout", headers=buyer.headers, json={
+                "customer_code": "C1", "invoice_ids": [str(invoice_id)], "success_url": "https://x/ok",
+                "cancel_url": "https://x/no"})
+        finally:
+            app.extensions["aiguillage.database"].engine.dispose()
+    assert response.status_code == 502 and "Invalid API Key" in response.get_json()["detail"]
+    assert _count(sqlite_url, buyer.tenant_id, CheckoutRequest) == 0

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from aiguillage.payments.ledger import Ledger
 from aiguillage.payments.matching import ZERO, OpenItem, Proposal, Share
 from aiguillage.payments.money import shown
-from aiguillage.payments.psp.base import CheckoutAdapter, CheckoutLine, PaymentEvent, PspError
+from aiguillage.payments.psp.base import CheckoutAdapter, CheckoutLine, PaymentEvent
 from aiguillage.store.actor import Actor
 from aiguillage.store.base import utcnow
 from aiguillage.store.errors import Invalid, NotFound
@@ -104,14 +104,12 @@ def start_checkout(session: Session, tenant_id: uuid.UUID, adapter: CheckoutAdap
                               currency=currency, items=items, status="created")
     session.add(request)
     session.flush()
-    try:
-        created = adapter.create_checkout(
-            lines=[CheckoutLine(f"Facture / Invoice {i['number']}", Decimal(i["amount"])) for i in items],
-            currency=currency, idempotency_key=f"{tenant_id}:{request.idempotency_key}", success_url=success_url,
-            cancel_url=cancel_url, customer_email=customer_email,
-            metadata={"checkout_id": str(request.id), "tenant_id": str(tenant_id), "customer": customer_code})
-    except PspError:
-        raise
+    # PspError propagates: the caller's transaction is rolled back, no request is left half-made.
+    created = adapter.create_checkout(
+        lines=[CheckoutLine(f"Facture / Invoice {i['number']}", Decimal(i["amount"])) for i in items],
+        currency=currency, idempotency_key=f"{tenant_id}:{request.idempotency_key}", success_url=success_url,
+        cancel_url=cancel_url, customer_email=customer_email,
+        metadata={"checkout_id": str(request.id), "tenant_id": str(tenant_id), "customer": customer_code})
     request.session_id, request.redirect_url, request.status = created.session_id, created.url, "open"
     session.flush()
     AuditLog(session, tenant_id).append(actor, "checkout.start", "checkout", request.id, {
