@@ -44,8 +44,8 @@ def test_every_v1_route_is_declared_and_all_but_health_need_a_key(api_app):
     for rule in v1_rules:
         operation = operation_of(api_app.view_functions[rule.endpoint])
         assert operation is not None, f"{rule.rule} is not declared with @endpoint"
-        # /v1/pa/webhooks is called by a PA, authenticated by the event's HMAC signature (issue 16)
-        if rule.rule not in {"/v1/health", "/v1/pa/webhooks"}:
+        # Called by a PA (issue 16) or the PSP (issue 14): authenticated by the request's HMAC signature.
+        if rule.rule not in {"/v1/health", "/v1/pa/webhooks", "/v1/payments/webhooks/stripe"}:
             assert operation.roles, f"{rule.rule} admits no role or is public"
 
 

@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "timers": "fire due workflow timers (escalations, SLAs, reminders)",
     "webhooks": "deliver events to the tenants' webhook subscriptions (signed, retried, in order per invoice)",
     "demo": "run the main job on a local SQLite database: demo customers, rulesets and sample invoices",
+    "statements": "import bank statements (camt.053/054, MT940, CFONB 120) and allocate their credits",
+    "payments": "payment exports for accounting (CSV)",
     "pa": "the tenant's approved platform (France): account, webhook, polling",
     "lifecycle": "an invoice's French lifecycle status timeline",
     "directory": "the French directory cache of a tenant (refresh, import)",

@@ -234,6 +234,8 @@ class HeaderItem(Statement):
     key: str
     values: list[Any]
     raws: list[str] = field(default_factory=list)
+    #: `allocation with (tolerance = 0.50, ...)`: the customer's payment allocation settings.
+    params: list[tuple[str, Expr | Template]] = field(default_factory=list)
 
 
 @dataclass(kw_only=True, eq=False)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiguillage.dsl import ast, schema
+from aiguillage.dsl.allocation_params import check_allocation_params
 from aiguillage.dsl.approval_params import check_approval_params
 from aiguillage.dsl.diagnostics import Diagnostic, at_node
 from aiguillage.dsl.formatter import format_cell, format_expr
@@ -110,6 +111,9 @@ class Checker:
                 self.table(item)
             elif isinstance(item, ast.LetDecl):
                 self.let(item)
+            elif isinstance(item, ast.HeaderItem) and item.key == "allocation":
+                for node, message in check_allocation_params(item):
+                    self.error(node, message)
             elif isinstance(item, ast.Section):
                 for child in item.items:
                     self.src = child.src

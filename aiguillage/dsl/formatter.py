@@ -248,6 +248,9 @@ class _Writer:
         method(item, indent)
 
     def s_HeaderItem(self, item: ast.HeaderItem, indent: str) -> None:
+        if item.key == "allocation":
+            self.emit(item, indent, ["allocation" + _with(item.params)])
+            return
         self.emit(item, indent, [f"{item.key} {', '.join(item.raws)}"])
 
     def s_CodelistDecl(self, item: ast.CodelistDecl, indent: str) -> None:

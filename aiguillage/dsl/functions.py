@@ -85,6 +85,8 @@ FUNCTIONS: dict[str, Function] = {
         Function("year", ("date",), "number", "The year of a date.", runtime="year"),
         Function("month", ("date",), "number", "The month of a date (1-12).", runtime="month"),
         Function("day", ("date",), "number", "The day of the month.", runtime="day"),
+        # ---- payment references
+        Function("creditor_reference", ("text",), "text", "The ISO 11649 creditor reference (RF + check digits) made from a text's letters and digits, e.g. fill payment_instructions.remittance_information = creditor_reference(number).", runtime="creditor_reference"),
         # ---- check digits
         *[Function(name, ("text",), "bool", f"True when the value is a valid {doc}; false when missing.", runtime=name) for name, doc in _CHECKS.items()],
     ]

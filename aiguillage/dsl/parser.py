@@ -289,6 +289,10 @@ class _Builder(Transformer):
     def h_description(self, meta, c):  # noqa: ANN001, ANN201
         return self._p(ast.HeaderItem(key="description", values=[unquote(c[0])], raws=[str(c[0])]), meta)
 
+    def h_allocation(self, meta, c):  # noqa: ANN001, ANN201
+        params = [p for _, value, _ in c for p in value]
+        return self._p(ast.HeaderItem(key="allocation", values=[], params=params), meta)
+
     # ---- declarations
 
     def d_codelist(self, meta, c):  # noqa: ANN001, ANN201

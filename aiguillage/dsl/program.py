@@ -32,7 +32,7 @@ from aiguillage.dsl.refdata import (
 #: Part of every fingerprint: bump when the meaning or compiled form of the language changes.
 LANGUAGE_VERSION = "1"
 
-_SINGLE_HEADERS = ("ruleset", "version", "effective", "description")
+_SINGLE_HEADERS = ("ruleset", "version", "effective", "description", "allocation")
 
 
 @dataclass(eq=False)

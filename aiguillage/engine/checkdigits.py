@@ -214,3 +214,16 @@ def _stdnum_fr(name: str):  # noqa: ANN202  (a module)
     import importlib
 
     return importlib.import_module(f"stdnum.fr.{name}")
+
+
+def creditor_reference(value: str | None) -> str | None:
+    """ISO 11649 structured creditor reference ("RF" + 2 check digits + up to 21 letters or digits) for a text.
+
+    Made from the text's letters and digits (the last 21 kept), so an invoice
+    number gives the reference a customer's bank carries back with the
+    transfer; missing when the text has none. Check digits from python-stdnum.
+    """
+    from stdnum.iso7064 import mod_97_10
+
+    body = re.sub(r"[^0-9A-Z]", "", (value or "").upper())[-21:]
+    return "RF" + mod_97_10.calc_check_digits(body + "RF") + body if body else None

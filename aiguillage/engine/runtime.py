@@ -19,6 +19,7 @@ from typing import Any
 from aiguillage.engine.checkdigits import (  # noqa: F401  (re-exported for generated code)
     abn_valid,
     be_enterprise_valid,
+    creditor_reference,
     dk_cvr_valid,
     fr_siren_valid,
     fr_siret_valid,

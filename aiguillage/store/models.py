@@ -386,8 +386,14 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
 
 
-# --------------------------------------------------------------------------- workflows (issue 8), events (issue 19)
+# --------------------------------------------------------------------------- tables of later issues
 
-# Register the workflow tables (issue 8), the web users' tables (issue 13), the PA and lifecycle
-# tables (issue 16) and the event tables (issue 19) on Base.metadata.
-from aiguillage.store import event_models, fr_models, web_models, workflow_models  # noqa: E402, F401
+# Register the workflow tables (issue 8), the web users' tables (issue 13), the payment tables (issue 14),
+# the PA and lifecycle tables (issue 16) and the event tables (issue 19) on Base.metadata.
+from aiguillage.store import (  # noqa: E402, F401
+    event_models,
+    fr_models,
+    payment_models,
+    web_models,
+    workflow_models,
+)

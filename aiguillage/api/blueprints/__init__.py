@@ -35,4 +35,5 @@ BLUEPRINTS: tuple[str, ...] = (
     "pa",
     "events",
     "webhooks",
+    "payments",
 )

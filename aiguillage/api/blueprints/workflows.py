@@ -11,6 +11,7 @@ does not take is 409 `event-not-allowed`. Another tenant's invoice is 404.
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from flask import Blueprint
 
@@ -37,12 +38,13 @@ from aiguillage.api.schemas.workflows import (
     WorkflowView,
 )
 from aiguillage.events import record as events
+from aiguillage.payments.service import AlreadyPaid, record_booked_payment
 from aiguillage.store.repositories.audit import AuditLog
 from aiguillage.store.repositories.invoices import Invoices
 from aiguillage.store.vocabulary import Role
 from aiguillage.workflows import starting
 from aiguillage.workflows.runtime import EventNotAllowed
-from aiguillage.workflows.sessions import Posted, Workflows
+from aiguillage.workflows.sessions import Posted, Workflows, invoice_sid
 
 blueprint = Blueprint("workflows", __name__, url_prefix="/v1")
 
@@ -131,26 +133,33 @@ def resolve(invoice_id: uuid.UUID, body: ResolveBody) -> WorkflowView:
 
 
 @blueprint.post("/invoices/<uuid:invoice_id>/payments")
-@endpoint(summary="Record that an invoice was paid", roles=RECORD_PAYMENTS, body=PaymentBody,
-          responses={200: PaymentRecorded}, problems=_PROBLEMS, tags=["workflows"],
-          description="Its payment reminders stop; an invoice without reminders is recorded as paid all the same.")
+@endpoint(summary="Record a payment of an invoice", roles=RECORD_PAYMENTS, body=PaymentBody,
+          responses={200: PaymentRecorded}, problems=_PROBLEMS, tags=["workflows", "payments"],
+          description="The payment is recorded (once per `reference`) and allocated to the invoice; without an "
+          "amount, what is open is paid. When the invoice is paid its reminders stop. 409 when it is already "
+          "paid and no amount is given.")
 def payments(invoice_id: uuid.UUID, body: PaymentBody) -> PaymentRecorded:
     session, principal = database.session(), current_principal()
     _visible(invoice_id)
     try:
-        posted = starting.record_payment(session, principal.tenant_id, invoice_id, principal.actor)
-    except EventNotAllowed as exc:  # e.g. already recorded as paid
-        raise Problem(409, str(exc), type="event-not-allowed", title="Not allowed in this state",
-                      workflow=exc.chart, state=exc.status) from None
-    reminders = WorkflowView.from_row(posted.row) if posted is not None else None
+        payment, balance = record_booked_payment(
+            session, principal.tenant_id, invoice_id, principal.actor,
+            amount=Decimal(body.amount) if body.amount else None, paid_on=body.paid_on, reference=body.reference)
+    except AlreadyPaid as exc:
+        raise Problem(409, exc.message, type="event-not-allowed", title="Not allowed in this state",
+                      workflow="reminder", state="paid") from None
+    row = Workflows(session, principal.tenant_id).find("reminder", invoice_sid(invoice_id))
+    reminders = WorkflowView.from_row(row) if row is not None else None
     events.payment_received(session, principal.tenant_id, invoice_id, amount=body.amount,  # issue 19
                             paid_on=body.paid_on, reference=body.reference)
     AuditLog(session, principal.tenant_id).append(
         principal.actor, "workflow.payment", "invoice", invoice_id,
         {"paid_on": body.paid_on.isoformat() if body.paid_on else None, "amount": body.amount,
-         "reference": body.reference, "state": reminders.status if reminders is not None else None},
+         "reference": body.reference, "payment": str(payment.id), "balance_status": balance.status,
+         "state": reminders.status if reminders is not None else None},
     )
-    return PaymentRecorded(invoice_id=invoice_id, reminders=reminders)
+    return PaymentRecorded(invoice_id=invoice_id, reminders=reminders, payment_id=payment.id,
+                           balance_status=balance.status, open=balance.amount_due - balance.allocated)
 
 
 @blueprint.get("/approvals")

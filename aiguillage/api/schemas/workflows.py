@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from aiguillage.api.schemas.common import Request
+from aiguillage.api.schemas.payments import Amount
 from aiguillage.store.workflow_models import WorkflowState
 
 
@@ -34,7 +35,7 @@ class ResolveBody(Request):
 
 
 class PaymentBody(Request):
-    """A payment as the ERP booked it; kept in the audit log (the amount is not checked against the invoice)."""
+    """A payment as the ERP booked it: recorded, and allocated to the invoice (the whole open amount by default)."""
 
     paid_on: date | None = Field(None, description="When the money arrived (default: today)")
     amount: str | None = Field(None, max_length=40, pattern=r"^-?\d+(\.\d+)?$", description="e.g. \"1200.00\"")
@@ -70,7 +71,10 @@ class WorkflowPage(BaseModel):
 
 
 class PaymentRecorded(BaseModel):
-    """What recording the payment did: the reminder workflow's new state, or None when it had none."""
+    """What recording the payment did: the reminder workflow's new state (None when it had none), the balance."""
 
     invoice_id: uuid.UUID
     reminders: WorkflowView | None
+    payment_id: uuid.UUID | None = None
+    balance_status: str | None = Field(None, description="open, partially_paid, paid or over_paid")
+    open: Amount | None = Field(None, description="What is left to pay")

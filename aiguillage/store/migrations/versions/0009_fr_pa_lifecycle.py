@@ -1,7 +1,7 @@
 """France: PA accounts, fiscal settings (VAT regime), flows at the PA, and each invoice's lifecycle timeline.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-03
 
 Frozen like 0001: plain SQL types, nothing imported from the models.
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

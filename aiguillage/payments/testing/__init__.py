@@ -1,0 +1,1 @@
+"""Test helpers for payments: statement file writers and a loopback PSP that speaks Stripe's protocol."""
