@@ -65,12 +65,13 @@ def test_an_invoice_life_is_told_in_order_and_each_event_matches_its_published_s
     rest = feed(api_client, erp.headers, after=page["next"])
     assert [e["type"] for e in rest["items"]] == [
         "approval.approved", "invoice.released", "query.opened", "query.answered", "query.resolved",
-        "payment.received"]
+        "payment.received", "payment.allocated"]
     by_type = {e["type"]: e["data"] for e in rest["items"]}
     assert by_type["approval.approved"]["by"].startswith("key:aig_")
     assert by_type["query.opened"]["reason"] == "wrong PO" and by_type["query.answered"]["answer"] == "PO corrected"
     assert by_type["query.resolved"]["credit_note"] == "CN-1"
     assert by_type["payment.received"] == {"amount": "1200.50", "paid_on": "2026-12-02", "reference": "BANK-7"}
+    assert by_type["payment.allocated"]["amount"] == "1200.50" and by_type["payment.allocated"]["reference"] == "BANK-7"
     sequences = [int(e["sequence"]) for e in page["items"] + rest["items"]]
     assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
     assert feed(api_client, erp.headers, after=rest["next"])["items"] == []

@@ -141,7 +141,9 @@ def resolve(invoice_id: uuid.UUID, body: ResolveBody) -> WorkflowView:
 def payments(invoice_id: uuid.UUID, body: PaymentBody) -> PaymentRecorded:
     session, principal = database.session(), current_principal()
     _visible(invoice_id)
-    try:
+    events.payment_received(session, principal.tenant_id, invoice_id, amount=body.amount,  # issue 19
+                            paid_on=body.paid_on, reference=body.reference)
+    try:  # an error below rolls the whole request back, the event above included
         payment, balance = record_booked_payment(
             session, principal.tenant_id, invoice_id, principal.actor,
             amount=Decimal(body.amount) if body.amount else None, paid_on=body.paid_on, reference=body.reference)
@@ -150,8 +152,6 @@ def payments(invoice_id: uuid.UUID, body: PaymentBody) -> PaymentRecorded:
                       workflow="reminder", state="paid") from None
     row = Workflows(session, principal.tenant_id).find("reminder", invoice_sid(invoice_id))
     reminders = WorkflowView.from_row(row) if row is not None else None
-    events.payment_received(session, principal.tenant_id, invoice_id, amount=body.amount,  # issue 19
-                            paid_on=body.paid_on, reference=body.reference)
     AuditLog(session, principal.tenant_id).append(
         principal.actor, "workflow.payment", "invoice", invoice_id,
         {"paid_on": body.paid_on.isoformat() if body.paid_on else None, "amount": body.amount,
