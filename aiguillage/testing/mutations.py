@@ -76,6 +76,7 @@ class Insertion:
     rule: str
     context: str
     path: tuple[str, ...]
+    flag: str = "fatal"
 
 
 @lru_cache(maxsize=4)
@@ -83,7 +84,8 @@ def unused_insertions(stylesheet: str) -> tuple[Insertion, ...]:
     """The `not(a/b/c)` asserts of an official stylesheet's syntax families, as insertions."""
     tree = etree.parse(stylesheet)
     found: list[Insertion] = []
-    simple = re.compile(r"^not\(((?:@?[A-Za-z]+:?[A-Za-z]*)(?:/@?[A-Za-z]+:?[A-Za-z]*)*)\)$")
+    step = r"@?[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9]*)?"
+    simple = re.compile(rf"^not\(((?:\((?:{step})(?:\|{step})+\)|{step})(?:/{step})*)\)$")
     for failed in tree.iter(f"{SVRL}failed-assert"):
         rule = failed.find(f"{XSL}attribute").text or ""
         if not rule.startswith(("UBL-CR", "CII-SR", "CII-DT")):
@@ -92,7 +94,12 @@ def unused_insertions(stylesheet: str) -> tuple[Insertion, ...]:
         if not match:
             continue
         template = next(a for a in failed.iterancestors() if a.tag == f"{XSL}template")
-        found.append(Insertion(rule, " ".join(template.get("match", "").split()), tuple(match.group(1).split("/"))))
+        flag = next((a.text for a in failed.iter(f"{XSL}attribute") if a.get("name") == "flag"), "fatal")
+        context = " ".join(template.get("match", "").split())
+        head, _, rest = match.group(1).partition(")/") if match.group(1).startswith("(") else ("", "", "")
+        paths = [f"{a}/{rest}" for a in head[1:].split("|")] if head else [match.group(1)]
+        for path in paths:
+            found.append(Insertion(rule, context, tuple(path.split("/")), flag or "fatal"))
     return tuple(found)
 
 
@@ -272,9 +279,8 @@ class Mutator:
                 if step.startswith("@"):
                     break
                 child = target.find(step, namespaces)
-                if child is None:
-                    child = etree.SubElement(target, _clark(step))
-                    child.text = "1"
+                if child is None:  # only the last step is added: one unused element per variant
+                    break
                 target = child
             else:
                 if last.startswith("@"):
