@@ -210,6 +210,29 @@ def _metas(program: Program) -> list[RuleMeta]:
     return out
 
 
+def _reads_scope(e: ast.Expr) -> bool:
+    """Whether an expression names a `for each` variable (or anything but the invoice and lets)."""
+    found = False
+
+    def visit(node: Any) -> None:
+        nonlocal found
+        if isinstance(node, ast.Path) and isinstance(node.ref, PathRef):
+            if node.ref.let is None and node.ref.base is not None and node.ref.base.kind != "root":
+                found = True
+            return
+        if isinstance(node, ast.Node):
+            for value in vars(node).values():
+                if isinstance(value, ast.Node):
+                    visit(value)
+                elif isinstance(value, list):
+                    for item in value:
+                        if isinstance(item, ast.Node):
+                            visit(item)
+
+    visit(e)
+    return found
+
+
 def _fields(e: ast.Expr) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The catalogue paths and BT ids an expression reads, in order of appearance."""
     paths: dict[str, None] = {}
@@ -402,8 +425,14 @@ class _UnitCompiler:
         level = body.level
         body.line("try:")
         body.level += 1
+        # A `when` about the invoice (not the occurrence) is tested once, before the loop:
+        # on a valid invoice a family then costs one test.
+        once = family.when is not None and not _reads_scope(family.when)
+        if once:
+            body.line(f"if {gen.expr(family.when)}:")
+            body.level += 1
         conditions = self.scope_loops(body, gen, family.scopes)
-        if family.when is not None:
+        if family.when is not None and not once:
             conditions.append(gen.expr(family.when))
         assert family.key is not None
         hits = f"_rt_family_hits({exact}, {suffixes}, {gen.expr(family.key)})"
