@@ -4,6 +4,12 @@ Runs official test sets (the VEFA `testSet` format of ../shared/conformance)
 and ends with `conformance: P passed, F failed (R%)`; exit 0 only when all pass.
 `--via cii` converts every test document to CII first: the rules see the
 semantic model, so verdicts must not change with the syntax.
+
+`--oracle XSLT FILE…` is the differential mode for integrators: each invoice
+(file, or every .xml under a folder) is judged by the official artefact (run
+in Saxon-HE, the `test` extra) and by the standard ruleset (`--ruleset`,
+default en16931); the differences are printed, then
+`differential: N documents, A agree, D differ (R%)`; exit 0 only when all agree.
 """
 
 from __future__ import annotations
@@ -27,6 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("paths", nargs="+", metavar="DIR", type=Path, help="test-set folder or file")
     parser.add_argument("--ruleset", metavar="NAME", help="ruleset to use (default: from each set's configuration)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--oracle",
+        metavar="XSLT",
+        type=Path,
+        help="compare each invoice FILE with this official validation stylesheet instead of running test sets",
+    )
     parser.add_argument("--via", choices=("cii", "ubl", "json"), help="convert each document to this syntax before evaluating")
     parser.set_defaults(handler=run)
 
@@ -35,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     for path in args.paths:
         if not path.exists():
             raise CliError(f"{path}: no such file or folder")
+    if args.oracle is not None:
+        return _differential(args)
     try:
         reports = run_files(args.paths, ruleset=args.ruleset, via=args.via)
     except RulesError as exc:
@@ -79,4 +93,49 @@ def _file_json(report: FileReport) -> dict:
             for o in report.outcomes
             if not o.passed
         ],
+    }
+
+
+def _differential(args: argparse.Namespace) -> int:
+    """Official artefact against our ruleset, invoice by invoice; the summary line last."""
+    from aiguillage.engine.loader import library
+    from aiguillage.testing.differential import compare
+    from aiguillage.testing.oracle import Oracle
+
+    files: list[Path] = []
+    for path in args.paths:
+        files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() == ".xml") if path.is_dir() else [path])
+    try:
+        oracle = Oracle(args.oracle)
+        compiled = library().compiled(args.ruleset or "en16931")
+    except (RuntimeError, FileNotFoundError, LookupError) as exc:
+        raise CliError(str(exc)) from None
+    except RulesError as exc:
+        raise CliError(exc.render()) from None
+    agree = 0
+    results = []
+    for file in files:
+        comparison = compare(str(file), file.read_bytes(), oracle, compiled)
+        agree += comparison.agrees
+        results.append(comparison)
+    if args.format == "json":
+        print(json.dumps({"documents": [_comparison_json(c) for c in results], "agree": agree, "differ": len(results) - agree}, indent=2))
+    else:
+        for comparison in results:
+            if not comparison.agrees:
+                print(comparison.describe())
+        total = len(results)
+        rate = 100.0 * agree / total if total else 0.0
+        print(f"differential: {total} documents, {agree} agree, {total - agree} differ ({rate:.1f}%)")
+    return 0 if results and agree == len(results) else 1
+
+
+def _comparison_json(comparison) -> dict:  # noqa: ANN001
+    return {
+        "document": comparison.name,
+        "agrees": comparison.agrees,
+        "official_error": comparison.official.error,
+        "read_error": comparison.read_error,
+        "official_only": sorted(comparison.missing),
+        "ours_only": sorted(comparison.extra),
     }

@@ -326,6 +326,41 @@ class ValidateRule(Statement):
     inline_message: bool = False
     #: Clause keywords seen, to report duplicates ("when", "assert").
     duplicates: list[Node] = field(default_factory=list, repr=False)
+    #: Set for a member of a rule family: its family, and the keys it fires on.
+    family: Family | None = field(default=None, repr=False)
+    keys: tuple[str, ...] = ()
+
+
+@dataclass(kw_only=True, eq=False)
+class FamilyEntry(Node):
+    """One member of a family: its rule id and the key values it fires on."""
+
+    id: str
+    keys: list[str]
+
+
+@dataclass(kw_only=True, eq=False)
+class Family(Statement):
+    """`family UBL-CR warning … lookup f.path` + entries: one rule per entry, judged by one look-up.
+
+    Every member fires, for each occurrence of the scope where `when` holds, when
+    the `lookup` expression equals one of its keys (a key starting with `//` matches
+    the end of a path: `//ram:TypeCode` matches `a/b/ram:TypeCode`). The members are
+    ordinary `ValidateRule`s (`members`, same scopes, when and messages, shared), so
+    each can be disabled, overridden, explained and counted in coverage by its id.
+    """
+
+    name: str
+    severity: str
+    severity_node: Node | None = None
+    messages: list[Message] = field(default_factory=list)
+    scopes: list[Scope] = field(default_factory=list)
+    when: Expr | None = None
+    key: Expr | None = None
+    entries: list[FamilyEntry] = field(default_factory=list)
+    members: list[ValidateRule] = field(default_factory=list, repr=False)
+    inline_message: bool = False
+    duplicates: list[Node] = field(default_factory=list, repr=False)
 
 
 @dataclass(kw_only=True, eq=False)

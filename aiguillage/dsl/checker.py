@@ -119,6 +119,9 @@ class Checker:
                     self.src = child.src
                     if isinstance(child, ast.ValidateRule | ast.EnrichRule):
                         self.rule_id(child, own_rules)
+                    elif isinstance(child, ast.Family):
+                        for member in child.members:
+                            self.rule_id(member, own_rules)
         self.decls.rules.update(own_rules)
         for item in items:
             if isinstance(item, ast.Section):
@@ -189,6 +192,8 @@ class Checker:
             self.src = item.src
             if isinstance(item, ast.ValidateRule):
                 self.validate_rule(item)
+            elif isinstance(item, ast.Family):
+                self.family(item)
             elif isinstance(item, ast.EnrichRule):
                 self.enrich_rule(item)
             elif isinstance(item, ast.Override):
@@ -266,6 +271,37 @@ class Checker:
                 self.error(msg, f"rule {rule.id} has two messages in '{msg.lang}'")
             langs.add(msg.lang)
             self.template(msg.template, scope)
+
+    def family(self, family: ast.Family) -> None:
+        """A family is checked once: its members share every clause but their keys."""
+        self.severity(family.severity, family.severity_node or family)
+        for dup in family.duplicates:
+            self.error(dup, f"family {family.name} has this clause twice")
+        scope = self.scopes(family.scopes, Scope([self.root_frame], "validate", self.decls.lets))
+        if family.when is not None:
+            self.condition(family.when, scope, "'when'")
+        if family.key is not None:
+            t = self.expr(family.key, scope)
+            if t is not None and (t.many or t.kind != "text"):
+                self.error(family.key, f"'lookup' must be one text, but this is {t.describe()}")
+        if not family.messages:
+            self.error(family, f"family {family.name} has no message: write one after the severity, or a 'message' clause")
+        langs: set[str] = set()
+        for msg in family.messages:
+            if not LANG.match(msg.lang):
+                self.error(msg, f"'{msg.lang}' is not a language code (two letters, e.g. en, fr)")
+            elif msg.lang in langs:
+                self.error(msg, f"family {family.name} has two messages in '{msg.lang}'")
+            langs.add(msg.lang)
+            self.template(msg.template, scope)
+        owners: dict[str, str] = {}
+        for entry in family.entries:
+            if not entry.id.startswith(family.name + "-"):
+                self.error(entry, f"rule {entry.id} of family {family.name} must be named {family.name}-…")
+            for key in entry.keys:
+                if key in owners and owners[key] == entry.id:
+                    self.error(entry, f"rule {entry.id} lists the key {key!r} twice")
+                owners.setdefault(key, entry.id)
 
     def enrich_rule(self, rule: ast.EnrichRule) -> None:
         scope = self.scopes(rule.scopes, Scope([self.root_frame], "enrich", self.decls.lets))

@@ -331,6 +331,28 @@ class _Writer:
         if rule.assertion is not None:
             self.emit(rule.assertion, inner, _broken("assert ", rule.assertion, inner))
 
+    def s_Family(self, family: ast.Family, indent: str) -> None:
+        head = f"family {family.name} {family.severity}"
+        inline = len(family.messages) == 1 and family.messages[0].lang == "en"
+        if inline:
+            head += f" {family.messages[0].template.raw}"
+        self.emit(family, indent, [head], end=family.line)
+        inner = indent + INDENT
+        if not inline and family.messages:
+            first, *rest = family.messages
+            self.emit(first, inner, [f"message {first.lang} {first.template.raw}"])
+            for msg in rest:
+                self.emit(msg, inner, [f"        {msg.lang} {msg.template.raw}"])
+        for scope in family.scopes:
+            self.scope(scope, inner)
+        if family.when is not None:
+            self.emit(family.when, inner, _broken("when ", family.when, inner))
+        if family.key is not None:
+            self.emit(family.key, inner, [f"lookup {format_expr(family.key)} members"])
+        for entry in family.entries:
+            keys = ", ".join(f'"{_escape(k)}"' for k in entry.keys)
+            self.emit(entry, inner + INDENT, [f"{entry.id} {keys}"])
+
     def scope(self, scope: ast.Scope, indent: str) -> None:
         lead = f"for each {scope.var} in {format_expr(scope.source)}"
         if scope.where is None:

@@ -398,6 +398,46 @@ class _Builder(Transformer):
                 rule.assertion = child[1]
         return self._p(rule, meta)
 
+    def family_rule(self, meta, c):  # noqa: ANN001, ANN201
+        family = ast.Family(name=str(c[0]), severity=str(c[1]), severity_node=self._tok(c[1]))
+        rest = list(c[2:])
+        if rest and isinstance(rest[0], Token):
+            tok = rest.pop(0)
+            family.messages.append(self._p(ast.Message(lang="en", template=self._template(tok)), tok))
+            family.inline_message = True
+        for child in rest:
+            if isinstance(child, ast.Scope):
+                family.scopes.append(child)
+            elif isinstance(child, ast.FamilyEntry):
+                family.entries.append(child)
+            elif isinstance(child, list):
+                family.messages.extend(child)
+            elif isinstance(child, tuple) and child[0] == "when":
+                if family.when is not None:
+                    family.duplicates.append(child[2])
+                family.when = child[1]
+            else:
+                family.key = child
+        self._p(family, meta)
+        for entry in family.entries:
+            member = ast.ValidateRule(
+                id=entry.id,
+                severity=family.severity,
+                severity_node=family.severity_node,
+                messages=family.messages,
+                scopes=family.scopes,
+                when=family.when,
+                family=family,
+                keys=tuple(entry.keys),
+            )
+            for name in ("line", "column", "end_line", "end_column", "src"):
+                setattr(member, name, getattr(entry, name, None) if name != "src" else family.src)
+            family.members.append(member)
+        return family
+
+    def family_entry(self, meta, c):  # noqa: ANN001, ANN201
+        return self._p(ast.FamilyEntry(id=str(c[0]), keys=[unquote(t) for t in c[1:]]), meta)
+
     def message(self, meta, c):  # noqa: ANN001, ANN201
         return list(c)
 

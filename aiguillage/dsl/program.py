@@ -60,7 +60,20 @@ class Program:
 
     @property
     def validate_rules(self) -> list[ast.ValidateRule]:
-        return self.statements(ast.ValidateRule)
+        """Every validate rule in order, the members of a family where the family stands."""
+        rules: list[ast.ValidateRule] = []
+        for item in self.items:
+            if isinstance(item, ast.Section):
+                for s in item.items:
+                    if isinstance(s, ast.ValidateRule):
+                        rules.append(s)
+                    elif isinstance(s, ast.Family):
+                        rules.extend(s.members)
+        return rules
+
+    @property
+    def families(self) -> list[ast.Family]:
+        return self.statements(ast.Family)
 
     @property
     def enrich_rules(self) -> list[ast.EnrichRule]:

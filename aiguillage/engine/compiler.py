@@ -33,7 +33,7 @@ from aiguillage.dsl.formatter import format_expr
 from aiguillage.dsl.program import Program
 from aiguillage.dsl.schema import FieldNode
 from aiguillage.dsl.types import Frame, PathRef
-from aiguillage.engine import runtime
+from aiguillage.engine import families, runtime
 from aiguillage.engine.codegen import Code, Constants, Gen
 
 
@@ -230,6 +230,29 @@ def _metas(program: Program) -> list[RuleMeta]:
     return out
 
 
+def _reads_scope(e: ast.Expr) -> bool:
+    """Whether an expression names a `for each` variable (or anything but the invoice and lets)."""
+    found = False
+
+    def visit(node: Any) -> None:
+        nonlocal found
+        if isinstance(node, ast.Path) and isinstance(node.ref, PathRef):
+            if node.ref.let is None and node.ref.base is not None and node.ref.base.kind != "root":
+                found = True
+            return
+        if isinstance(node, ast.Node):
+            for value in vars(node).values():
+                if isinstance(value, ast.Node):
+                    visit(value)
+                elif isinstance(value, list):
+                    for item in value:
+                        if isinstance(item, ast.Node):
+                            visit(item)
+
+    visit(e)
+    return found
+
+
 def _fields(e: ast.Expr) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The catalogue paths and BT ids an expression reads, in order of appearance."""
     paths: dict[str, None] = {}
@@ -268,6 +291,7 @@ class _UnitCompiler:
             self.namespace[f"_rt_{name}"] = getattr(runtime, name)
         self.namespace["_rt_Decimal"] = Decimal
         self.namespace["_rt_str"] = str
+        self.namespace["_rt_family_hits"] = families.hits
         self.consts = Constants(self.namespace)
         self.codelists = program.decls.codelists
         rules = [*program.enrich_rules, *program.validate_rules]
@@ -354,7 +378,13 @@ class _UnitCompiler:
         body = Code(level=1)
         rules = self.program.validate_rules
         groups: dict[str, list[ast.ValidateRule]] = {}
+        seen_families: set[int] = set()
         for rule in rules:
+            if rule.family is not None and not explain:
+                if id(rule.family) not in seen_families:
+                    seen_families.add(id(rule.family))
+                    self.family(body, gen, rule.family)
+                continue
             if rule.scopes and not explain and rule.scopes[0].source.ref.base.kind == "root":
                 groups.setdefault(format_expr(rule.scopes[0].source), []).append(rule)
             else:
@@ -392,6 +422,61 @@ class _UnitCompiler:
         body.extend(inner)
         body.level = level
 
+    def family_tables(self, family: ast.Family) -> tuple[str, str]:
+        """The family's key tables as constants: (exact, suffix) names."""
+        members = [(m.keys, self.meta_of(m).index, self.meta_of(m)) for m in family.members]
+        exact, suffixes = families.tables(members)
+        return (
+            self.consts.add("_FX", ("family-exact", id(family)), exact),
+            self.consts.add("_FS", ("family-suffix", id(family)), suffixes),
+        )
+
+    def family(self, body: Code, gen: Gen, family: ast.Family) -> None:
+        """All members of a family at once: per occurrence, one look-up of the key.
+
+        Each hit still goes through its own member's switch (`_on`) and meta, so a
+        disabled or overridden member behaves as an ordinary rule would.
+        """
+        first = self.meta_of(family.members[0])
+        args = self.message_args(gen, family.members[0], first)
+        for member in family.members[1:]:
+            self.meta_of(member).messages.update(first.messages)
+        exact, suffixes = self.family_tables(family)
+        level = body.level
+        body.line("try:")
+        body.level += 1
+        # A `when` about the invoice (not the occurrence) is tested once, before the loop:
+        # on a valid invoice a family then costs one test.
+        once = family.when is not None and not _reads_scope(family.when)
+        if once:
+            body.line(f"if {gen.expr(family.when)}:")
+            body.level += 1
+        conditions = self.scope_loops(body, gen, family.scopes)
+        if family.when is not None and not once:
+            conditions.append(gen.expr(family.when))
+        assert family.key is not None
+        hits = f"_rt_family_hits({exact}, {suffixes}, {gen.expr(family.key)})"
+        occurrence = self.occurrence(family.scopes)
+        if conditions:
+            body.line(f"if {' and '.join(conditions)}:")
+            body.level += 1
+        body.line(f"for _i, _m in {hits}:")
+        body.line("    if _on[_i]:")
+        body.line(f"        _fail(_m, {occurrence}, {args})")
+        body.level = level
+        body.line("except Exception as _e:")
+        body.line(f"    _err(_M{first.index}, _e)")
+
+    def assertion(self, gen: Gen, rule: ast.ValidateRule) -> str:
+        """The assert as Python; a family member's is "the key is none of mine"."""
+        if rule.family is None:
+            assert rule.assertion is not None
+            return gen.expr(rule.assertion)
+        assert rule.family.key is not None
+        exact, suffixes = families.tables([(rule.keys, 0, None)])
+        own = self.consts.add("_FK", ("family-member", id(rule)), (exact, suffixes))
+        return f"not _rt_family_hits({own}[0], {own}[1], {gen.expr(rule.family.key)})"
+
     def validate_rule(self, body: Code, gen: Gen, rule: ast.ValidateRule, explain: bool, *, shared: bool, extra: list[str] | None = None) -> None:
         meta = self.meta_of(rule)
         m = f"_M{meta.index}"
@@ -406,14 +491,13 @@ class _UnitCompiler:
         conditions += self.scope_loops(body, gen, rule.scopes[1:] if shared else rule.scopes)
         occurrence = self.occurrence(rule.scopes)
         args = self.message_args(gen, rule, meta)
-        assert rule.assertion is not None
         if explain:
             body.line("_v = {}")
             gen.record = "_v"
             conditions = self._recorded_conditions(gen, rule.scopes, rule.when)
             applicable = " and ".join(conditions) or "True"
             body.line(f"_a = {applicable}")
-            body.line(f"_p = bool({gen.expr(rule.assertion)}) if _a else None")
+            body.line(f"_p = bool({self.assertion(gen, rule)}) if _a else None")
             gen.record = None
             body.line(f"_x.append(({occurrence}, _a, _p, _v))")
             body.line("if _a and not _p:")
@@ -421,7 +505,7 @@ class _UnitCompiler:
         else:
             if rule.when is not None:
                 conditions.append(gen.expr(rule.when))
-            test = " and ".join([*conditions, f"not {gen.expr(rule.assertion)}"])
+            test = " and ".join([*conditions, f"not {self.assertion(gen, rule)}"])
             body.line(f"if {test}:")
             body.line(f"    _fail({m}, {occurrence}, {args})")
         body.level = level + 1

@@ -1,0 +1,109 @@
+"""How the CII reader records syntax facts (`facts.py`): element paths, model paths, the recorder.
+
+The CII-SR / CII-DT rule families and EN 16931's syntax rules judge these
+facts, so where and how they are recorded lives apart from the walk itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lxml import etree
+
+from aiguillage.model.cii_common import PREFIXES
+from aiguillage.model.facts import FactKind
+
+#: What a placeholder path stands for until a gathered element is placed in the model.
+PENDING = "\x00"
+
+_CACHE_LIMIT = 4096
+
+#: Where the reader is in the model, as the catalogue spells it (`lines[].item`),
+#: built cheaply while walking and spelled out only when a fact needs it: ""
+#: or a placeholder at the top, then (parent, key) per group entered.
+Path = str | tuple
+
+
+def _flat(path: Path) -> str:
+    """Spell a path out: `lines[].item`."""
+    parts = []
+    while path.__class__ is tuple:
+        path, key = path
+        parts.append(key)
+    if path:
+        parts.append(path)
+    return ".".join(reversed(parts))
+
+
+def _join(path: Path, key: str) -> str:
+    """The model path of `key` inside `path`."""
+    base = _flat(path)
+    return f"{base}.{key}" if base else key
+
+
+_QNAMES: dict[str, str] = {}
+
+
+def _qname(tag: str) -> str:
+    """`{ns}Local` as the conventional `prefix:Local`, cached (facts are many on fragments)."""
+    name = _QNAMES.get(tag)
+    if name is None:
+        namespace, _, local = tag.rpartition("}")
+        prefix = PREFIXES.get(namespace[1:])
+        name = f"{prefix}:{local}" if prefix else tag
+        if len(_QNAMES) < _CACHE_LIMIT:
+            _QNAMES[tag] = name
+    return name
+
+
+def element_path(element: etree._Element) -> str:
+    """The element's path below the root, prefixes as conventionally written
+    (`rsm:SupplyChainTradeTransaction/ram:…`), as the UBL reader gives it."""
+    parts = [_qname(element.tag)]
+    parts.extend(_qname(ancestor.tag) for ancestor in element.iterancestors())
+    parts.pop()
+    return "/".join(reversed(parts))
+
+
+class FactRecorder:
+    """Recording of syntax facts; the reader's state holds `facts`."""
+
+    __slots__ = ()
+    facts: list[dict[str, Any]]
+
+    def fact(self, kind: FactKind, element: etree._Element, field: str | None = None, **extra: str | None) -> None:
+        self.facts.append(
+            {"kind": kind, "path": element_path(element), "line": element.sourceline, "field": field, **extra}
+        )
+
+    def unused(self, element: etree._Element) -> None:
+        """An element EN 16931 does not use here: recorded, its subtree skipped."""
+        if isinstance(element.tag, str):  # comments and processing instructions are not elements
+            self.fact(FactKind.UNUSED_ELEMENT, element, detail="not used by EN 16931 in this context")
+
+    def repeated(self, element: etree._Element, path: Path, key: str) -> None:
+        self.fact(FactKind.REPEATED, element, _join(path, key), detail="only one is allowed; the first is kept")
+
+    def empty(self, element: etree._Element, path: Path, key: str) -> None:
+        self.fact(FactKind.EMPTY_ELEMENT, element, _join(path, key))
+
+    def invalid(self, element: etree._Element, path: Path, key: str, value: str, expected: str) -> None:
+        self.fact(FactKind.INVALID_VALUE, element, _join(path, key), value=value, detail=f"not {expected}")
+
+    def rename_pending(self, start: int, renames: Callable[[], tuple[tuple[str, str], ...]]) -> None:
+        """Give facts recorded under a placeholder path their real model path.
+
+        `renames` is only called when there is such a fact: spelling paths out
+        costs more than the rest of handling a typical element.
+        """
+        if len(self.facts) == start:
+            return
+        renames_now = renames()
+        for fact in self.facts[start:]:
+            field = fact["field"]
+            if field and field.startswith(PENDING):
+                for old, new in renames_now:
+                    if field.startswith(old):
+                        fact["field"] = new + field[len(old) :]
+                        break

@@ -1,0 +1,881 @@
+"""UN/CEFACT CII D16B (EN 16931-3-3 binding): read into the model.
+
+Reading is a hot path, so it makes one pass over the tree: every parent
+context has a table from child tag to spec (a text term, a decimal term, a
+wrapper, a model group or a handler), which fills plain dicts shaped like
+the model, and pydantic builds the `Invoice` once at the end. No XPath and
+no `find()`: the cost is one dict look-up per element. (Measured: building
+the model with `model_validate` beats `model_construct` and hand-built
+instances; pydantic takes about a third of the read.)
+
+What the XML says that the model cannot hold is recorded as syntax facts
+(`facts.py`) with the element path and source line: values that are not
+dates or numbers, elements repeated where one is allowed, elements EN 16931
+does not use. Reading never raises on business data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from lxml import etree
+
+from aiguillage.model.cii_common import (
+    QDT_DATE_TIME,
+    ROOT_TAG,
+    UDT_DATE,
+    UDT_DATE_TIME,
+    UDT_INDICATOR,
+    VAT_POINT_FROM_CII,
+)
+from aiguillage.model.cii_common import (
+    ram as _ram,
+)
+from aiguillage.model.cii_common import (
+    rsm as _rsm,
+)
+from aiguillage.model.cii_facts import PENDING, FactRecorder, Path, _flat, _join
+from aiguillage.model.errors import InvoiceReadError
+from aiguillage.model.facts import FactKind
+from aiguillage.model.invoice import Invoice
+
+# ============================================================================ values
+# Parsed values are cached by their text: invoices repeat the same few amounts,
+# rates and dates, and Decimal/date objects are immutable, so sharing is safe.
+
+_DECIMALS: dict[str, Decimal] = {}
+_DATES: dict[str, date] = {}
+_CACHE_LIMIT = 4096
+
+
+def _parse_decimal(text: str) -> Decimal | None:
+    """An xs:decimal as written ("100.00" keeps two decimals), or None if it is not one."""
+    value = _DECIMALS.get(text)
+    if value is not None:
+        return value
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or not text.isascii() or "e" in text or "E" in text or "_" in text:
+        return None
+    if len(_DECIMALS) >= _CACHE_LIMIT:
+        _DECIMALS.clear()
+    _DECIMALS[text] = value
+    return value
+
+
+def _parse_date(text: str) -> date | None:
+    """A format-102 date (YYYYMMDD), or None if the text is not a real date."""
+    value = _DATES.get(text)
+    if value is not None:
+        return value
+    stripped = text.strip()
+    if len(stripped) != 8 or not stripped.isdigit() or not stripped.isascii():
+        return None
+    try:
+        value = date(int(stripped[:4]), int(stripped[4:6]), int(stripped[6:]))
+    except ValueError:
+        return None
+    if len(_DATES) >= _CACHE_LIMIT:
+        _DATES.clear()
+    _DATES[text] = value
+    return value
+
+
+# ============================================================================ reader
+
+Handler = Callable[["_Reader", etree._Element, dict, "Path"], None]
+#: A spec: a text key (str), a decimal (key, currencyID unused) tuple, a wrapper table, or a handler.
+Spec = Any  # str | tuple[str, str | None, str | None] | Table | _Group | frozenset | Handler
+Table = dict[str, Spec]
+
+
+class _Reader(FactRecorder):
+    """State of one read: the invoice dict being filled and the facts recorded."""
+
+    __slots__ = ("facts", "invoice", "tax_totals")
+
+    def __init__(self) -> None:
+        self.invoice: dict[str, Any] = {}
+        self.facts: list[dict[str, Any]] = []
+        #: (amount, currencyID, element, totals path): BT-110 and BT-111 are told
+        #: apart by currency only once BT-5 and BT-6 are known.
+        self.tax_totals: list[tuple[Decimal | None, str | None, etree._Element, Path]] = []
+
+    def walk(self, element: etree._Element, table: Table, target: dict, path: Path) -> None:
+        """Dispatch every child by its tag; children the table lacks are not EN 16931.
+
+        The commonest specs are handled inline, since a call per element is a
+        large share of read time: a str is a text term, a tuple a decimal term
+        (with the attribute it may carry), a dict a wrapper whose children fill
+        the same object, a `_Group` a model group (as `group()` does).
+        """
+        lookup = table.get
+        for child in element[:]:  # a C-built list: much faster than iterating the element
+            spec = lookup(child.tag)
+            kind = spec.__class__
+            if kind is str:
+                text = child.text
+                if text and spec not in target:
+                    target[spec] = text
+                else:
+                    self.text(child, target, path, spec)
+            elif kind is dict:
+                self.walk(child, spec, target, path)
+            elif kind is tuple:
+                key, attribute, attribute_key = spec
+                value = _DECIMALS.get(child.text)
+                if value is None or key in target:
+                    self.number(child, target, path, key)
+                else:
+                    target[key] = value
+                if attribute is not None:
+                    extra = child.get(attribute)
+                    if extra is not None:
+                        if attribute_key is None:
+                            self.fact(FactKind.UNUSED_ELEMENT, child, _join(path, key), attribute=attribute, value=extra)
+                        elif attribute_key not in target:
+                            target[attribute_key] = extra
+            elif kind is _Group:
+                key = spec.key
+                if spec.many:
+                    entries = target.get(key)
+                    if entries is None:
+                        entries = target[key] = []
+                    group: dict[str, Any] = {}
+                    entries.append(group)
+                    self.walk(child, spec.table, group, (path, spec.list_key))
+                elif key not in target:
+                    group = target[key] = {}
+                    self.walk(child, spec.table, group, (path, key))
+                else:
+                    self.group(child, spec, target, path)
+            elif kind is frozenset:
+                if child.text not in spec:
+                    self.fact(FactKind.INVALID_VALUE, child, value=child.text, detail=f"expected {' or '.join(sorted(spec))}")
+            elif spec is None:
+                self.unused(child)
+            else:
+                spec(self, child, target, path)
+
+    def group(self, element: etree._Element, spec: _Group, target: dict, path: Path) -> None:
+        """Enter a model group: a new list entry, a new group, or a shared one."""
+        key = spec.key
+        if spec.many:
+            entries = target.setdefault(key, [])
+            group: dict[str, Any] = {}
+            entries.append(group)
+            self.walk(element, spec.table, group, (path, spec.list_key))
+            return
+        group = target.get(key)
+        if group is None:
+            group = target[key] = {}
+        elif not spec.shared:
+            self.repeated(element, path, key)
+            return
+        self.walk(element, spec.table, group, (path, key))
+
+    def text(self, element: etree._Element, target: dict, path: Path, key: str) -> None:
+        """Store a text term, or record why not (empty, repeated)."""
+        value = element.text
+        if not value or value.isspace():
+            # Present but empty: kept as "" so presence rules see it; the fact records emptiness.
+            self.empty(element, path, key)
+            value = value or ""
+        if key in target:
+            self.repeated(element, path, key)
+        else:
+            target[key] = value
+
+    def number(self, element: etree._Element, target: dict, path: Path, key: str) -> None:
+        """Store a decimal term the cache did not know, or record why not."""
+        if key in target:
+            self.repeated(element, path, key)
+            return
+        value = self.decimal(element, path, key)
+        if value is not None:
+            target[key] = value
+
+    # ---------------------------------------------------------------- values
+
+    def decimal(self, element: etree._Element, path: Path, key: str) -> Decimal | None:
+        text = element.text
+        if not text:
+            self.empty(element, path, key)
+            return None
+        value = _parse_decimal(text)
+        if value is None:
+            self.invalid(element, path, key, text, "a decimal number")
+        return value
+
+    def date(self, element: etree._Element, path: Path, key: str, accepted: str) -> date | None:
+        """Read a date container (`ram:IssueDateTime`) holding one format-102 date string."""
+        value = None
+        for child in element:
+            if child.tag != accepted:
+                self.unused(child)
+                continue
+            text = child.text
+            form = child.get("format")
+            if form != "102":
+                kind = FactKind.MISSING_ATTRIBUTE if form is None else FactKind.INVALID_VALUE
+                self.fact(kind, child, _join(path, key), attribute="format", value=form, detail="expected format 102")
+            if not text:
+                self.empty(child, path, key)
+                continue
+            value = _parse_date(text)
+            if value is None:
+                self.invalid(child, path, key, text, "a date YYYYMMDD")
+        return value
+
+
+# ---------------------------------------------------------------- handler factories
+
+
+def _text(key: str) -> str:
+    """A text or code term (handled inline by `_Reader.walk`)."""
+    return key
+
+
+def _amount(key: str) -> tuple[str, str, None]:
+    """An amount: CII carries no currencyID on it (only on TaxTotalAmount)."""
+    return (key, "currencyID", None)
+
+
+def _decimal(key: str) -> tuple[str, None, None]:
+    """A percentage or other plain decimal."""
+    return (key, None, None)
+
+
+def _quantity(key: str, unit_key: str) -> tuple[str, str, str]:
+    """A quantity with its unitCode (BT-129/130)."""
+    return (key, "unitCode", unit_key)
+
+
+def _base_quantity(*, overwrite: bool) -> Handler:
+    """BT-149/150, which CII may carry on both the gross and the net price; the net one wins."""
+
+    def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+        present = "base_quantity" in target or "base_quantity_unit_code" in target
+        if present and not overwrite:
+            return
+        value = reader.decimal(element, path, "base_quantity")
+        if value is not None:
+            target["base_quantity"] = value
+        unit = element.get("unitCode")
+        if unit is not None:
+            target["base_quantity_unit_code"] = unit
+
+    return handle
+
+
+def _date(key: str, accepted: str = UDT_DATE_TIME) -> Handler:
+    def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+        if key in target:
+            reader.repeated(element, path, key)
+            return
+        value = reader.date(element, path, key, accepted)
+        if value is not None:
+            target[key] = value
+
+    return handle
+
+
+def _identifier(key: str, *, many: bool = False, scheme_unused: bool = False) -> Handler:
+    """An identifier with its schemeID, stored once (`many=False`) or appended to a list."""
+
+    def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+        scheme = element.get("schemeID")
+        if scheme is not None and scheme_unused:
+            reader.fact(FactKind.UNUSED_ELEMENT, element, _join(path, key), attribute="schemeID", value=scheme)
+        value = element.text
+        if not value or value.isspace():
+            reader.empty(element, path, key)
+            value = value or ""
+        identifier = {"value": value, "scheme": scheme}
+        if many:
+            target.setdefault(key, []).append(identifier)
+        elif key in target:
+            reader.repeated(element, path, key)
+        else:
+            target[key] = identifier
+
+    return handle
+
+
+class _Group:
+    """A spec for an element that is a model group (handled inline by `_Reader.walk`)."""
+
+    __slots__ = ("key", "list_key", "many", "shared", "table")
+
+    def __init__(self, key: str, table: Table, *, many: bool = False, shared: bool = False) -> None:
+        self.key = key
+        self.list_key = f"{key}[]"
+        self.table = table
+        #: Each element is one more entry of a repeating group.
+        self.many = many
+        #: Several elements fill the same group (so a second one is not a repetition).
+        self.shared = shared
+
+
+def _group(key: str, table: Table) -> _Group:
+    """A group whose element maps one to one onto a model group (present = not None)."""
+    return _Group(key, table)
+
+
+def _list(key: str, table: Table) -> _Group:
+    """One more entry of a repeating group."""
+    return _Group(key, table, many=True)
+
+
+def _shared(key: str, table: Table) -> _Group:
+    """A group that several CII elements fill together, created by the first of them."""
+    return _Group(key, table, shared=True)
+
+
+def _through(table: Table) -> Table:
+    """A syntax-only wrapper: its children fill the same model object."""
+    return table
+
+
+def _within(keys: tuple[str, ...], spec: Spec) -> Handler:
+    """Fill a model group that several CII elements share, creating it on first use."""
+
+    def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+        for key in keys:
+            group = target.get(key)
+            if group is None:
+                group = target[key] = {}
+            target = group
+            path = (path, key)
+        if spec.__class__ is dict:
+            reader.walk(element, spec, target, path)
+        else:
+            _apply(reader, spec, element, target, path)
+
+    return handle
+
+
+def _apply(reader: _Reader, spec: Spec, element: etree._Element, target: dict, path: Path) -> None:
+    """Apply one spec to one element, outside the walk's inline fast path."""
+    if spec.__class__ is str:
+        reader.text(element, target, path, spec)
+    elif spec.__class__ is _Group:
+        reader.group(element, spec, target, path)
+    else:
+        spec(reader, element, target, path)
+
+
+def _known(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """Used by the syntax but not a business term (e.g. the project name CII requires)."""
+
+
+#: The tax type code must be VAT; anything else is worth a fact, not a term (checked inline).
+_tax_type = frozenset({"VAT"})
+
+
+# ---------------------------------------------------------------- special handlers
+
+
+def _tax_registration(vat_key: str, local_key: str | None) -> Handler:
+    """SpecifiedTaxRegistration: schemeID VA is the VAT number, FC the local tax number."""
+
+    def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+        for child in element:
+            if child.tag != _ram("ID"):
+                reader.unused(child)
+                continue
+            scheme = child.get("schemeID")
+            if scheme == "VA" or scheme is None:
+                if scheme is None:
+                    reader.fact(FactKind.MISSING_ATTRIBUTE, child, _join(path, vat_key), attribute="schemeID")
+                reader.text(child, target, path, vat_key)
+            elif scheme == "FC" and local_key is not None:
+                reader.text(child, target, path, local_key)
+            else:
+                reader.fact(FactKind.UNUSED_ELEMENT, child, attribute="schemeID", value=scheme, detail="tax registration scheme not used here")
+
+    return handle
+
+
+def _department(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """BT-41/BT-56 may be a department rather than a person; the person wins if both."""
+    if "point" not in target and element.text:
+        target["point"] = element.text
+
+
+def _attachment(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """BT-125: the base64 text is kept exactly as received; CII requires both attributes."""
+    if "attachment" in target:
+        reader.repeated(element, path, "attachment")
+        return
+    attachment = {"content": element.text, "mime_code": element.get("mimeCode"), "filename": element.get("filename")}
+    for attribute, key in (("mimeCode", "mime_code"), ("filename", "filename")):
+        if attachment[key] is None:
+            reader.fact(FactKind.MISSING_ATTRIBUTE, element, _join(path, "attachment"), attribute=attribute)
+    target["attachment"] = attachment
+
+
+def _class_code(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """BT-158 with its list id and list version."""
+    if "value" in target or "scheme" in target:
+        reader.repeated(element, path, "value")
+        return
+    target["value"] = element.text or ""
+    target["scheme"] = element.get("listID")
+    target["scheme_version"] = element.get("listVersionID")
+
+
+def _charge_indicator(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    for child in element:
+        if child.tag != UDT_INDICATOR:
+            reader.unused(child)
+        elif child.text in ("true", "1"):
+            target["_charge"] = True
+        elif child.text in ("false", "0"):
+            target["_charge"] = False
+        else:
+            reader.invalid(child, path, "charge_indicator", child.text or "", "true or false")
+
+
+def _allowance_charge(table: Table) -> Handler:
+    """An allowance or a charge: which one is known only after ChargeIndicator is read."""
+
+    def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+        start = len(reader.facts)
+        entry: dict[str, Any] = {}
+        reader.walk(element, table, entry, PENDING)
+        key = "charges" if entry.pop("_charge", False) else "allowances"
+        target.setdefault(key, []).append(entry)
+        reader.rename_pending(start, lambda: ((PENDING, f"{_join(path, key)}[]"),))
+
+    return handle
+
+
+
+
+def _tax_point_date(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """BT-7 is written in every VAT breakdown in CII, but is one invoice-level term."""
+    value = reader.date(element, "", "vat_point_date", UDT_DATE)
+    _invoice_level(reader, element, "vat_point_date", value)
+
+
+def _vat_point_date_code(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """BT-8: CII's UNTDID 2475 code, kept in the model as the UNTDID 2005 code."""
+    text = element.text
+    if not text:
+        reader.empty(element, "", "vat_point_date_code")
+        return
+    _invoice_level(reader, element, "vat_point_date_code", VAT_POINT_FROM_CII.get(text, text))
+
+
+def _invoice_level(reader: _Reader, element: etree._Element, key: str, value: object) -> None:
+    if value is None:
+        return
+    current = reader.invoice.get(key)
+    if current is None:
+        reader.invoice[key] = value
+    elif current != value:
+        reader.fact(FactKind.REPEATED, element, key, value=str(value), detail="differs between VAT breakdowns; the first is kept")
+
+
+def _tax_total(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """BT-110 or BT-111: decided by currencyID once the currencies are known."""
+    value = reader.decimal(element, path, "vat_amount")
+    reader.tax_totals.append((value, element.get("currencyID"), element, path))
+
+
+def _additional_document(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """Header AdditionalReferencedDocument: TypeCode 130 is BT-18, 50 is BT-17, else BG-24."""
+    start = len(reader.facts)
+    document: dict[str, Any] = {}
+    reader.walk(element, _ADDITIONAL_DOCUMENT, document, PENDING)
+    type_code = document.pop("_type", None)
+    scheme = document.pop("_scheme", None)
+    if type_code in ("130", "50"):
+        key = "invoiced_object_identifier" if type_code == "130" else "tender_reference"
+        reader.rename_pending(start, lambda: ((PENDING, key),))
+        _place_reference(reader, element, target, key, document, scheme)
+        return
+    target.setdefault("supporting_documents", []).append(document)
+    reader.rename_pending(start, lambda: ((PENDING, "supporting_documents[]"),))
+    if scheme is not None:
+        reader.fact(FactKind.UNUSED_ELEMENT, element, attribute="ReferenceTypeCode", value=scheme)
+
+
+def _place_reference(reader: _Reader, element: etree._Element, target: dict, key: str, document: dict, scheme: str | None) -> None:
+    reference = document.pop("reference", None)
+    if document:
+        reader.fact(FactKind.UNUSED_ELEMENT, element, key, detail=f"not used with this TypeCode: {', '.join(sorted(document))}")
+    if key in target:
+        reader.repeated(element, "", key)
+    elif key == "tender_reference":
+        if reference is not None:
+            target[key] = reference
+    else:
+        target[key] = {"value": reference, "scheme": scheme}
+
+
+def _payment_means(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """One SpecifiedTradeSettlementPaymentMeans: CII repeats it once per account."""
+    start = len(reader.facts)
+    means: dict[str, Any] = {}
+    reader.walk(element, _MEANS, means, PENDING)
+    for key in ("means_type_code", "means_text"):
+        if key in means:
+            if key not in target:
+                target[key] = means[key]
+            elif target[key] != means[key]:
+                reader.fact(FactKind.REPEATED, element, _join(path, key), value=means[key], detail="differs from the first payment means; the first is kept")
+    if "_transfer" in means:
+        target.setdefault("credit_transfers", []).append(means["_transfer"])
+    if "card" in means:
+        if "card" in target:
+            reader.repeated(element, path, "card")
+        else:
+            target["card"] = means["card"]
+    if "_debit" in means:
+        _merge_debited_account(reader, element, target, path, means["_debit"])
+    reader.rename_pending(
+        start,
+        lambda: (
+            (f"{PENDING}._transfer", f"{_join(path, 'credit_transfers')}[]"),
+            (f"{PENDING}._debit", _join(path, "direct_debit")),
+            (PENDING, _flat(path)),
+        ),
+    )
+
+
+def _merge_debited_account(reader: _Reader, element: etree._Element, target: dict, path: Path, debit: dict) -> None:
+    direct_debit = target.get("direct_debit")
+    if direct_debit is None:
+        direct_debit = target["direct_debit"] = {}
+    account = debit.get("debited_account_identifier")
+    if account is None:
+        return
+    if "debited_account_identifier" in direct_debit:
+        reader.repeated(element, _join(path, "direct_debit"), "debited_account_identifier")
+    else:
+        direct_debit["debited_account_identifier"] = account
+
+
+# ---------------------------------------------------------------- tables, leaves first
+
+_ADDRESS: Table = {
+    _ram("PostcodeCode"): _text("post_code"),
+    _ram("LineOne"): _text("line_one"),
+    _ram("LineTwo"): _text("line_two"),
+    _ram("LineThree"): _text("line_three"),
+    _ram("CityName"): _text("city"),
+    _ram("CountryID"): _text("country_code"),
+    _ram("CountrySubDivisionName"): _text("country_subdivision"),
+}
+
+_CONTACT: Table = {
+    _ram("PersonName"): _text("point"),
+    _ram("DepartmentName"): _department,
+    _ram("TelephoneUniversalCommunication"): _through({_ram("CompleteNumber"): _text("telephone")}),
+    _ram("EmailURIUniversalCommunication"): _through({_ram("URIID"): _text("email")}),
+}
+
+_LEGAL_ORGANIZATION: Table = {
+    _ram("ID"): _identifier("legal_registration_identifier"),
+    _ram("TradingBusinessName"): _text("trading_name"),
+}
+
+_ELECTRONIC_ADDRESS: Table = {_ram("URIID"): _identifier("electronic_address")}
+
+_SELLER: Table = {
+    _ram("ID"): _identifier("identifiers", many=True, scheme_unused=True),
+    _ram("GlobalID"): _identifier("identifiers", many=True),
+    _ram("Name"): _text("name"),
+    _ram("Description"): _text("additional_legal_information"),
+    _ram("SpecifiedLegalOrganization"): _through(_LEGAL_ORGANIZATION),
+    _ram("DefinedTradeContact"): _group("contact", _CONTACT),
+    _ram("PostalTradeAddress"): _group("postal_address", _ADDRESS),
+    _ram("URIUniversalCommunication"): _through(_ELECTRONIC_ADDRESS),
+    _ram("SpecifiedTaxRegistration"): _tax_registration("vat_identifier", "tax_registration_identifier"),
+}
+
+_BUYER: Table = {
+    _ram("ID"): _identifier("identifier", scheme_unused=True),
+    _ram("GlobalID"): _identifier("identifier"),
+    _ram("Name"): _text("name"),
+    _ram("SpecifiedLegalOrganization"): _through(_LEGAL_ORGANIZATION),
+    _ram("DefinedTradeContact"): _group("contact", _CONTACT),
+    _ram("PostalTradeAddress"): _group("postal_address", _ADDRESS),
+    _ram("URIUniversalCommunication"): _through(_ELECTRONIC_ADDRESS),
+    _ram("SpecifiedTaxRegistration"): _tax_registration("vat_identifier", None),
+}
+
+_PAYEE: Table = {
+    _ram("ID"): _identifier("identifier", scheme_unused=True),
+    _ram("GlobalID"): _identifier("identifier"),
+    _ram("Name"): _text("name"),
+    _ram("SpecifiedLegalOrganization"): _through({_ram("ID"): _identifier("legal_registration_identifier")}),
+}
+
+_TAX_REPRESENTATIVE: Table = {
+    _ram("Name"): _text("name"),
+    _ram("PostalTradeAddress"): _group("postal_address", _ADDRESS),
+    _ram("SpecifiedTaxRegistration"): _tax_registration("vat_identifier", None),
+}
+
+_SHIP_TO: Table = {
+    _ram("ID"): _identifier("location_identifier", scheme_unused=True),
+    _ram("GlobalID"): _identifier("location_identifier"),
+    _ram("Name"): _text("party_name"),
+    _ram("PostalTradeAddress"): _group("address", _ADDRESS),
+}
+
+_PERIOD: Table = {
+    _ram("StartDateTime"): _date("start_date"),
+    _ram("EndDateTime"): _date("end_date"),
+}
+
+_CATEGORY_TAX: Table = {
+    _ram("TypeCode"): _tax_type,
+    _ram("CategoryCode"): _text("vat_category_code"),
+    _ram("RateApplicablePercent"): _decimal("vat_rate"),
+}
+
+_LINE_ALLOWANCE_CHARGE: Table = {
+    _ram("ChargeIndicator"): _charge_indicator,
+    _ram("CalculationPercent"): _decimal("percentage"),
+    _ram("BasisAmount"): _amount("base_amount"),
+    _ram("ActualAmount"): _amount("amount"),
+    _ram("ReasonCode"): _text("reason_code"),
+    _ram("Reason"): _text("reason"),
+}
+
+_DOCUMENT_ALLOWANCE_CHARGE: Table = {
+    **_LINE_ALLOWANCE_CHARGE,
+    _ram("CategoryTradeTax"): _through(_CATEGORY_TAX),
+}
+
+_ITEM: Table = {
+    _ram("GlobalID"): _identifier("standard_identifier"),
+    _ram("SellerAssignedID"): _text("sellers_identifier"),
+    _ram("BuyerAssignedID"): _text("buyers_identifier"),
+    _ram("Name"): _text("name"),
+    _ram("Description"): _text("description"),
+    _ram("ApplicableProductCharacteristic"): _list(
+        "attributes", {_ram("Description"): _text("name"), _ram("Value"): _text("value")}
+    ),
+    _ram("DesignatedProductClassification"): _list("classification_identifiers", {_ram("ClassCode"): _class_code}),
+    _ram("OriginTradeCountry"): _through({_ram("ID"): _text("country_of_origin")}),
+}
+
+_GROSS_PRICE: Table = {
+    _ram("ChargeAmount"): _amount("gross_price"),
+    _ram("BasisQuantity"): _base_quantity(overwrite=False),
+    _ram("AppliedTradeAllowanceCharge"): _through(
+        {_ram("ChargeIndicator"): _known, _ram("ActualAmount"): _amount("discount")}
+    ),
+}
+
+_NET_PRICE: Table = {
+    _ram("ChargeAmount"): _amount("net_price"),
+    _ram("BasisQuantity"): _base_quantity(overwrite=True),
+}
+
+_LINE_AGREEMENT: Table = {
+    _ram("BuyerOrderReferencedDocument"): _through({_ram("LineID"): _text("order_line_reference")}),
+    _ram("GrossPriceProductTradePrice"): _shared("price", _GROSS_PRICE),
+    _ram("NetPriceProductTradePrice"): _shared("price", _NET_PRICE),
+}
+
+_LINE_SETTLEMENT: Table = {
+    _ram("ApplicableTradeTax"): _group(
+        "vat", {_ram("TypeCode"): _tax_type, _ram("CategoryCode"): _text("category_code"), _ram("RateApplicablePercent"): _decimal("rate")}
+    ),
+    _ram("BillingSpecifiedPeriod"): _group("period", _PERIOD),
+    _ram("SpecifiedTradeAllowanceCharge"): _allowance_charge(_LINE_ALLOWANCE_CHARGE),
+    _ram("SpecifiedTradeSettlementLineMonetarySummation"): _through({_ram("LineTotalAmount"): _amount("net_amount")}),
+    _ram("AdditionalReferencedDocument"): _group(
+        "object_identifier", {_ram("IssuerAssignedID"): _text("value"), _ram("TypeCode"): _known, _ram("ReferenceTypeCode"): _text("scheme")}
+    ),
+    _ram("ReceivableSpecifiedTradeAccountingAccount"): _through({_ram("ID"): _text("buyer_accounting_reference")}),
+}
+
+_LINE: Table = {
+    _ram("AssociatedDocumentLineDocument"): _through(
+        {_ram("LineID"): _text("identifier"), _ram("IncludedNote"): _through({_ram("Content"): _text("note")})}
+    ),
+    _ram("SpecifiedTradeProduct"): _group("item", _ITEM),
+    _ram("SpecifiedLineTradeAgreement"): _through(_LINE_AGREEMENT),
+    _ram("SpecifiedLineTradeDelivery"): _through({_ram("BilledQuantity"): _quantity("quantity", "quantity_unit_code")}),
+    _ram("SpecifiedLineTradeSettlement"): _through(_LINE_SETTLEMENT),
+}
+
+_ADDITIONAL_DOCUMENT: Table = {
+    _ram("IssuerAssignedID"): _text("reference"),
+    _ram("URIID"): _text("external_location"),
+    _ram("TypeCode"): _text("_type"),
+    _ram("Name"): _text("description"),
+    _ram("AttachmentBinaryObject"): _attachment,
+    _ram("ReferenceTypeCode"): _text("_scheme"),
+}
+
+_AGREEMENT: Table = {
+    _ram("BuyerReference"): _text("buyer_reference"),
+    _ram("SellerTradeParty"): _group("seller", _SELLER),
+    _ram("BuyerTradeParty"): _group("buyer", _BUYER),
+    _ram("SellerTaxRepresentativeTradeParty"): _group("tax_representative", _TAX_REPRESENTATIVE),
+    _ram("SellerOrderReferencedDocument"): _through({_ram("IssuerAssignedID"): _text("sales_order_reference")}),
+    _ram("BuyerOrderReferencedDocument"): _through({_ram("IssuerAssignedID"): _text("order_reference")}),
+    _ram("ContractReferencedDocument"): _through({_ram("IssuerAssignedID"): _text("contract_reference")}),
+    _ram("AdditionalReferencedDocument"): _additional_document,
+    _ram("SpecifiedProcuringProject"): _through({_ram("ID"): _text("project_reference"), _ram("Name"): _known}),
+}
+
+_DELIVERY: Table = {
+    _ram("ShipToTradeParty"): _shared("delivery", _SHIP_TO),
+    _ram("ActualDeliverySupplyChainEvent"): _shared("delivery", {_ram("OccurrenceDateTime"): _date("actual_delivery_date")}),
+    _ram("DespatchAdviceReferencedDocument"): _through({_ram("IssuerAssignedID"): _text("despatch_advice_reference")}),
+    _ram("ReceivingAdviceReferencedDocument"): _through({_ram("IssuerAssignedID"): _text("receiving_advice_reference")}),
+}
+
+_MEANS: Table = {
+    _ram("TypeCode"): _text("means_type_code"),
+    _ram("Information"): _text("means_text"),
+    _ram("ApplicableTradeSettlementFinancialCard"): _group(
+        "card", {_ram("ID"): _text("primary_account_number"), _ram("CardholderName"): _text("holder_name")}
+    ),
+    _ram("PayerPartyDebtorFinancialAccount"): _group("_debit", {_ram("IBANID"): _text("debited_account_identifier")}),
+    _ram("PayeePartyCreditorFinancialAccount"): _shared(
+        "_transfer",
+        {
+            _ram("IBANID"): _text("account_identifier"),
+            _ram("AccountName"): _text("account_name"),
+            _ram("ProprietaryID"): _text("account_identifier"),
+        },
+    ),
+    _ram("PayeeSpecifiedCreditorFinancialInstitution"): _shared(
+        "_transfer", {_ram("BICID"): _text("service_provider_identifier")}
+    ),
+}
+
+_VAT_BREAKDOWN: Table = {
+    _ram("CalculatedAmount"): _amount("tax_amount"),
+    _ram("TypeCode"): _tax_type,
+    _ram("ExemptionReason"): _text("exemption_reason"),
+    _ram("BasisAmount"): _amount("taxable_amount"),
+    _ram("CategoryCode"): _text("category_code"),
+    _ram("ExemptionReasonCode"): _text("exemption_reason_code"),
+    _ram("TaxPointDate"): _tax_point_date,
+    _ram("DueDateTypeCode"): _vat_point_date_code,
+    _ram("RateApplicablePercent"): _decimal("rate"),
+}
+
+_TOTALS: Table = {
+    _ram("LineTotalAmount"): _amount("line_net_amount"),
+    _ram("ChargeTotalAmount"): _amount("charge_total_amount"),
+    _ram("AllowanceTotalAmount"): _amount("allowance_total_amount"),
+    _ram("TaxBasisTotalAmount"): _amount("amount_without_vat"),
+    _ram("TaxTotalAmount"): _tax_total,
+    _ram("RoundingAmount"): _amount("rounding_amount"),
+    _ram("GrandTotalAmount"): _amount("amount_with_vat"),
+    _ram("TotalPrepaidAmount"): _amount("paid_amount"),
+    _ram("DuePayableAmount"): _amount("amount_due_for_payment"),
+}
+
+_DIRECT_DEBIT = ("payment_instructions", "direct_debit")
+
+_PAYMENT_TERMS: Table = {
+    _ram("Description"): _text("payment_terms"),
+    _ram("DueDateDateTime"): _date("due_date"),
+    _ram("DirectDebitMandateID"): _within(_DIRECT_DEBIT, _text("mandate_reference")),
+}
+
+_SETTLEMENT: Table = {
+    _ram("CreditorReferenceID"): _within(_DIRECT_DEBIT, _text("creditor_identifier")),
+    _ram("PaymentReference"): _within(("payment_instructions",), _text("remittance_information")),
+    _ram("TaxCurrencyCode"): _text("vat_accounting_currency_code"),
+    _ram("InvoiceCurrencyCode"): _text("currency_code"),
+    _ram("PayeeTradeParty"): _group("payee", _PAYEE),
+    _ram("SpecifiedTradeSettlementPaymentMeans"): _within(("payment_instructions",), _payment_means),
+    _ram("ApplicableTradeTax"): _list("vat_breakdown", _VAT_BREAKDOWN),
+    _ram("BillingSpecifiedPeriod"): _within(("delivery",), _group("invoicing_period", _PERIOD)),
+    _ram("SpecifiedTradeAllowanceCharge"): _allowance_charge(_DOCUMENT_ALLOWANCE_CHARGE),
+    _ram("SpecifiedTradePaymentTerms"): _through(_PAYMENT_TERMS),
+    _ram("SpecifiedTradeSettlementHeaderMonetarySummation"): _group("totals", _TOTALS),
+    _ram("InvoiceReferencedDocument"): _list(
+        "preceding_invoices",
+        {_ram("IssuerAssignedID"): _text("reference"), _ram("FormattedIssueDateTime"): _date("issue_date", QDT_DATE_TIME)},
+    ),
+    _ram("ReceivableSpecifiedTradeAccountingAccount"): _through({_ram("ID"): _text("buyer_accounting_reference")}),
+}
+
+_TRANSACTION: Table = {
+    _ram("IncludedSupplyChainTradeLineItem"): _list("lines", _LINE),
+    _ram("ApplicableHeaderTradeAgreement"): _through(_AGREEMENT),
+    _ram("ApplicableHeaderTradeDelivery"): _through(_DELIVERY),
+    _ram("ApplicableHeaderTradeSettlement"): _through(_SETTLEMENT),
+}
+
+_DOCUMENT: Table = {
+    _ram("ID"): _text("number"),
+    _ram("TypeCode"): _text("type_code"),
+    _ram("IssueDateTime"): _date("issue_date"),
+    _ram("IncludedNote"): _list("notes", {_ram("Content"): _text("text"), _ram("SubjectCode"): _text("subject_code")}),
+}
+
+_CONTEXT: Table = {
+    _ram("BusinessProcessSpecifiedDocumentContextParameter"): _shared(
+        "process_control", {_ram("ID"): _text("business_process_type")}
+    ),
+    _ram("GuidelineSpecifiedDocumentContextParameter"): _shared(
+        "process_control", {_ram("ID"): _text("specification_identifier")}
+    ),
+}
+
+_ROOT: Table = {
+    _rsm("ExchangedDocumentContext"): _through(_CONTEXT),
+    _rsm("ExchangedDocument"): _through(_DOCUMENT),
+    _rsm("SupplyChainTradeTransaction"): _through(_TRANSACTION),
+}
+
+
+def _place_tax_totals(reader: _Reader) -> None:
+    """BT-110 has the invoice currency, BT-111 the VAT accounting currency (BT-6)."""
+    invoice = reader.invoice
+    currency = invoice.get("currency_code")
+    vat_currency = invoice.get("vat_accounting_currency_code")
+    for value, currency_id, element, path in reader.tax_totals:
+        totals = invoice["totals"]
+        accounting = vat_currency is not None and currency_id == vat_currency
+        if accounting and currency_id == currency:
+            accounting = "vat_amount" in totals
+        key = "vat_amount_in_accounting_currency" if accounting else "vat_amount"
+        if currency_id is None:
+            reader.fact(FactKind.MISSING_ATTRIBUTE, element, _join(path, key), attribute="currencyID")
+        else:
+            reader.fact(FactKind.ATTRIBUTE, element, _join(path, key), attribute="currencyID", value=currency_id)
+        if key in totals:
+            reader.repeated(element, path, key)
+        elif value is not None:
+            totals[key] = value
+
+
+def read_cii(root: etree._Element, source: str | None = None, *, size: int | None = None) -> Invoice:
+    """Read a parsed `rsm:CrossIndustryInvoice` into the model; never raises on business data."""
+    if root.tag != ROOT_TAG:
+        raise InvoiceReadError(
+            f"unknown root element <{root.tag}>: expected CII rsm:CrossIndustryInvoice",
+            source=source,
+            line=root.sourceline,
+            kind="unknown_root",
+        )
+    reader = _Reader()
+    invoice = reader.invoice
+    reader.walk(root, _ROOT, invoice, "")
+    if reader.tax_totals:
+        _place_tax_totals(reader)
+    invoice["provenance"] = {"syntax": "cii", "root": "CrossIndustryInvoice", "source": source, "size": size}
+    invoice["syntax_facts"] = reader.facts
+    return Invoice.model_validate(invoice)

@@ -1,0 +1,107 @@
+"""An official validation artefact (compiled Schematron, XSLT 2/3) run as a test oracle.
+
+The official EN 16931 artefacts are XSLT stylesheets that produce an SVRL
+report; a verdict is the set of `(rule id, flag)` of its failed asserts and
+successful reports. They run in Saxon-HE (`saxonche`, a test dependency),
+never in the product: this module is for differential tests and for
+`aiguillage conformance --oracle`.
+
+Verdicts are cached on disk by (stylesheet, document) digest when a cache
+folder is given, so that a pytest session (or several xdist workers) pays
+the XSLT once per document; each entry is written to a temporary file and
+renamed, so concurrent writers never leave a half-written entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+SVRL_NS = "http://purl.oclc.org/dsdl/svrl"
+_FIRED = (f"{{{SVRL_NS}}}failed-assert", f"{{{SVRL_NS}}}successful-report")
+
+Verdict = frozenset[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class OracleResult:
+    """What the artefact said: the fired `(id, flag)` pairs, or the error it stopped with."""
+
+    fired: Verdict
+    error: str | None = None
+
+
+class Oracle:
+    """One compiled stylesheet; `judge(xml)` gives its verdict on a document."""
+
+    def __init__(self, stylesheet: Path, cache: Path | None = None) -> None:
+        try:
+            import saxonche
+        except ImportError as exc:  # the test extra is not installed
+            raise RuntimeError(
+                "the oracle needs Saxon-HE: python3 -m pip install saxonche (the 'test' extra)"
+            ) from exc
+        self.stylesheet = Path(stylesheet)
+        if not self.stylesheet.is_file():
+            raise FileNotFoundError(f"{stylesheet}: no such stylesheet")
+        self._digest = hashlib.sha256(self.stylesheet.read_bytes()).hexdigest()[:16]
+        self._cache = cache
+        self._processor = saxonche.PySaxonProcessor(license=False)
+        compiler = self._processor.new_xslt30_processor()
+        self._executable = compiler.compile_stylesheet(stylesheet_file=str(self.stylesheet))
+
+    def judge(self, xml: bytes) -> OracleResult:
+        """The artefact's verdict on one document (from the cache when known)."""
+        key = hashlib.sha256(xml).hexdigest()
+        cached = self._cached(key)
+        if cached is not None:
+            return cached
+        result = self._run(xml)
+        self._store(key, result)
+        return result
+
+    def _run(self, xml: bytes) -> OracleResult:
+        try:
+            node = self._processor.parse_xml(xml_text=xml.decode("utf-8"))
+            report = self._executable.transform_to_string(xdm_node=node)
+        except Exception as exc:  # noqa: BLE001 - Saxon raises PySaxonApiError and friends
+            return OracleResult(frozenset(), error=" ".join(str(exc).split())[:300])
+        if report is None:
+            return OracleResult(frozenset(), error="the stylesheet produced no report")
+        root = etree.fromstring(report.encode("utf-8"))
+        fired = set()
+        for tag in _FIRED:
+            for element in root.iter(tag):
+                fired.add((element.get("id", "?"), element.get("flag") or "fatal"))
+        return OracleResult(frozenset(fired))
+
+    # ----------------------------------------------------------------- cache
+
+    def _entry(self, key: str) -> Path | None:
+        if self._cache is None:
+            return None
+        return self._cache / self._digest / key[:2] / f"{key}.json"
+
+    def _cached(self, key: str) -> OracleResult | None:
+        entry = self._entry(key)
+        if entry is None or not entry.is_file():
+            return None
+        data = json.loads(entry.read_text())
+        return OracleResult(frozenset(tuple(pair) for pair in data["fired"]), data["error"])
+
+    def _store(self, key: str, result: OracleResult) -> None:
+        entry = self._entry(key)
+        if entry is None:
+            return
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        data = {"fired": sorted(result.fired), "error": result.error}
+        handle, temporary = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
+        with os.fdopen(handle, "w") as out:
+            json.dump(data, out)
+        os.replace(temporary, entry)
