@@ -238,6 +238,8 @@ class InvoiceRecord(Base):
         Index("ix_invoices_tenant_status", "tenant_id", "status"),
         Index("ix_invoices_tenant_customer", "tenant_id", "customer_code"),
         Index("ix_invoices_tenant_received", "tenant_id", "received_at"),
+        # The worker's recovery pass looks for invoices a crash left `received` (issue 11).
+        Index("ix_invoices_status_received", "status", "received_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -386,6 +388,9 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
 
 
-# --------------------------------------------------------------------------- workflows (issue 8)
+# --------------------------------------------------------------------------- workflows (issue 8), look-alikes (issue 11)
 
-from aiguillage.store import workflow_models  # noqa: E402, F401 - registers the workflow tables on Base.metadata
+from aiguillage.store import (  # noqa: E402 - registers the workflow and look-alike tables on Base.metadata
+    lookalike_models,  # noqa: F401
+    workflow_models,  # noqa: F401
+)

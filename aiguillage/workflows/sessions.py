@@ -33,7 +33,6 @@ CHARTS: dict[str, str] = {
     "query": charts.QUERY,
     "delivery": charts.DELIVERY,
     "reminder": charts.REMINDER,
-    "correlation": charts.CORRELATION,
 }
 
 
