@@ -81,6 +81,7 @@ class Worker:
         clock: Callable[[], datetime] = utcnow,
         actor: Actor = WORKER,
         stats: WorkerStats | None = None,
+        recover: Callable[[], int] | None = None,
     ) -> None:
         self.settings = settings or WorkerSettings()
         self.policy = policy or RetryPolicy()
@@ -92,6 +93,8 @@ class Worker:
         self.dispatcher = Dispatcher(self._sessions, session_factory(reading_engine(engine)), self.adapters,
                                      self.policy, clock, actor)
         self._stopping = threading.Event()
+        #: Decides invoices a crash left `received` (given by `aiguillage worker`: it lives with the API's deciding).
+        self.recover = recover
 
     def stop(self) -> None:
         """Finish the sends under way, record them, claim nothing more (safe from a signal handler)."""
@@ -115,6 +118,7 @@ class Worker:
             while True:
                 if settings.timers and not self.stopping and (
                         last_timers is None or time.monotonic() - last_timers >= settings.poll):
+                    self._recover()
                     self._fire_timers()
                     last_timers = time.monotonic()
                 claimed: list[Claim] = []
@@ -142,6 +146,18 @@ class Worker:
             self._idle()
         log.info("worker %s: stopped after %d delivery attempt(s)", settings.name, self.stats.deliveries)
         return self.stats
+
+    def _recover(self) -> None:
+        """Decide what a crashed server process left `received`; what it queues is claimed in this same pass."""
+        if self.recover is None:
+            return
+        try:
+            decided = self.recover()
+        except Exception:  # noqa: BLE001 - tried again at the next poll
+            log.exception("worker %s: the recovery pass failed", self.settings.name)
+            return
+        if decided:
+            log.info("worker %s: %d invoice(s) left received were decided", self.settings.name, decided)
 
     def _fire_timers(self) -> None:
         """Fire the workflow timers due on the worker's clock; what they queue is claimed in this same pass."""
