@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from aiguillage.api.problems import Problem, problem_response
+from aiguillage.store.contention import StillContended
 
 log = logging.getLogger("aiguillage.admission")
 
@@ -48,6 +49,11 @@ def init_app(app: Flask) -> None:
     def _pool_exhausted(_exc: PoolTimeout) -> Response:
         log.warning("database connection pool exhausted on %s %s", request.method, request.path)
         return problem_response(busy("the server is saturated (no database connection free)"))
+
+    @app.errorhandler(StillContended)
+    def _contended(_exc: StillContended) -> Response:
+        log.warning("contention outlasted the retries on %s %s", request.method, request.path)
+        return problem_response(busy("the server is saturated (contention)"))
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(exc: OperationalError) -> Response:

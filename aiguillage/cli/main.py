@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "worker",
     "timers",
     "demo",
+    "submit",
 )
 
 

@@ -30,6 +30,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "deliveries",
     "evaluate",
     "invoices",
+    "batch",
     "rulesets",
     "workflows",
 )
