@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_IN_FLIGHT": 16,
     # Seconds an intake request waits for a free slot before 503 + Retry-After.
     "ADMISSION_WAIT_S": 0.5,
+    # When set, GET /metrics requires `Authorization: Bearer <this>`.
+    "METRICS_TOKEN": None,
 }
 
 

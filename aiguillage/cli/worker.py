@@ -101,6 +101,11 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{describe(url)}: {exc.message}") from None
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    attempts = logging.StreamHandler(sys.stderr)
+    attempts.setFormatter(logging.Formatter("%(message)s"))
+    deliveries = logging.getLogger("aiguillage.deliveries")
+    deliveries.addHandler(attempts)
+    deliveries.propagate = False
     worker = Worker(engine, settings=settings, policy=policy, recover=_recovery(engine, args.recover_after))
 
     def graceful(signum: int, _frame: FrameType | None) -> None:

@@ -14,6 +14,7 @@ machine or many, can share a database: the claim (see
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -36,6 +37,8 @@ from aiguillage.store.database import reading_engine, session_factory, transacti
 from aiguillage.store.repositories.claims import Claim, claim_due, renew
 
 log = logging.getLogger("aiguillage.worker")
+#: One JSON object per delivery attempt (`aiguillage worker` prints them on standard error).
+ATTEMPTS = logging.getLogger("aiguillage.deliveries")
 
 
 def default_name() -> str:
@@ -193,6 +196,17 @@ class Worker:
             log.exception("delivery %s: could not be recorded; it is retried when its lease runs out", claim.entry_id)
             return
         self.stats.add(done.timings, done.report.status.value)
+        if ATTEMPTS.isEnabledFor(logging.INFO):
+            timings = done.timings
+            ATTEMPTS.info(json.dumps({
+                "event": "delivery_attempt",
+                # The attempt's id: the same id is in the outbox's attempt history (GET /v1/deliveries/…).
+                "request_id": str(claim.token), "delivery": str(claim.entry_id), "invoice": str(claim.invoice_id),
+                "tenant": str(claim.tenant_id), "channel": claim.channel, "attempt": claim.attempt,
+                "outcome": done.report.outcome.value, "status": done.report.status.value, "held": done.held,
+                "remote_id": done.report.remote_id, "detail": done.report.detail,
+                "duration_ms": round((timings.load + timings.render + timings.send + timings.record) * 1000, 2),
+            }))
 
     def _renew(self, claims: Iterable[Claim]) -> None:
         try:

@@ -31,6 +31,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "evaluate",
     "invoices",
     "batch",
+    "metrics",
     "rulesets",
     "workflows",
 )
