@@ -174,11 +174,12 @@ class Cluster:
         self.processes.append(process)
         return process
 
-    def serve(self, name: str = "serve", *, workers: int = 2, env: dict[str, str] | None = None,
+    def serve(self, name: str = "serve", *, workers: int = 2, threads: int = 1, env: dict[str, str] | None = None,
               timeout: float = 60) -> Process:
         """`aiguillage serve` on a free port; returns once it answers /v1/health."""
         port = free_port()
-        process = self._start(name, ["serve", "--port", str(port), "--workers", str(workers)], env)
+        process = self._start(name, ["serve", "--port", str(port), "--workers", str(workers),
+                                     "--threads", str(threads)], env)
         process.base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
