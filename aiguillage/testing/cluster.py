@@ -87,6 +87,16 @@ def invoice_document(number: str, *, charge: int = 20, issue_date: date | None =
     return json.dumps(document).encode()
 
 
+def month_end_invoice(index: int, *, dates: int = 20, first_day: date = date(2026, 11, 1)) -> tuple[str, bytes, str]:
+    """Number, document and kind: even indexes are look-alikes (one buyer and amount, `dates` issue dates),
+    odd ones have amounts of their own."""
+    number = f"ME-{index:06d}"
+    if index % 2 == 0:
+        day = first_day + timedelta(days=(index // 2) % dates)
+        return number, invoice_document(number, charge=20, issue_date=day), "alike"
+    return number, invoice_document(number, charge=21 + index, issue_date=first_day), "unique"
+
+
 @dataclass
 class Process:
     """A started process, its log file and (for a server) its base URL."""
