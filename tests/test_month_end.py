@@ -168,7 +168,8 @@ def test_month_end_batch_nothing_lost_doubled_stuck_or_crashed(cluster, topology
         assert first[0] in (200, 202) and again == (200, first[1]), (number, first, again)
         assert first[1] == str(stored[number].id)
     assert not [s for s in erp.statuses if s >= 500], erp.statuses
-    assert erp.dropped <= THREADS_PER_WORKER, erp.statuses
+    # Each ERP thread has one request in flight: the killed process can drop at most one per thread.
+    assert erp.dropped <= THREADS, erp.statuses
     assert set(erp.statuses) <= {0, 200, 202, 503}, erp.statuses
 
     # Decided, and held or delivered as the look-alike rule says.
