@@ -15,7 +15,7 @@ from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from aiguillage import web
-from aiguillage.api import database, problems
+from aiguillage.api import admission, database, observability, problems
 from aiguillage.api.blueprints import BLUEPRINTS
 from aiguillage.api.config import configure
 from aiguillage.api.problems import Problem
@@ -37,6 +37,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["CHECK_SCHEMA"]:
         migrate.require_current(db.engine)
     problems.register(app)
+    observability.init_app(app)
+    admission.init_app(app)
     app.before_request(_refuse_oversized_body)
     for name in BLUEPRINTS:
         module = importlib.import_module(f"aiguillage.api.blueprints.{name}")

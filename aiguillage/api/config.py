@@ -24,6 +24,12 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_BYTES": DEFAULT_MAX_BODY_BYTES,
     # Refuse to start on a database whose schema is behind (see `aiguillage db upgrade`).
     "CHECK_SCHEMA": True,
+    # Intake requests (submit, batch, evaluate) one server worker handles at once; more wait, then 503.
+    "MAX_IN_FLIGHT": 16,
+    # Seconds an intake request waits for a free slot before 503 + Retry-After.
+    "ADMISSION_WAIT_S": 0.5,
+    # When set, GET /metrics requires `Authorization: Bearer <this>`.
+    "METRICS_TOKEN": None,
 }
 
 

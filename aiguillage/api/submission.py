@@ -1,4 +1,4 @@
-"""`POST /v1/invoices` step by step: store, commit, decide, record, queue, commit.
+"""`POST /v1/invoices` step by step: store and commit, then decide, record, queue and commit.
 
 Storing is its own transaction, committed before anything else happens, so
 a submitted invoice survives whatever comes next (a ruleset that does not
@@ -6,33 +6,50 @@ check any more, a crash in the middle of evaluating). Deciding reads the
 version in force, evaluates outside any transaction (on SQLite a write lock
 is never held while rules run), then records the decision, the status it
 implies and one outbox entry per route in a second transaction: a routed
-invoice always has its deliveries queued (transactional outbox), and a
-crash between the two leaves the invoice `received`, which the next
-identical submission (same Idempotency-Key or same seller and number)
-finishes deciding.
+invoice always has its deliveries queued (transactional outbox).
+
+What an ERP can rely on (issue 11):
+
+- once the invoice is stored, the answer is never an error: anything that
+  goes wrong while deciding leaves it `received` (answered 202 as such), and
+  the worker's recovery pass (`api.recovery`) decides it a few seconds later;
+  a crash between the two transactions is recovered the same way;
+- contention (serialization failures, deadlocks, a unique index or a
+  workflow session won by a concurrent request) is retried here, never
+  answered 409 (`store.contention`);
+- a repeat (same Idempotency-Key, or same seller, number and content)
+  answers with the first invoice's id, and never stores twice.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aiguillage.api.deciding import decide, stored_result, verdict
 from aiguillage.api.problems import Problem
 from aiguillage.api.selection import CustomerRef, Selection, customer_for, select_for_customer
-from aiguillage.dispatch.destination import destination_document, settings_from_customer
 from aiguillage.engine.decision import Decision
 from aiguillage.events import record as events
+from aiguillage.faults import crash_point
 from aiguillage.model.invoice import Invoice
 from aiguillage.store.actor import Actor
+from aiguillage.store.contention import retrying
 from aiguillage.store.models import InvoiceRecord
 from aiguillage.store.repositories.audit import AuditLog
 from aiguillage.store.repositories.customers import Customers
-from aiguillage.store.repositories.invoices import Invoices, invoice_from_record
+from aiguillage.store.repositories.invoices import Invoices, Receipt, invoice_from_record
 from aiguillage.store.repositories.outbox import CHANNELS, Outbox
 from aiguillage.store.vocabulary import InvoiceStatus
+from aiguillage.workflows.destinations import destination_document, settings_from_customer
+
+log = logging.getLogger("aiguillage.submission")
+
+RECEIVED = InvoiceStatus.RECEIVED.value
 
 
 @dataclass(frozen=True)
@@ -60,7 +77,9 @@ def submit(
 
     Only the customer is looked up before storing (its code is kept with the
     invoice); choosing and compiling the ruleset happen after the commit, so
-    nothing about rulesets can stop an invoice from being stored.
+    nothing about rulesets can stop an invoice from being stored. Errors
+    raised from here (404 customer, 409 key or number reused, 503) all mean
+    "not stored".
     """
     customer: CustomerRef | None = None
     problem: Problem | None = None
@@ -70,51 +89,126 @@ def submit(
         if exc.status == 404:
             raise  # an unknown ?customer= is a request error: nothing is stored
         problem = exc
-    receipt = Invoices(session, tenant_id).receive(
-        invoice,
-        document,
-        actor,
-        content_type=content_type,
-        idempotency_key=idempotency_key,
-        customer_code=customer.code if customer is not None else None,
-    )
+
+    def store() -> Receipt:
+        receipt = Invoices(session, tenant_id).receive(
+            invoice, document, actor, content_type=content_type, idempotency_key=idempotency_key,
+            customer_code=customer.code if customer is not None else None,
+        )
+        session.commit()
+        return receipt
+
+    receipt = retrying(session, store, what="storing an invoice")
     record = receipt.invoice
-    session.commit()
-    if record.status != InvoiceStatus.RECEIVED.value:
+    if record.status != RECEIVED:
         return Submitted(record.id, record.status, receipt.created)
-    if not receipt.created:
-        # A repeat of an invoice whose deciding did not finish: decide it now, from what was stored.
-        invoice = invoice_from_record(record)
-    selection: Selection | None = None
-    if problem is None:
-        try:
-            selection = select_for_customer(session, tenant_id, customer)
-        except Problem as exc:
-            problem = exc
-    status = _decide_stored(session, tenant_id, actor, record, invoice, selection, problem, lang)
+    crash_point("after-store")
+    if receipt.created:
+        status = decide_received(session, tenant_id, actor, record.id, invoice=invoice, customer=customer,
+                                 problem=problem, lang=lang)
+    else:  # a repeat of an invoice whose deciding did not finish: decide it now, from what was stored
+        status = decide_received(session, tenant_id, actor, record.id, lang=lang)
     return Submitted(record.id, status, receipt.created)
 
 
-def _decide_stored(
+_LOOK_UP = object()
+
+
+def decide_received(
     session: Session,
     tenant_id: uuid.UUID,
     actor: Actor,
-    record: InvoiceRecord,
-    invoice: Invoice,
-    selection: Selection | None,
-    problem: Problem | None,
-    lang: str,
+    invoice_id: uuid.UUID,
+    *,
+    invoice: Invoice | None = None,
+    customer: CustomerRef | None | object = _LOOK_UP,
+    problem: Problem | None = None,
+    lang: str = "en",
 ) -> str:
-    """Decide, record the decision and its status, queue the routes; or hold, saying why not."""
-    invoices = Invoices(session, tenant_id)
-    if selection is None:
-        reason = problem.detail if problem is not None else "no ruleset could be chosen"
-        invoices.set_status(record.id, InvoiceStatus.HELD, actor, reason=reason)
-        events.invoice_held(session, tenant_id, record, reason)  # issue 19
-        session.commit()
-        return InvoiceStatus.HELD.value
+    """Decide a stored `received` invoice and return its new status; never raises.
+
+    Without `invoice`/`customer` they are read from the store (a repeat, the
+    recovery pass). Whatever fails is logged and leaves the invoice
+    `received` for the recovery pass: the invoice is stored, so the caller
+    must not answer with an error.
+    """
+    try:
+        return _decide(session, tenant_id, actor, invoice_id, invoice, customer, problem, lang)
+    except Exception:  # noqa: BLE001 - stored already: log, leave it `received`, let recovery decide
+        log.exception("invoice %s: stored but not decided; the recovery pass will decide it", invoice_id)
+        session.rollback()
+        return RECEIVED
+
+
+def _decide(session: Session, tenant_id: uuid.UUID, actor: Actor, invoice_id: uuid.UUID, invoice: Invoice | None,
+            customer: CustomerRef | None | object, problem: Problem | None, lang: str) -> str:
+    if invoice is None or customer is _LOOK_UP:
+        record = Invoices(session, tenant_id).get(invoice_id)
+        if record.status != RECEIVED:
+            return record.status
+        invoice = invoice if invoice is not None else invoice_from_record(record)
+        customer, problem = _stored_customer(session, tenant_id, record, invoice)
+    selection: Selection | None = None
+    if problem is None:
+        try:
+            selection = select_for_customer(session, tenant_id, customer)  # type: ignore[arg-type]
+        except Problem as exc:
+            problem = exc
     session.commit()  # end the reading transaction: evaluation holds no lock
-    decision = decide(invoice, selection, lang=lang)
+    decision: Decision | None = None
+    reason = problem.detail if problem is not None else "no ruleset could be chosen"
+    if selection is not None:
+        try:
+            decision = decide(invoice, selection, lang=lang)
+        except Exception as exc:  # noqa: BLE001 - a ruleset that fails on this invoice holds it, saying why
+            log.exception("invoice %s: the ruleset failed", invoice_id)
+            selection, reason = None, f"the ruleset failed on this invoice ({exc.__class__.__name__}); see the logs"
+
+    def record() -> str:
+        stored = _locked_received(session, tenant_id, invoice_id)
+        if stored is None:  # decided meanwhile (a repeat, the recovery pass)
+            status = Invoices(session, tenant_id).get(invoice_id).status
+            session.commit()
+            return status
+        if selection is None or decision is None:
+            Invoices(session, tenant_id).set_status(stored.id, InvoiceStatus.HELD, actor, reason=reason)
+            events.invoice_held(session, tenant_id, stored, reason)  # issue 19
+            status = InvoiceStatus.HELD.value
+        else:
+            status = _record(session, tenant_id, actor, stored, decision, selection)
+        session.commit()
+        return status
+
+    return retrying(session, record, what=f"deciding invoice {invoice_id}")
+
+
+def _stored_customer(session: Session, tenant_id: uuid.UUID, record: InvoiceRecord,
+                     invoice: Invoice) -> tuple[CustomerRef | None, Problem | None]:
+    """The customer the invoice was stored for, or matched again from its buyer (None with why not)."""
+    if record.customer_code:
+        found = Customers(session, tenant_id).find_code(record.customer_code)
+        return (CustomerRef(found.id, found.code), None) if found is not None else (None, None)
+    try:
+        return customer_for(session, tenant_id, invoice, None), None
+    except Problem as exc:
+        return None, exc
+
+
+def _locked_received(session: Session, tenant_id: uuid.UUID, invoice_id: uuid.UUID) -> InvoiceRecord | None:
+    """The invoice, row-locked until commit, if it is still `received` (whoever decides it holds the lock)."""
+    record = session.scalars(
+        select(InvoiceRecord)
+        .where(InvoiceRecord.tenant_id == tenant_id, InvoiceRecord.id == invoice_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    return record if record.status == RECEIVED else None
+
+
+def _record(session: Session, tenant_id: uuid.UUID, actor: Actor, record: InvoiceRecord, decision: Decision,
+            selection: Selection) -> str:
+    """Record the decision and its status, hold a probable duplicate, queue the routes, start the workflows."""
+    invoices = Invoices(session, tenant_id)
     outcome = verdict(decision)
     version = selection.version
     stored = invoices.record_decision(
@@ -128,11 +222,11 @@ def _decide_stored(
     )
     events.invoice_decided(session, tenant_id, record, stored, outcome.reason)  # issue 19
     if outcome.status in (InvoiceStatus.QUEUED, InvoiceStatus.HELD):
-        # Issue 8: a probable duplicate is held (reason and audit by the correlation rules), never queued.
+        # A probable duplicate is held (reason and audit by the look-alike checks), never queued.
         from aiguillage.workflows.duplicates import check_duplicate
 
-        if check_duplicate(session, tenant_id, record.id, actor).duplicate_of is not None:
-            session.commit()
+        window_s = _duplicate_window(stored.result)
+        if check_duplicate(session, tenant_id, record.id, actor, window_s=window_s).duplicate_of is not None:
             return InvoiceStatus.HELD.value
     if outcome.status is InvoiceStatus.QUEUED:
         _enqueue(session, tenant_id, actor, record, decision, stored.id, selection)
@@ -142,12 +236,22 @@ def _decide_stored(
             {"holds": [h.model_dump(mode="json") for h in decision.holds], "routes_waiting": len(decision.routes)},
         )
     if outcome.status in (InvoiceStatus.QUEUED, InvoiceStatus.HELD):
-        # Issue 8: an approval hold starts the approval workflow; a reminder policy, the reminders.
+        # An approval hold starts the approval workflow; a reminder policy, the reminders.
         from aiguillage.workflows.starting import start_workflows
 
         start_workflows(session, tenant_id, record.id, actor)
-    session.commit()
     return outcome.status.value
+
+
+def _duplicate_window(result: dict) -> int:
+    """The decision's duplicate window (a malformed setting: the default, as `starting._policy` says)."""
+    from aiguillage.store.errors import Invalid
+    from aiguillage.workflows.policy import DEFAULTS, policy_from_decision
+
+    try:
+        return policy_from_decision(result).duplicate_window_s
+    except Invalid:
+        return DEFAULTS.duplicate_window_s
 
 
 def _enqueue(session: Session, tenant_id: uuid.UUID, actor: Actor, record: InvoiceRecord, decision: Decision,

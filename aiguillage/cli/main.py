@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "db": "manage the database schema",
     "tenants": "create and list tenants",
     "keys": "create, list and revoke API keys",
+    "submit": "submit invoice files to the API (idempotent, in parallel), one line per file",
     "users": "invite and list people who sign in to the console and portal",
     "serve": "run the HTTP API (gunicorn)",
     "worker": "send queued deliveries (outbox) through the channel adapters",

@@ -10,8 +10,11 @@ helps only when requests wait on I/O. See docs/operators.md.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import secrets
+import sys
+import tempfile
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -21,6 +24,9 @@ from aiguillage.cli.main import CliError
 from aiguillage.store import migrate
 from aiguillage.store.database import DatabaseUrlError, describe, make_engine, resolve_url
 from aiguillage.store.errors import SchemaNotCurrent
+
+#: Where gunicorn workers keep their Prometheus samples (prometheus_client's own variable).
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1 or args.threads < 1:
         raise CliError("--workers and --threads must be at least 1")
     _check_database(url)
+    _observability()
     settings = {
         "bind": f"[{args.host}]:{args.port}" if ":" in args.host else f"{args.host}:{args.port}",
         "workers": args.workers,
@@ -83,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
         # gunicorn >= 25 opens a control socket at one fixed path per user; several
         # servers on one machine would fight over it, and nothing here uses it.
         "control_socket_disable": True,
+        # A worker that ended (killed, restarted) leaves its histogram files for /metrics to merge.
+        "child_exit": _forget_worker,
     }
     print(f"aiguillage serve: http://{args.host}:{args.port} on {describe(url)}, {args.workers} worker(s)", flush=True)
     app_config: dict[str, Any] = {"DATABASE_URL": url}
@@ -91,6 +100,30 @@ def run(args: argparse.Namespace) -> int:
         app_config["SECRET_KEY"] = secrets.token_hex(32)
     _Gunicorn(settings, app_config).run()
     return 0
+
+
+def _observability() -> None:
+    """JSON request lines on standard output; latency histograms shared by the workers (Prometheus multi-process).
+
+    Set before any worker imports prometheus_client: the directory is where
+    each worker writes its samples, made afresh for each run as the
+    library asks.
+    """
+    if not os.environ.get(MULTIPROC_ENV):
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="aiguillage-metrics-")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    for name in ("aiguillage.requests",):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def _forget_worker(_server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def _check_database(url: str) -> None:

@@ -11,15 +11,24 @@ import argparse
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from types import FrameType
+
+from sqlalchemy import Engine
 
 from aiguillage.cli.db import add_database_option
 from aiguillage.cli.main import CliError
 from aiguillage.dispatch.backoff import RetryPolicy
 from aiguillage.dispatch.worker import Worker, WorkerSettings
 from aiguillage.store import migrate
-from aiguillage.store.database import DatabaseUrlError, describe, make_engine, resolve_url
+from aiguillage.store.database import (
+    DatabaseUrlError,
+    describe,
+    make_engine,
+    resolve_url,
+    session_factory,
+)
 from aiguillage.store.errors import SchemaNotCurrent
 
 
@@ -55,9 +64,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         metavar="SECONDS", help="wait after the first failure; doubles each time (default: 30)")
     parser.add_argument("--backoff-max", type=_positive(float), default=RetryPolicy.max_delay.total_seconds(),
                         metavar="SECONDS", help="longest wait between attempts (default: 21600, 6 hours)")
+    parser.add_argument("--recover-after", type=_positive(float), default=10.0, metavar="SECONDS",
+                        help="decide invoices left `received` (by a crashed server process) for longer than "
+                        "this (default: 10)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="log level on standard error (default: INFO)")
     parser.set_defaults(handler=run)
+
+
+def _recovery(engine: Engine, after_s: float) -> Callable[[], int]:
+    """The recovery pass (decide invoices a crash left `received`), bound to this worker's database."""
+    from aiguillage.api.recovery import recover_received
+
+    sessions = session_factory(engine)
+    return lambda: recover_received(sessions, older_than=timedelta(seconds=after_s))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,7 +101,12 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{describe(url)}: {exc.message}") from None
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    worker = Worker(engine, settings=settings, policy=policy)
+    attempts = logging.StreamHandler(sys.stderr)
+    attempts.setFormatter(logging.Formatter("%(message)s"))
+    deliveries = logging.getLogger("aiguillage.deliveries")
+    deliveries.addHandler(attempts)
+    deliveries.propagate = False
+    worker = Worker(engine, settings=settings, policy=policy, recover=_recovery(engine, args.recover_after))
 
     def graceful(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger("aiguillage.worker").info("%s: finishing the sends under way, then stopping",

@@ -14,6 +14,7 @@ machine or many, can share a database: the claim (see
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -36,6 +37,8 @@ from aiguillage.store.database import reading_engine, session_factory, transacti
 from aiguillage.store.repositories.claims import Claim, claim_due, renew
 
 log = logging.getLogger("aiguillage.worker")
+#: One JSON object per delivery attempt (`aiguillage worker` prints them on standard error).
+ATTEMPTS = logging.getLogger("aiguillage.deliveries")
 
 
 def default_name() -> str:
@@ -81,6 +84,7 @@ class Worker:
         clock: Callable[[], datetime] = utcnow,
         actor: Actor = WORKER,
         stats: WorkerStats | None = None,
+        recover: Callable[[], int] | None = None,
     ) -> None:
         self.settings = settings or WorkerSettings()
         self.policy = policy or RetryPolicy()
@@ -93,6 +97,8 @@ class Worker:
         self.dispatcher = Dispatcher(self._sessions, session_factory(reading_engine(engine)), self.adapters,
                                      self.policy, clock, actor)
         self._stopping = threading.Event()
+        #: Decides invoices a crash left `received` (given by `aiguillage worker`: it lives with the API's deciding).
+        self.recover = recover
 
     def stop(self) -> None:
         """Finish the sends under way, record them, claim nothing more (safe from a signal handler)."""
@@ -116,6 +122,7 @@ class Worker:
             while True:
                 if settings.timers and not self.stopping and (
                         last_timers is None or time.monotonic() - last_timers >= settings.poll):
+                    self._recover()
                     self._fire_timers()
                     last_timers = time.monotonic()
                 claimed: list[Claim] = []
@@ -143,6 +150,18 @@ class Worker:
             self._idle()
         log.info("worker %s: stopped after %d delivery attempt(s)", settings.name, self.stats.deliveries)
         return self.stats
+
+    def _recover(self) -> None:
+        """Decide what a crashed server process left `received`; what it queues is claimed in this same pass."""
+        if self.recover is None:
+            return
+        try:
+            decided = self.recover()
+        except Exception:  # noqa: BLE001 - tried again at the next poll
+            log.exception("worker %s: the recovery pass failed", self.settings.name)
+            return
+        if decided:
+            log.info("worker %s: %d invoice(s) left received were decided", self.settings.name, decided)
 
     def _fire_timers(self) -> None:
         """Fire the workflow timers due on the worker's clock; what they queue is claimed in this same pass."""
@@ -178,6 +197,17 @@ class Worker:
             log.exception("delivery %s: could not be recorded; it is retried when its lease runs out", claim.entry_id)
             return
         self.stats.add(done.timings, done.report.status.value)
+        if ATTEMPTS.isEnabledFor(logging.INFO):
+            timings = done.timings
+            ATTEMPTS.info(json.dumps({
+                "event": "delivery_attempt",
+                # The attempt's id: the same id is in the outbox's attempt history (GET /v1/deliveries/…).
+                "request_id": str(claim.token), "delivery": str(claim.entry_id), "invoice": str(claim.invoice_id),
+                "tenant": str(claim.tenant_id), "channel": claim.channel, "attempt": claim.attempt,
+                "outcome": done.report.outcome.value, "status": done.report.status.value, "held": done.held,
+                "remote_id": done.report.remote_id, "detail": done.report.detail,
+                "duration_ms": round((timings.load + timings.render + timings.send + timings.record) * 1000, 2),
+            }))
 
     def _renew(self, claims: Iterable[Claim]) -> None:
         try:

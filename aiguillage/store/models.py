@@ -238,6 +238,8 @@ class InvoiceRecord(Base):
         Index("ix_invoices_tenant_status", "tenant_id", "status"),
         Index("ix_invoices_tenant_customer", "tenant_id", "customer_code"),
         Index("ix_invoices_tenant_received", "tenant_id", "received_at"),
+        # The worker's recovery pass looks for invoices a crash left `received` (issue 11).
+        Index("ix_invoices_status_received", "status", "received_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -388,11 +390,12 @@ class AuditEntry(Base):
 
 # --------------------------------------------------------------------------- tables of later issues
 
-# Register the workflow tables (issue 8), the web users' tables (issue 13), the payment tables (issue 14),
-# the PA and lifecycle tables (issue 16) and the event tables (issue 19) on Base.metadata.
+# Register on Base.metadata the tables of the workflows (issue 8), look-alikes (issue 11), web users
+# (issue 13), payments (issue 14), PA and lifecycle (issue 16) and events (issue 19).
 from aiguillage.store import (  # noqa: E402, F401
     event_models,
     fr_models,
+    lookalike_models,
     payment_models,
     web_models,
     workflow_models,

@@ -1,4 +1,4 @@
-"""The workflow statecharts and the correlation ruleset, defined once per process.
+"""The workflow statecharts, defined once per process; each session's state is bounded per invoice.
 
 Each transition's action records the new state (`enter`) and emits effects;
 nothing here touches the database. Every condition tests only attributes
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from durable.lang import c, m, ruleset, state, statechart, to, when_all
+from durable.lang import m, state, statechart, to, when_all
 
 from aiguillage.workflows.events import event
 from aiguillage.workflows.runtime import emit, enter
@@ -22,7 +22,6 @@ APPROVAL = "aig_approval"
 QUERY = "aig_query"
 DELIVERY = "aig_delivery"
 REMINDER = "aig_reminder"
-CORRELATION = "aig_correlation"
 
 
 def _timer(name: str, after_s: int, follow: dict[str, Any]) -> None:
@@ -289,35 +288,3 @@ with statechart(REMINDER):
     with state("stopped"):
         pass
 
-
-# --------------------------------------------------------------------------- correlation over invoices
-
-with ruleset(CORRELATION):
-
-    @when_all(
-        c.old << (m.t == "seen"),
-        c.new << (m.t == "seen") & (m.number == c.old.number) & (m.seq > c.old.seq) & (m.since <= c.old.at),
-    )
-    def same_number(c: Any) -> None:
-        emit("duplicate", invoice=c.new.invoice, of=c.old.invoice, by="number")
-
-    @when_all(
-        c.old << (m.t == "seen"),
-        c.new << (m.t == "seen") & (m.buyer_amount_date == c.old.buyer_amount_date)
-        & (m.seq > c.old.seq) & (m.since <= c.old.at),
-    )
-    def same_buyer_amount_date(c: Any) -> None:
-        emit("duplicate", invoice=c.new.invoice, of=c.old.invoice, by="buyer, amount and date")
-
-    @when_all((m.t == "seen") & (m.usual_limit_cents > 0) & (m.amount_cents > m.usual_limit_cents))
-    def unusual_amount(c: Any) -> None:
-        emit("unusual", invoice=c.m.invoice, amount_cents=c.m.amount_cents, limit_cents=c.m.usual_limit_cents)
-
-    @when_all(m.t == "seen")
-    def observe(c: Any) -> None:
-        if c.m.seq > c.s.last_seq:
-            c.s.last_seq = c.m.seq
-            c.s.count = c.s.count + 1
-            c.s.total_cents = c.s.total_cents + c.m.amount_cents
-            c.s.status = "watching"
-            emit("observed", invoice=c.m.invoice)

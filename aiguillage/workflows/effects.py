@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from aiguillage.events import record as events
 from aiguillage.store.actor import Actor
 from aiguillage.store.errors import NotFound
 from aiguillage.store.models import DecisionRecord, InvoiceRecord
@@ -26,6 +25,7 @@ from aiguillage.store.repositories.invoices import Invoices
 from aiguillage.store.repositories.outbox import CHANNELS, Outbox
 from aiguillage.store.vocabulary import InvoiceStatus
 from aiguillage.store.workflow_models import WorkflowState, WorkflowTimer
+from aiguillage.workflows.destinations import destination_document, settings_from_customer
 from aiguillage.workflows.runtime import Effect, EventNotAllowed
 
 
@@ -101,8 +101,6 @@ def _latest_decision(session: Session, tenant_id: uuid.UUID, invoice_id: uuid.UU
 
 
 def _destination(session: Session, tenant_id: uuid.UUID, invoice: InvoiceRecord, route: dict[str, Any]) -> dict[str, Any]:
-    from aiguillage.dispatch.destination import destination_document, settings_from_customer
-
     customer = Customers(session, tenant_id).find_code(invoice.customer_code) if invoice.customer_code else None
     settings = settings_from_customer(customer) if customer is not None else None
     return destination_document(route, settings)
@@ -159,24 +157,6 @@ def _reminder(session: Session, tenant_id: uuid.UUID, row: WorkflowState, data: 
     AuditLog(session, tenant_id).append(actor, "invoice.remind", "invoice", invoice.id, detail)
 
 
-def _duplicate(session: Session, tenant_id: uuid.UUID, row: WorkflowState, data: dict[str, Any], actor: Actor,
-               now: datetime) -> None:
-    invoice_id = uuid.UUID(data["invoice"])
-    reason = f"probable duplicate of invoice {data['of']} (same {data['by']})"
-    Invoices(session, tenant_id).set_status(invoice_id, InvoiceStatus.HELD, actor, reason=reason)
-    events.invoice_held(session, tenant_id, invoice_id, reason)  # issue 19
-    AuditLog(session, tenant_id).append(actor, "invoice.duplicate", "invoice", invoice_id,
-                                        {"of": data["of"], "by": data["by"]})
-
-
-def _unusual(session: Session, tenant_id: uuid.UUID, row: WorkflowState, data: dict[str, Any], actor: Actor,
-             now: datetime) -> None:
-    AuditLog(session, tenant_id).append(
-        actor, "invoice.unusual_amount", "invoice", data["invoice"],
-        {"severity": "warning", "amount_cents": data["amount_cents"], "usual_limit_cents": data["limit_cents"]},
-    )
-
-
 _HANDLERS = {
     "timer": _timer,
     "cancel_timers": _cancel_timers,
@@ -185,6 +165,4 @@ _HANDLERS = {
     "signal": _signal,
     "release": _release,
     "reminder": _reminder,
-    "duplicate": _duplicate,
-    "unusual": _unusual,
 }

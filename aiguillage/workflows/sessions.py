@@ -34,7 +34,6 @@ CHARTS: dict[str, str] = {
     "query": charts.QUERY,
     "delivery": charts.DELIVERY,
     "reminder": charts.REMINDER,
-    "correlation": charts.CORRELATION,
 }
 
 

@@ -30,6 +30,8 @@ BLUEPRINTS: tuple[str, ...] = (
     "deliveries",
     "evaluate",
     "invoices",
+    "batch",
+    "metrics",
     "rulesets",
     "workflows",
     "pa",

@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from aiguillage.model.invoice import NON_BUSINESS_FIELDS, Invoice
 from aiguillage.store.actor import Actor
 from aiguillage.store.base import utcnow
-from aiguillage.store.errors import Conflict, Invalid
+from aiguillage.store.errors import Conflict, Invalid, NotFound
 from aiguillage.store.hashing import json_sha256, sha256_hex
 from aiguillage.store.models import DecisionRecord, InvoiceRecord
 from aiguillage.store.repositories.audit import AuditLog
@@ -214,7 +214,17 @@ class Invoices(TenantScoped):
         return by_number
 
     def get(self, invoice_id: uuid.UUID | str) -> InvoiceRecord:
-        """The invoice with that id, or `NotFound`."""
+        """The invoice with that id, or `NotFound` (also for another tenant's id).
+
+        Looked up in the session first: deciding one invoice asks for it a
+        dozen times, and a query would return the same object anyway.
+        """
+        wanted = invoice_id if isinstance(invoice_id, uuid.UUID) else None
+        if wanted is not None:
+            record = self.session.get(InvoiceRecord, wanted)
+            if record is None or record.tenant_id != self.tenant_id:
+                raise NotFound(f"no invoice with id {invoice_id}")
+            return record
         return self._get(InvoiceRecord, invoice_id)
 
     def page(

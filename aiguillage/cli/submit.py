@@ -1,0 +1,132 @@
+"""`aiguillage submit FILES… --jobs N`: post invoice files to the API, as an ERP dropping files in a folder.
+
+Each file's idempotency key is derived from its content (`file-<sha256>`),
+so running the command again on the same files stores nothing twice and
+answers each with the invoice first stored. A 429/503 (saturated: nothing
+stored) or a dropped connection is retried after the server's Retry-After,
+with the same key. One line per file, then a summary line; the exit status
+is 1 when any file was not stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiguillage.cli.main import CliError
+
+URL_ENV = "AIGUILLAGE_URL"
+KEY_ENV = "AIGUILLAGE_API_KEY"
+_MEDIA = {b"<": "application/xml", b"%PDF": "application/pdf", b"{": "application/json"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "submit",
+        help="post invoice files to the API (POST /v1/invoices), several at a time",
+        description="Post invoice files (UBL, CII, Factur-X, JSON) to a running Aiguillage API. Each file's "
+        "Idempotency-Key comes from its content, so posting the same files again stores nothing twice.",
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument("--url", default=os.environ.get(URL_ENV, "http://127.0.0.1:8000"),
+                        help=f"the API's base URL (default: ${URL_ENV}, else http://127.0.0.1:8000)")
+    parser.add_argument("--key", default=os.environ.get(KEY_ENV),
+                        help=f"an API key with role erp or admin (default: ${KEY_ENV})")
+    parser.add_argument("--customer", help="the customer's code (default: matched from each invoice's buyer)")
+    parser.add_argument("--jobs", "-j", type=int, default=4, metavar="N", help="files posted at once (default: 4)")
+    parser.add_argument("--retries", type=int, default=5, metavar="N",
+                        help="tries again after 429/503 or a dropped connection (default: 5)")
+    parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="per request (default: 60)")
+    parser.set_defaults(handler=run)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One file's answer."""
+
+    path: Path
+    status: int
+    line: str
+
+    @property
+    def stored(self) -> bool:
+        return self.status in (200, 202)
+
+
+def idempotency_key(data: bytes) -> str:
+    """The same content always gets the same key (a re-run is a repeat, not a new invoice)."""
+    return "file-" + hashlib.sha256(data).hexdigest()
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.key:
+        raise CliError(f"give an API key with --key or ${KEY_ENV}")
+    if args.jobs < 1:
+        raise CliError("--jobs must be at least 1")
+    endpoint = args.url.rstrip("/") + "/v1/invoices"
+    if args.customer:
+        endpoint += "?" + urllib.parse.urlencode({"customer": args.customer})
+    started = time.monotonic()
+    outcomes: list[Outcome] = []
+    with ThreadPoolExecutor(args.jobs) as pool:
+        for outcome in pool.map(lambda p: _post(endpoint, args, p), args.files):
+            print(outcome.line, flush=True)
+            outcomes.append(outcome)
+    elapsed = time.monotonic() - started
+    stored = sum(o.status == 202 for o in outcomes)
+    repeats = sum(o.status == 200 for o in outcomes)
+    failed = len(outcomes) - stored - repeats
+    rate = len(outcomes) / elapsed if elapsed > 0 else 0.0
+    print(f"aiguillage submit: {len(outcomes)} file(s) in {elapsed:.1f} s ({rate:.1f}/s): {stored} stored, "
+          f"{repeats} already stored, {failed} failed", flush=True)
+    return 0 if failed == 0 else 1
+
+
+def _post(endpoint: str, args: argparse.Namespace, path: Path) -> Outcome:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Outcome(path, 0, f"{path}: not read: {exc.strerror}")
+    media = next((m for prefix, m in _MEDIA.items() if data.lstrip()[: len(prefix)] == prefix),
+                 "application/octet-stream")
+    headers = {"Authorization": f"Bearer {args.key}", "Content-Type": media, "Idempotency-Key": idempotency_key(data)}
+    for attempt in range(args.retries + 1):
+        request = urllib.request.Request(endpoint, data=data, method="POST", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=args.timeout) as response:
+                return _answered(path, response.status, response.read())
+        except urllib.error.HTTPError as error:
+            body = error.read()
+            if error.code in (429, 503) and attempt < args.retries:
+                time.sleep(float(error.headers.get("Retry-After") or 1))
+                continue
+            return _answered(path, error.code, body)
+        except OSError as exc:  # refused, reset, timed out: nothing known, the same key makes a retry safe
+            if attempt < args.retries:
+                time.sleep(min(2 ** attempt, 10))
+                continue
+            return Outcome(path, 0, f"{path}: not sent: {getattr(exc, 'reason', exc)}")
+    raise AssertionError("unreachable")
+
+
+def _answered(path: Path, status: int, body: bytes) -> Outcome:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        document = {}
+    if status in (200, 202):
+        kind = "stored" if status == 202 else "already stored"
+        return Outcome(path, status, f"{path}: {status} {kind} {document.get('id')} {document.get('status')}")
+    detail = document.get("detail") or body[:200].decode(errors="replace")
+    return Outcome(path, status, f"{path}: {status} not stored: {detail}")
+
+

@@ -1,0 +1,98 @@
+"""Look-alike questions as indexed, atomic statements: who first showed a fingerprint; the usual amount.
+
+Each call is one statement on one primary-key row, inside the caller's
+transaction, so its cost does not depend on how many invoices came before,
+and concurrent submissions settle on the database's row lock:
+
+- `claim` inserts (tenant, kind, fingerprint) → this invoice, or, when the
+  row exists, takes it over only if its owner was seen before the window
+  began; it returns the owner either way (`INSERT … ON CONFLICT DO UPDATE …
+  RETURNING`, PostgreSQL 9.5+ and SQLite 3.35+). Two concurrent claims of a
+  new fingerprint cannot both win: the second waits for the first's commit
+  and then sees its row.
+- `usual` reads a customer's count and total (the sum of its slots) and
+  `count` adds one invoice to one slot (`count = count + 1`), never a
+  read-modify-write in Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import case
+
+from aiguillage.store.lookalike_models import AmountStatistic, InvoiceFingerprint
+from aiguillage.store.repositories.base import TenantScoped
+
+#: Rows a customer's statistic is spread over; concurrent submissions pick one by invoice id.
+SLOTS = 8
+
+
+def fingerprint(*parts: object) -> str:
+    """A fixed-width digest of the normalised values (the table keeps nothing readable of the invoice)."""
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Usual:
+    """A customer's running statistic before this invoice: how many, and their total in cents."""
+
+    count: int
+    total_cents: int
+
+    @property
+    def mean_cents(self) -> int:
+        return self.total_cents // self.count if self.count else 0
+
+
+class Lookalikes(TenantScoped):
+    """A tenant's fingerprints and amount statistics."""
+
+    noun = "fingerprint"
+
+    def _insert(self):  # noqa: ANN202 - a dialect-specific Insert
+        return (postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert)
+
+    def claim(self, kind: str, digest: str, invoice_id: uuid.UUID, now: datetime, window: timedelta) -> uuid.UUID:
+        """The invoice owning this fingerprint within the window: `invoice_id` itself when it is the first."""
+        table = InvoiceFingerprint.__table__
+        since = now - window
+        statement = self._insert()(table).values(
+            tenant_id=self.tenant_id, kind=kind, fingerprint=digest, invoice_id=invoice_id, seen_at=now,
+        )
+        expired = table.c.seen_at < since
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.tenant_id, table.c.kind, table.c.fingerprint],
+            set_={
+                "invoice_id": case((expired, statement.excluded.invoice_id), else_=table.c.invoice_id),
+                "seen_at": case((expired, statement.excluded.seen_at), else_=table.c.seen_at),
+            },
+        ).returning(table.c.invoice_id)
+        return self.session.execute(statement).scalar_one()
+
+    def usual(self, customer_key: str) -> Usual:
+        """The customer's count and total so far (all slots)."""
+        row = self.session.execute(
+            select(func.coalesce(func.sum(AmountStatistic.count), 0),
+                   func.coalesce(func.sum(AmountStatistic.total_cents), 0))
+            .where(AmountStatistic.tenant_id == self.tenant_id, AmountStatistic.customer_key == customer_key)
+        ).one()
+        return Usual(int(row[0]), int(row[1]))
+
+    def count(self, customer_key: str, amount_cents: int, invoice_id: uuid.UUID) -> None:
+        """Add one invoice to the customer's statistic, atomically (one slot, chosen by the invoice id)."""
+        table = AmountStatistic.__table__
+        statement = self._insert()(table).values(
+            tenant_id=self.tenant_id, customer_key=customer_key[:300], slot=invoice_id.int % SLOTS,
+            count=1, total_cents=amount_cents,
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.tenant_id, table.c.customer_key, table.c.slot],
+            set_={"count": table.c.count + 1, "total_cents": table.c.total_cents + statement.excluded.total_cents},
+        )
+        self.session.execute(statement)

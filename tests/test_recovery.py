@@ -1,0 +1,90 @@
+"""A server process SIGKILLed between storing an invoice and deciding it: the worker's recovery pass decides it.
+
+The crash is real: `AIGUILLAGE_CRASH_AT=after-store` makes the gunicorn
+worker kill itself right after the storing transaction commits. The ERP
+sees a dropped connection; the invoice is in the store, `received`. Sent
+again with the same key, it is answered as stored (and decided then); left
+alone, `aiguillage worker` decides and delivers it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from aiguillage.store.database import make_engine, session_factory
+from aiguillage.store.models import InvoiceRecord, OutboxEntry
+from aiguillage.store.testing import create_postgres_database, drop_postgres_database
+from aiguillage.testing.cluster import Cluster, invoice_document
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    url = create_postgres_database()
+    cluster = Cluster(url.render_as_string(hide_password=False), tmp_path)
+    cluster.setup()
+    try:
+        yield cluster
+    finally:
+        cluster.stop_all()
+        drop_postgres_database(url)
+
+
+def _invoices(url: str) -> dict[str, InvoiceRecord]:
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            return {r.number: r for r in session.scalars(select(InvoiceRecord))}
+    finally:
+        engine.dispose()
+
+
+def _wait(condition, seconds: float, what: str) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_crash_between_store_and_decision_is_recovered(cluster):
+    healthy = cluster.serve("healthy", workers=1)
+    cluster.publish_ruleset(healthy.base)
+    crashing = cluster.serve("crashing", workers=1, env={"AIGUILLAGE_CRASH_AT": "after-store"})
+
+    status, body = cluster.submit(crashing.base, invoice_document("CRASH-1"), "key-crash-1")
+    assert status == 0, body  # the process died: no answer at all
+    status, body = cluster.submit(crashing.base, invoice_document("CRASH-2", charge=21), "key-crash-2")
+    assert status == 0, body
+    stored = _invoices(cluster.url)
+    assert {n: r.status for n, r in stored.items()} == {"CRASH-1": "received", "CRASH-2": "received"}
+
+    # The ERP sends CRASH-1 again (same key) to a healthy server: answered with the stored invoice, decided now.
+    status, body = cluster.submit(healthy.base, invoice_document("CRASH-1"), "key-crash-1")
+    assert status == 200 and body["duplicate"] is True, body
+    assert body["id"] == str(stored["CRASH-1"].id) and body["status"] == "queued"
+
+    # Nobody sends CRASH-2 again: the worker's recovery pass decides it, and the delivery goes out.
+    cluster.worker(recover_after=1.0)
+    _wait(lambda: _invoices(cluster.url)["CRASH-2"].status == "delivered", 60, "CRASH-2 to be recovered and delivered")
+    engine = make_engine(cluster.url)
+    try:
+        with session_factory(engine)() as session:
+            entries = session.scalars(select(OutboxEntry)).all()
+            assert sorted(e.status for e in entries) == ["delivered", "delivered"]
+            recovered = stored["CRASH-2"].id
+            from aiguillage.store.repositories.audit import AuditLog
+
+            actions = [(e.actor, e.action) for e in AuditLog(session, stored["CRASH-2"].tenant_id).entries(
+                target_id=recovered)]
+            assert ("recovery", "invoice.decide") in actions
+    finally:
+        engine.dispose()
+    publications = [json.loads(p.read_text()) for p in cluster.portal.glob("*/*/publication.json")]
+    assert sorted(p["invoice_number"] for p in publications) == ["CRASH-1", "CRASH-2"]
+    assert uuid.UUID(body["id"])
