@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = sorted((REPO / "samples").iterdir())
+SAMPLES = sorted(p for p in (REPO / "samples").iterdir() if p.is_file())
 
 
 def _evaluate(*args: str) -> subprocess.CompletedProcess[str]:

@@ -12,6 +12,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from aiguillage.demo import discover, samples_root
+from aiguillage.engine.loader import rulesets_root
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -45,7 +48,7 @@ def test_demo_serve_prints_links_that_open_the_pages_and_stops_on_ctrl_c(tmp_pat
         lines = _lines_until_links(process, time.monotonic() + 120)
         [console] = [x.removeprefix("console: ") for x in lines if x.startswith("console: ")]
         portal = [x.removeprefix("portal: ").split()[0] for x in lines if x.startswith("portal: ")]
-        assert len(portal) == 5, lines
+        assert len(portal) == len(discover(rulesets_root(), samples_root())), lines  # one per demo customer
         assert console.startswith("http://127.0.0.1:") and "/console/link/aigl_" in console
         for link in [console, *portal]:
             with urllib.request.urlopen(link, timeout=10) as page:

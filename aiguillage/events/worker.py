@@ -32,6 +32,7 @@ from aiguillage.events.sequencer import BATCH, pending, sequence_pending
 from aiguillage.store.base import utcnow
 from aiguillage.store.database import session_factory, transaction
 from aiguillage.store.event_models import EventRecord
+from aiguillage.store.models import Tenant  # noqa: F401 - registers every table (the events' foreign keys name them)
 
 log = logging.getLogger("aiguillage.webhooks")
 
