@@ -97,3 +97,15 @@ def test_a_profile_ruleset_must_extend_the_ruleset_naming_it(tmp_path: Path) -> 
     (tmp_path / "standard" / "y.rules").write_text('ruleset "y" version 1\n', encoding="utf-8")
     with pytest.raises(LookupError, match='profile ruleset "y" must extend "x"'):
         Library(tmp_path).compiled("x")
+
+
+def test_a_stored_customer_ruleset_extending_fr_ctc_gets_the_profile() -> None:
+    from aiguillage.engine.stored import StoredRulesets
+    from aiguillage.store.hashing import sha256_hex
+
+    text = 'ruleset "dupont"\nextends "fr-ctc"\n\nroute\n  otherwise -> peppol\n'
+    compiled = StoredRulesets().compiled("dupont", text, sha256_hex(text))
+    assert [n for n, _ in compiled.profiles[EXTENDED_ID].rulesets] == ["en16931", "fr-ctc", "fr-ctc-extended", "dupont"]
+    extended = evaluate(_sample(EXTENDED_ID, "a negative gross price"), compiled)
+    plain = evaluate(_sample(EN16931_ID, "a negative gross price"), compiled)
+    assert "BR-28" in {f.rule for f in plain.findings} and "BR-28" not in {f.rule for f in extended.findings}
