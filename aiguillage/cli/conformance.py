@@ -6,9 +6,11 @@ and ends with `conformance: P passed, F failed (R%)`; exit 0 only when all pass.
 semantic model, so verdicts must not change with the syntax.
 
 `--oracle XSLT FILE…` is the differential mode for integrators: each invoice
-(file, or every .xml under a folder) is judged by the official artefact (run
-in Saxon-HE, the `test` extra) and by the standard ruleset (`--ruleset`,
-default en16931); the differences are printed, then
+(file, or every .xml / Factur-X .pdf under a folder) is judged by the official artefact (run
+in Saxon-HE, the `test` extra; `--oracle` once per syntax, each document goes to the
+stylesheet for its syntax) and by the standard ruleset (`--ruleset`,
+default en16931), on the rule ids the artefact has (a BR-FR artefact judges only the BR-FR rules
+of fr-ctc, not the EN 16931 rules fr-ctc extends); the differences are printed, then
 `differential: N documents, A agree, D differ (R%)`; exit 0 only when all agree.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from aiguillage.cli.main import CliError
@@ -37,7 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--oracle",
         metavar="XSLT",
         type=Path,
-        help="compare each invoice FILE with this official validation stylesheet instead of running test sets",
+        action="append",
+        help="compare each invoice FILE with this official validation stylesheet instead of running test sets "
+        "(give one per syntax, e.g. the UBL and the CII artefact: each document goes to the one for its syntax)",
     )
     parser.add_argument("--via", choices=("cii", "ubl", "json"), help="convert each document to this syntax before evaluating")
     parser.set_defaults(handler=run)
@@ -99,35 +104,53 @@ def _file_json(report: FileReport) -> dict:
 def _differential(args: argparse.Namespace) -> int:
     """Official artefact against our ruleset, invoice by invoice; the summary line last."""
     from aiguillage.engine.loader import library
-    from aiguillage.testing.differential import compare
     from aiguillage.testing.oracle import Oracle
 
     files: list[Path] = []
     for path in args.paths:
-        files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() == ".xml") if path.is_dir() else [path])
+        files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in (".xml", ".pdf")) if path.is_dir() else [path])
     try:
-        oracle = Oracle(args.oracle)
+        oracles = [Oracle(path) for path in args.oracle]
         compiled = library().compiled(args.ruleset or "en16931")
     except (RuntimeError, FileNotFoundError, LookupError) as exc:
         raise CliError(str(exc)) from None
     except RulesError as exc:
         raise CliError(exc.render()) from None
-    agree = 0
-    results = []
-    for file in files:
-        comparison = compare(str(file), file.read_bytes(), oracle, compiled)
-        agree += comparison.agrees
-        results.append(comparison)
+    ours = {m.id for unit in compiled.units for m in unit.metas if m.kind == "validate"}
+    results = [_judge(file, oracles, compiled) for file in files]
+    agree = sum(c.agrees for c in results)
     if args.format == "json":
         print(json.dumps({"documents": [_comparison_json(c) for c in results], "agree": agree, "differ": len(results) - agree}, indent=2))
     else:
         for comparison in results:
             if not comparison.agrees:
                 print(comparison.describe())
+        for oracle in oracles:  # on stderr: stdout is the differences, then the summary
+            print(f"compared with {oracle.stylesheet.name}: the {len(oracle.rule_ids & ours)} rule ids of {compiled.name} "
+                  f"it has ({len(ours - oracle.rule_ids)} of the ruleset's rules are not judged by it)", file=sys.stderr)
         total = len(results)
         rate = 100.0 * agree / total if total else 0.0
         print(f"differential: {total} documents, {agree} agree, {total - agree} differ ({rate:.1f}%)")
     return 0 if results and agree == len(results) else 1
+
+
+def _judge(file: Path, oracles: list, compiled: object):  # noqa: ANN202
+    """One document (the CII inside a Factur-X PDF) by the stylesheet for its syntax, on the ids it has."""
+    from aiguillage.model.facturx import embedded_xml
+    from aiguillage.testing.differential import Comparison, compare
+    from aiguillage.testing.oracle import OracleResult
+
+    xml = file.read_bytes()
+    try:
+        if xml[:5] == b"%PDF-":
+            xml = embedded_xml(xml, str(file))
+    except InvoiceReadError as exc:
+        return Comparison(str(file), OracleResult(frozenset()), frozenset(), read_error=str(exc))
+    oracle = next((o for o in oracles if o.reads(xml)), None)
+    if oracle is None:
+        given = ", ".join(o.stylesheet.name for o in oracles)
+        return Comparison(str(file), OracleResult(frozenset()), frozenset(), read_error=f"none of the stylesheets given ({given}) reads this syntax; add --oracle for it")
+    return compare(str(file), xml, oracle, compiled, oracle.rule_ids)
 
 
 def _comparison_json(comparison) -> dict:  # noqa: ANN001

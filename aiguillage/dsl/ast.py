@@ -229,7 +229,8 @@ class Statement(Node):
 
 @dataclass(kw_only=True, eq=False)
 class HeaderItem(Statement):
-    """One header line: key is ruleset, version, customer, effective, extends or description."""
+    """One header line: key is ruleset, version, customer, effective, extends, description, allocation
+    or profile (values: the BT-24 specification identifier, the name of the ruleset that judges it)."""
 
     key: str
     values: list[Any]
@@ -483,6 +484,11 @@ class RulesFile(Node):
     @property
     def customers(self) -> list[str]:
         return [v for i in self.items if isinstance(i, HeaderItem) and i.key == "customer" for v in i.values]
+
+    @property
+    def profiles(self) -> dict[str, str]:
+        """BT-24 specification identifier → the ruleset that judges invoices declaring it."""
+        return {str(i.values[0]).strip(): str(i.values[1]) for i in self.items if isinstance(i, HeaderItem) and i.key == "profile"}
 
     @property
     def extends(self) -> list[str]:

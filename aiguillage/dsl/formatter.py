@@ -251,6 +251,9 @@ class _Writer:
         if item.key == "allocation":
             self.emit(item, indent, ["allocation" + _with(item.params)])
             return
+        if item.key == "profile":
+            self.emit(item, indent, [f"profile {item.raws[0]} uses {item.raws[1]}"])
+            return
         self.emit(item, indent, [f"{item.key} {', '.join(item.raws)}"])
 
     def s_CodelistDecl(self, item: ast.CodelistDecl, indent: str) -> None:

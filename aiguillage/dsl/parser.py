@@ -286,6 +286,9 @@ class _Builder(Transformer):
         item = ast.HeaderItem(key="extends", values=[unquote(t) for t in c], raws=[str(t) for t in c])
         return self._p(item, meta)
 
+    def h_profile(self, meta, c):  # noqa: ANN001, ANN201
+        return self._p(ast.HeaderItem(key="profile", values=[unquote(t) for t in c], raws=[str(t) for t in c]), meta)
+
     def h_description(self, meta, c):  # noqa: ANN001, ANN201
         return self._p(ast.HeaderItem(key="description", values=[unquote(c[0])], raws=[str(c[0])]), meta)
 

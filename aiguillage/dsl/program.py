@@ -54,6 +54,11 @@ class Program:
     sources: list[Path] = field(default_factory=list)
     #: Reference tables of the service read (`table NAME key COL`), name → content version: part of `hash`.
     references: dict[str, str] = field(default_factory=dict)
+    #: `profile "SPEC" uses "NAME"`: BT-24 value → the ruleset that judges such invoices in this one's place.
+    profiles: dict[str, str] = field(default_factory=dict)
+    #: Finds a ruleset by name (the loader's); profiles are resolved through it when compiled, not when
+    #: loaded, since a profile's ruleset usually extends the ruleset that names it.
+    resolve: Callable[[str], Program] | None = field(default=None, repr=False)
 
     def statements(self, kind: type) -> list:
         return [s for item in self.items if isinstance(item, ast.Section) for s in item.items if isinstance(s, kind)]
@@ -162,6 +167,8 @@ class _Loader:
             warnings=list(self.diagnostics),
             sources=[Path(f.src.path) for f in self.files] + self.data_files,
             references=dict(self.data_versions),
+            profiles=main.profiles,
+            resolve=self.resolve_parent,
         )
 
     # ---- includes
@@ -201,6 +208,15 @@ class _Loader:
                 if item.key in seen:
                     self.diagnostics.append(at_node(main.src, item, f"'{item.key}' is given twice (first on line {seen[item.key].line})"))
                 seen.setdefault(item.key, item)
+        specs: dict[str, ast.HeaderItem] = {}
+        for item in main.items:
+            if isinstance(item, ast.HeaderItem) and item.key == "profile":
+                spec = str(item.values[0]).strip()
+                if not spec:
+                    self.diagnostics.append(at_node(main.src, item, "a profile names the specification identifier (BT-24) it is for"))
+                elif spec in specs:
+                    self.diagnostics.append(at_node(main.src, item, f'profile "{spec}" is given twice (first on line {specs[spec].line})'))
+                specs.setdefault(spec, item)
         if "ruleset" not in seen:
             first = main.items[0] if main.items else ast.Node(line=1, column=1)
             self.diagnostics.append(at_node(main.src, first, 'a ruleset file starts with its name: ruleset "name"'))

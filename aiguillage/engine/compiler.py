@@ -117,10 +117,20 @@ class CompiledRuleset:
     severities: dict[str, str]
     route_unit: CompiledUnit | None
     customers: list[str] = field(default_factory=list)
+    #: BT-24 value → this ruleset compiled with the profile's ruleset in place (`profile ... uses ...`).
+    profiles: dict[str, CompiledRuleset] = field(default_factory=dict)
+    #: On a profile variant: the BT-24 value it was chosen for.
+    profile: str | None = None
 
     @property
     def rulesets(self) -> list[tuple[str, str]]:
         return [(u.name, u.version) for u in self.units]
+
+    def for_invoice(self, specification_identifier: str | None) -> CompiledRuleset:
+        """The variant that judges an invoice declaring this BT-24, or this ruleset itself."""
+        if not self.profiles or specification_identifier is None:
+            return self
+        return self.profiles.get(specification_identifier.strip(), self)
 
     def rule_count(self) -> int:
         return sum(sum(f) for f in self.flags)
@@ -171,13 +181,51 @@ def compile_unit(program: Program) -> CompiledUnit:
 
 
 def compile_ruleset(program: Program) -> CompiledRuleset:
-    """A ruleset with everything it extends, overrides and disables applied."""
+    """A ruleset with everything it extends, overrides and disables applied, and its profile variants."""
+    lineage = program.lineage()
+    chosen = _profiles(lineage)
+    key = program.hash + "".join(f"|{spec}={variant.hash}" for spec, (_, variant) in sorted(chosen.items()))
     with _LOCK:
-        cached = _RULESETS.get(program.hash)
+        cached = _RULESETS.get(key)
         if cached is not None:
-            _RULESETS.move_to_end(program.hash)
+            _RULESETS.move_to_end(key)
             return cached
-        lineage = program.lineage()
+        compiled = _build(program, lineage, program.hash)
+        for spec, (base, variant) in chosen.items():
+            compiled.profiles[spec] = _build(program, _with_profile(lineage, base, variant), f"{program.hash}+{variant.hash}", profile=spec)
+        _remember(_RULESETS, key, compiled)
+        STATS.ruleset_builds += 1
+        return compiled
+
+
+def _profiles(lineage: list[Program]) -> dict[str, tuple[Program, Program]]:
+    """BT-24 value → (the ruleset declaring the profile, the profile's ruleset), for the profiles
+    this lineage declares and does not already contain (a ruleset extending fr-ctc-extended is one)."""
+    hashes = {p.hash for p in lineage}
+    out: dict[str, tuple[Program, Program]] = {}
+    for base in lineage:
+        for spec, name in base.profiles.items():
+            if base.resolve is None:
+                raise LookupError(f'ruleset "{base.name}": cannot find profile ruleset "{name}" (no ruleset folder is known here)')
+            variant = base.resolve(name)
+            if variant.hash in hashes:
+                continue
+            if all(p.hash != base.hash for p in variant.lineage()):
+                raise LookupError(f'ruleset "{base.name}": profile ruleset "{name}" must extend "{base.name}"')
+            out[spec] = (base, variant)
+    return out
+
+
+def _with_profile(lineage: list[Program], base: Program, variant: Program) -> list[Program]:
+    """The lineage with the profile's ruleset (and what it adds) right after the ruleset naming it."""
+    hashes = {p.hash for p in lineage}
+    added = [p for p in variant.lineage() if p.hash not in hashes]
+    at = next(i for i, p in enumerate(lineage) if p.hash == base.hash) + 1
+    return [*lineage[:at], *added, *lineage[at:]]
+
+
+def _build(program: Program, lineage: list[Program], key: str, profile: str | None = None) -> CompiledRuleset:
+    with _LOCK:
         units = [compile_unit(p) for p in lineage]
         disabled: set[str] = set()
         severities: dict[str, str] = {}
@@ -188,10 +236,7 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
                 disabled.update(item.rules)
         flags = [tuple(m.id not in disabled for m in u.metas) for u in units]
         route_unit = next((u for u, p in zip(reversed(units), reversed(lineage), strict=True) if p.has_route), None)
-        compiled = CompiledRuleset(program.name, program.version, program.hash, units, flags, severities, route_unit, program.customers)
-        _remember(_RULESETS, program.hash, compiled)
-        STATS.ruleset_builds += 1
-        return compiled
+        return CompiledRuleset(program.name, program.version, key, units, flags, severities, route_unit, program.customers, profile=profile)
 
 
 def _code_object(source: str, filename: str) -> CodeType:

@@ -201,8 +201,13 @@ class Run:
 
 
 def evaluate(invoice: Invoice, compiled: CompiledRuleset, *, lang: str = "en", explain: bool = False, today: date | None = None) -> Decision:
-    """Enrich, validate and route one invoice. Never raises because of the invoice's content."""
+    """Enrich, validate and route one invoice. Never raises because of the invoice's content.
+
+    An invoice whose BT-24 names a profile of the ruleset (`profile "SPEC" uses "NAME"`) is judged
+    by the ruleset compiled with that profile's ruleset in place (Decision.rulesets names it)."""
     day = today or date.today()
+    control = invoice.process_control
+    compiled = compiled.for_invoice(control.specification_identifier if control is not None else None)
     run = Run(invoice, compiled, lang, day, explain)
     pairs = list(zip(compiled.units, compiled.flags, strict=True))
     functions = [u.explain_functions() if explain else u.fast for u in compiled.units]

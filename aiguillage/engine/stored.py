@@ -188,6 +188,8 @@ class StoredRulesets:
         program = self._load(name, read(), references)
         compiled = compile_ruleset(program)
         parents = tuple((p.name, p.hash) for p in program.lineage()[:-1])
+        # the profile rulesets chosen by BT-24 (fr-ctc-extended under fr-ctc) are watched the same way
+        parents += tuple((u.name, u.hash) for v in compiled.profiles.values() for u in v.units if (u.name, u.hash) not in parents and u.hash != program.hash)
         if names and references is not None:
             # Keyed by the versions actually compiled in: a table changed meanwhile is a new key next time.
             key = _data_key(content_hash, references.scope, program.references)

@@ -51,6 +51,11 @@ def read_facturx(data: bytes, source: str | None = None, *, limit: int | None = 
     return invoice
 
 
+def embedded_xml(data: bytes, source: str | None = None) -> bytes:
+    """The CII invoice XML inside a Factur-X PDF (for tools that judge the XML itself)."""
+    return _embedded_xml(data, source)[1]
+
+
 def _embedded_xml(data: bytes, source: str | None) -> tuple[str, bytes]:
     """The embedded invoice file's name and bytes, or an error saying there is none."""
     try:

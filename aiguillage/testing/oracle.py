@@ -15,15 +15,23 @@ renamed, so concurrent writers never leave a half-written entry.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from lxml import etree
 
 SVRL_NS = "http://purl.oclc.org/dsdl/svrl"
+_XSL_NS = "http://www.w3.org/1999/XSL/Transform"
+_INVOICE_ROOTS = frozenset({
+    "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
+    "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2",
+    "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+})
 _FIRED = (f"{{{SVRL_NS}}}failed-assert", f"{{{SVRL_NS}}}successful-report")
 
 Verdict = frozenset[tuple[str, str]]
@@ -55,6 +63,31 @@ class Oracle:
         self._processor = saxonche.PySaxonProcessor(license=False)
         compiler = self._processor.new_xslt30_processor()
         self._executable = compiler.compile_stylesheet(stylesheet_file=str(self.stylesheet))
+
+    @cached_property
+    def namespaces(self) -> frozenset[str]:
+        """The invoice root namespaces (UBL, CII) the stylesheet reads; empty when it names none."""
+        declared = set(etree.parse(str(self.stylesheet)).getroot().nsmap.values())
+        return frozenset(declared & _INVOICE_ROOTS)
+
+    def reads(self, xml: bytes) -> bool:
+        """Whether this stylesheet is for the document's syntax (UBL or CII)."""
+        return not self.namespaces or root_namespace(xml) in self.namespaces
+
+    @cached_property
+    def rule_ids(self) -> frozenset[str]:
+        """Every assertion id the stylesheet can report: what it can judge (the BR-FR artefacts
+        know only BR-FR ids, not the EN 16931 rules a French invoice must also meet)."""
+        tree = etree.parse(str(self.stylesheet))
+        ids = set()
+        for tag in _FIRED:
+            for element in tree.iter(tag):
+                for attribute in element.iter(f"{{{_XSL_NS}}}attribute"):
+                    if attribute.get("name") == "id" and attribute.text and attribute.text.strip():
+                        ids.add(attribute.text.strip())
+                if element.get("id"):
+                    ids.add(element.get("id"))
+        return frozenset(ids)
 
     def judge(self, xml: bytes) -> OracleResult:
         """The artefact's verdict on one document (from the cache when known)."""
@@ -105,3 +138,13 @@ class Oracle:
         with os.fdopen(handle, "w") as out:
             json.dump(data, out)
         os.replace(temporary, entry)
+
+
+def root_namespace(xml: bytes) -> str | None:
+    """The namespace of a document's root element (None when it is not XML)."""
+    try:
+        for _, element in etree.iterparse(io.BytesIO(xml), events=("start",), resolve_entities=False, no_network=True):
+            return etree.QName(element).namespace
+    except etree.XMLSyntaxError:
+        return None
+    return None
