@@ -127,6 +127,10 @@ def test_a_customer_pays_only_its_own_invoices_and_a_part_amount(paying_app, sce
     done_path = psp.sessions[session_id]["success_url"].removeprefix("https://localhost")
     assert other.get(done_path).status_code == 404
     assert customer.get(done_path).status_code == 200
+    cancelled = customer.get(psp.sessions[session_id]["cancel_url"].removeprefix("https://localhost"))
+    assert "nothing was charged" in cancelled.get_data(as_text=True)
+    with transaction(session_factory(scene.engine)) as session:
+        assert Ledger(session, scene.tenant_id).balance(mine.id).status == "open"  # no webhook: nothing paid
 
 
 def test_the_customer_pays_two_invoices_by_card_in_the_browser(browser, paying_server, psp: LoopbackStripe,  # noqa: F811
@@ -138,6 +142,10 @@ def test_the_customer_pays_two_invoices_by_card_in_the_browser(browser, paying_s
     page.wait_for_url(re.compile(r"/portal/$"))
     customer.axe()
     first, second = "PAY-0002", "PAY-0003"
+    page.get_by_role("button", name="Pay the ticked invoices by card").click()  # nothing ticked yet
+    page.get_by_text("Tick at least one invoice to pay.").wait_for()
+    customer.axe()
+    page.go_back()
     page.get_by_label(f"Pay invoice {first}").check()
     page.get_by_label(f"Pay invoice {second}").check()
     page.get_by_role("button", name="Pay the ticked invoices by card").click()
@@ -218,3 +226,22 @@ def test_an_approver_reads_payments_but_cannot_allocate(paying_app, scene: Scene
     with transaction(session_factory(scene.engine)) as session:
         assert session.scalar(select(func.count()).select_from(Allocation).where(
             Allocation.payment_id == payment_id)) == 0
+
+
+def test_without_a_psp_there_is_no_pay_form_and_in_french_the_pay_form_speaks_french(paying_app, scene: Scene,
+                                                                                      open_invoices):
+    plain = web_app(scene, WEB_SIGN_IN_RATE_PER_ADDRESS="1000/minute")
+    try:
+        customer = Browser(plain)
+        customer.sign_in_link(scene.link("ap@dufresne.example"))
+        listing = customer.get("/portal/")
+        assert 'name="invoice_id"' not in listing.get_data(as_text=True)
+        assert "form-action 'self';" in listing.headers["Content-Security-Policy"]
+        assert customer.post("/portal/pay", {"token": "x" * 24, "invoice_id": str(open_invoices["PAY-0001"].id)}
+                             ).status_code == 404
+    finally:
+        plain.extensions["aiguillage.database"].engine.dispose()
+    french = Browser(paying_app)
+    french.sign_in_link(scene.link("ap@dufresne.example"))
+    page = french.get("/portal/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Payer par carte les factures cochées" in page and "Payer la facture PAY-0001" in page
