@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aiguillage.payments.ledger import Ledger
+from aiguillage.payments.ledger import Ledger, balance_values, payment_status
 from aiguillage.store.models import AuditEntry, InvoiceRecord
 from aiguillage.store.payment_models import Allocation, InvoiceBalance, Payment
 from aiguillage.store.workflow_models import WorkflowState, WorkflowTimer
@@ -59,12 +59,14 @@ class InvoiceRow:
 
 def ledger_balances(session: Session, tenant_id: uuid.UUID,
                     records: list[InvoiceRecord]) -> dict[uuid.UUID, InvoiceBalance]:
-    """The ledger's balance of each invoice: its stored row, else the row it would get (not stored on reading)."""
-    ledger = Ledger(session, tenant_id)
-    found = {b.invoice_id: b for b in ledger.balances([r.id for r in records])} if records else {}
+    """The ledger's balance of each invoice: its stored row (one query for all), else what it owes by its
+    document with nothing allocated (made here for reading, never stored)."""
+    found = {b.invoice_id: b for b in Ledger(session, tenant_id).balances([r.id for r in records])} if records else {}
     for record in records:
         if record.id not in found:
-            found[record.id] = ledger.preview_balance(record)
+            values = balance_values(record)
+            found[record.id] = InvoiceBalance(tenant_id=tenant_id, invoice_id=record.id, allocated=Decimal("0.00"),
+                                              status=payment_status(values["amount_due"], Decimal("0.00")), **values)
     return found
 
 
