@@ -167,6 +167,7 @@ def test_the_customer_pays_two_invoices_by_card_in_the_browser(browser, paying_s
     customer.axe()
     page.get_by_role("link", name=first, exact=True).click()
     assert page.locator("#payment-status").inner_text() == "paid"
+    assert "Payment received: 80.25" in page.locator(".history").inner_text()
     customer.axe()
 
 

@@ -30,6 +30,7 @@ AGING = (("current", 0), ("1-30", 30), ("31-60", 60), ("61-90", 90), ("90+", Non
 CUSTOMER_HISTORY = frozenset({
     "invoice.receive", "invoice.status", "invoice.view", "workflow.query", "workflow.answer",
     "workflow.resolve", "workflow.approve", "workflow.reject", "workflow.payment", "invoice.download",
+    "allocation.automatic", "allocation.manual", "allocation.reverse",
 })
 
 
