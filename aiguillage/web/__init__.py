@@ -11,7 +11,8 @@ from __future__ import annotations
 from flask import Flask, redirect, url_for
 from sqlalchemy.orm import Session, sessionmaker
 
-from aiguillage.web import database, i18n, security
+# console_payments and pay are imported for the routes they add to the console's and portal's blueprints.
+from aiguillage.web import console_payments, database, i18n, pay, security  # noqa: F401
 from aiguillage.web.console import blueprint as console_blueprint
 from aiguillage.web.portal import blueprint as portal_blueprint
 from aiguillage.web.shared import blueprint as shared_blueprint

@@ -124,8 +124,10 @@ def _invoice_page(invoice_id: uuid.UUID, *, error: str | None = None, status: in
         if allowed(user.role, Permission.READ_DELIVERIES) else []
     attachments = session.query(QueryAttachment.id, QueryAttachment.filename).filter(
         QueryAttachment.tenant_id == user.tenant_id, QueryAttachment.invoice_id == record.id).all()
+    allocations, paid_by = presenting.invoice_payments(session, user.tenant_id, record.id)
     return render_template(
-        "console/invoice.html", record=record, model=invoice_from_record(record),
+        "console/invoice.html", allocations=allocations, paid_by=paid_by, done=request.args.get("done"),
+        record=record, model=invoice_from_record(record),
         row=presenting.rows_for(session, user.tenant_id, [record], date.today())[0],
         findings=presenting.findings(result), holds=result.get("holds") or [], routes=result.get("routes") or [],
         ruleset=result.get("ruleset") or {}, deliveries=deliveries,

@@ -118,7 +118,7 @@ def home() -> str:
     if aging:
         rows = [r for r in rows if r.aging == aging]
     customer = Customers(session, user.tenant_id).find_code(user.customer_code)
-    return render_template("portal/invoices.html", rows=rows[:PAGE], more=len(rows) > PAGE, customer=customer,
+    return render_template("portal/invoices_pay.html", rows=rows[:PAGE], more=len(rows) > PAGE, customer=customer,
                            statuses=[s.value for s in InvoiceStatus if s.value in presenting.RELEASED | {"held"}],
                            status=status or "", q=search or "",
                            balance=openness, aging=aging, agings=[a for a, _ in presenting.AGING])
@@ -144,7 +144,7 @@ def _invoice_page(record: InvoiceRecord, *, error: str | None = None, status: in
     attachments = session.query(QueryAttachment.id, QueryAttachment.filename).filter(
         QueryAttachment.tenant_id == user.tenant_id, QueryAttachment.invoice_id == record.id).all()
     return render_template(
-        "portal/invoice.html", record=record, model=invoice_from_record(record), row=row, workflows=workflows,
+        "portal/invoice_pay.html", record=record, model=invoice_from_record(record), row=row, workflows=workflows,
         history=presenting.customer_history(entries), thread=presenting.thread(entries), reasons=QUERY_REASONS,
         formats=list(FORMATS), attachments=attachments, error=error,
         may_approve=presenting.customer_approves(workflows.get("approval")),

@@ -1,25 +1,26 @@
 """What the pages show about invoices: balance and aging, findings in words, history, the query thread.
 
 Read-only helpers over the store; both the portal and the console use them.
-The balance is the amount due (BT-115) less recorded payments (the
-`workflow.payment` audit entries, as `POST /v1/invoices/{id}/payments`
-writes them; a payment without an amount settles the invoice). The card
-payments work (issue 14) plugs its allocations in here.
+The balance and payment status come from the payments ledger
+(`payments.ledger`): the amount due less what is allocated to the invoice
+(card payments, bank statements, payments the ERP books, manual
+allocations). An invoice the ledger has no row for yet owes its amount due.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aiguillage.payments.ledger import Ledger, balance_values, payment_status
 from aiguillage.store.models import AuditEntry, InvoiceRecord
+from aiguillage.store.payment_models import Allocation, InvoiceBalance, Payment
 from aiguillage.store.workflow_models import WorkflowState, WorkflowTimer
 
 #: Aging buckets, in days past the due date (upper bounds; None: no bound).
@@ -29,6 +30,7 @@ AGING = (("current", 0), ("1-30", 30), ("31-60", 60), ("61-90", 90), ("90+", Non
 CUSTOMER_HISTORY = frozenset({
     "invoice.receive", "invoice.status", "invoice.view", "workflow.query", "workflow.answer",
     "workflow.resolve", "workflow.approve", "workflow.reject", "workflow.payment", "invoice.download",
+    "allocation.automatic", "allocation.manual", "allocation.reverse",
 })
 
 
@@ -43,31 +45,29 @@ class InvoiceRow:
     aging: str | None
     days_late: int
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The ledger's status: open, partially_paid, paid or over_paid.
+    payment_status: str = "open"
+
+    @property
+    def payable(self) -> bool:
+        """Whether the customer may pay it by card: an invoice (not a credit note) with something left to pay."""
+        return self.balance is not None and self.balance > 0 and self.payment_status in ("open", "partially_paid")
 
     @property
     def id(self) -> uuid.UUID:
         return self.record.id
 
 
-def _decimal(value: Any) -> Decimal | None:
-    try:
-        return None if value in (None, "") else Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
-def payments_by_invoice(session: Session, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> dict[str, list[dict]]:
-    """The recorded payments of these invoices (audit details), by invoice id (text)."""
-    found: dict[str, list[dict]] = defaultdict(list)
-    if not ids:
-        return found
-    rows = session.execute(
-        select(AuditEntry.target_id, AuditEntry.detail).where(
-            AuditEntry.tenant_id == tenant_id, AuditEntry.action == "workflow.payment",
-            AuditEntry.target_type == "invoice", AuditEntry.target_id.in_([str(i) for i in ids]))
-    )
-    for target, detail in rows:
-        found[str(target)].append(detail or {})
+def ledger_balances(session: Session, tenant_id: uuid.UUID,
+                    records: list[InvoiceRecord]) -> dict[uuid.UUID, InvoiceBalance]:
+    """The ledger's balance of each invoice: its stored row (one query for all), else what it owes by its
+    document with nothing allocated (made here for reading, never stored)."""
+    found = {b.invoice_id: b for b in Ledger(session, tenant_id).balances([r.id for r in records])} if records else {}
+    for record in records:
+        if record.id not in found:
+            values = balance_values(record)
+            found[record.id] = InvoiceBalance(tenant_id=tenant_id, invoice_id=record.id, allocated=Decimal("0.00"),
+                                              status=payment_status(values["amount_due"], Decimal("0.00")), **values)
     return found
 
 
@@ -83,24 +83,18 @@ def aging_bucket(due: date | None, today: date, balance: Decimal | None) -> tupl
 
 
 def rows_for(session: Session, tenant_id: uuid.UUID, records: list[InvoiceRecord], today: date) -> list[InvoiceRow]:
-    payments = payments_by_invoice(session, tenant_id, [r.id for r in records])
+    balances = ledger_balances(session, tenant_id, records)
     rows = []
     for record in records:
         model = record.model or {}
         due_text = model.get("due_date")
         due = date.fromisoformat(due_text) if due_text else None
-        totals = model.get("totals") or {}
-        amount_due = _decimal(totals.get("amount_due_for_payment"))
-        if amount_due is None:
-            amount_due = record.amount_with_vat
-        balance = amount_due
-        for payment in payments.get(str(record.id), []):
-            paid = _decimal(payment.get("amount"))
-            balance = Decimal("0.00") if paid is None or balance is None else balance - paid
-        if balance is not None and balance < 0:
-            balance = Decimal("0.00")
+        ledger_row = balances[record.id]
+        amount_due = ledger_row.amount_due
+        balance = max(ledger_row.amount_due - ledger_row.allocated, Decimal("0.00")) \
+            if ledger_row.kind == "invoice" else ledger_row.amount_due - ledger_row.allocated
         bucket, late = aging_bucket(due, today, balance)
-        rows.append(InvoiceRow(record, due, amount_due, balance, bucket, late))
+        rows.append(InvoiceRow(record, due, amount_due, balance, bucket, late, payment_status=ledger_row.status))
     return rows
 
 
@@ -177,3 +171,13 @@ def findings(decision_result: dict[str, Any] | None) -> list[dict[str, Any]]:
     order = {"fatal": 0, "error": 1, "warning": 2, "info": 3}
     found = list((decision_result or {}).get("findings") or [])
     return sorted(found, key=lambda f: order.get(str(f.get("severity")), 9))
+
+
+def invoice_payments(session: Session, tenant_id: uuid.UUID,
+                     invoice_id: uuid.UUID) -> tuple[list[Allocation], dict[uuid.UUID, Payment]]:
+    """The invoice's allocations (reversed ones too, oldest first) and the payments they came from, by id."""
+    allocations = Ledger(session, tenant_id).allocations(invoice_id=invoice_id)
+    ids = {a.payment_id for a in allocations if a.payment_id}
+    paid_by = {p.id: p for p in session.scalars(select(Payment).where(
+        Payment.tenant_id == tenant_id, Payment.id.in_(ids)))} if ids else {}
+    return allocations, paid_by

@@ -22,6 +22,8 @@ class Permission(StrEnum):
     READ_MASTER_DATA = "read_master_data"
     READ_AUDIT = "read_audit"
     MANAGE_USERS = "manage_users"
+    #: Allocate payments to invoices and reverse allocations (the API's `POST /v1/payments/{id}/allocations`).
+    RECORD_PAYMENTS = "record_payments"
 
 
 #: The API role whose admissions a person's role takes (see the module's docstring).
@@ -35,7 +37,8 @@ POLICY: dict[str, frozenset[Permission]] = {
     "approver": frozenset({Permission.READ_INVOICES, Permission.READ_DELIVERIES, Permission.DECIDE_APPROVALS,
                            Permission.READ_WORKFLOWS, Permission.READ_MASTER_DATA}),
     "ar": frozenset({Permission.READ_INVOICES, Permission.READ_DELIVERIES, Permission.RETRY_DELIVERIES,
-                     Permission.HANDLE_QUERIES, Permission.READ_WORKFLOWS, Permission.READ_MASTER_DATA}),
+                     Permission.HANDLE_QUERIES, Permission.READ_WORKFLOWS, Permission.READ_MASTER_DATA,
+                     Permission.RECORD_PAYMENTS}),
 }
 
 
