@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import functools
 import re
+import secrets
 import uuid
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -33,7 +34,7 @@ from aiguillage.store.repositories.invoices import Invoices
 from aiguillage.store.repositories.rulesets import Rulesets
 from aiguillage.store.repositories.users import user_actor
 from aiguillage.store.web_models import WebUser
-from aiguillage.web import database, pages
+from aiguillage.web import database, pages, security
 from aiguillage.web.auth import console_page, current_user
 from aiguillage.web.i18n import select_locale
 from aiguillage.web.roles import Permission
@@ -45,6 +46,26 @@ TEXT_LIMIT = 1_000_000
 
 blueprint = pages.install(Blueprint("workspace", __name__, url_prefix="/console/rulesets",
                                     template_folder="templates", static_folder="static"))
+
+
+@blueprint.after_request
+def _style_nonce(response: Response) -> Response:
+    """The editor page's CSP also admits the editor's own <style> element by a per-request nonce.
+
+    CodeMirror writes its base theme into one <style> (`EditorView.cspNonce`); scripts stay 'self' only.
+    Runs before the shared `security.headers`, which then keeps this policy.
+    """
+    nonce = g.get("workspace_style_nonce")
+    if nonce and response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = security.CSP.replace(
+            "style-src 'self'", f"style-src 'self' 'nonce-{nonce}'")
+    return response
+
+
+def style_nonce() -> str:
+    if "workspace_style_nonce" not in g:
+        g.workspace_style_nonce = secrets.token_urlsafe(16)
+    return g.workspace_style_nonce
 
 
 @blueprint.app_context_processor
@@ -271,5 +292,5 @@ def _page(ruleset: Ruleset, text: str, *, status: int = 200, **shown: object) ->
         "workspace/editor.html", ruleset=ruleset, text=text, versions=repository.versions(ruleset.id),
         active=active.number if active else None, draft=repository.draft(ruleset.id), invoices=invoices,
         samples=trying.samples(), cases_text=request.form.get("cases", ""),
-        published=request.args.get("published", type=int), **shown,
+        published=request.args.get("published", type=int), style_nonce=style_nonce(), **shown,
     ), status
