@@ -210,3 +210,15 @@ def test_fields_and_keywords_for_the_editor(app):
 def _entries(scene: Scene, action: str) -> list:
     with transaction(session_factory(scene.engine)) as session:
         return [e for e in AuditLog(session, scene.tenant_id).entries(limit=500) if e.action == action]
+
+
+def test_the_workspace_speaks_french(app, scene):
+    browser = _analyst(app)
+    ruleset_id = _ruleset_id(scene)
+    page = browser.get(f"/console/rulesets/{ruleset_id}", headers={"Accept-Language": "fr"})
+    html = page.get_data(as_text=True)
+    assert '<html lang="fr">' in html and "Règles de maison-dufresne-demo" in html and "Vérifier" in html
+    assert 'data-where="ligne LINE, colonne COLUMN"' in html
+    checked = browser.post(f"/console/rulesets/{ruleset_id}", {"content": TYPO, "action": "check"},
+                           headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "ligne 6, colonne 8" in checked
