@@ -3,12 +3,14 @@ publish, roll back; roles, CSRF, tenants. The browser test (test_web_workspace_b
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 
 import pytest
 from web_helpers import CUSTOMER, PASSWORD, Scene, web_app
 
+from aiguillage.demo import samples_root
 from aiguillage.store.actor import CLI
 from aiguillage.store.database import session_factory, transaction
 from aiguillage.store.repositories.audit import AuditLog
@@ -222,3 +224,49 @@ def test_the_workspace_speaks_french(app, scene):
     checked = browser.post(f"/console/rulesets/{ruleset_id}", {"content": TYPO, "action": "check"},
                            headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "ligne 6, colonne 8" in checked
+
+
+def test_a_case_made_from_the_invoice_being_tried_runs_and_passes(app, scene):
+    browser = _analyst(app)
+    ruleset_id = _ruleset_id(scene)
+    held = scene.own["F2026-0112"]
+    browser.get(f"/console/rulesets/{ruleset_id}")
+    made = browser.post(f"/console/rulesets/{ruleset_id}", {"content": FIXED, "action": "case",
+                                                            "case_from": f"stored:{held}", "cases": ""})
+    html = made.get_data(as_text=True)
+    assert made.status_code == 200 and "A case expecting this decision was added" in html
+    cases_text = html.split('name="cases"')[1].split(">", 1)[1].split("</textarea>")[0]
+    cases_text = cases_text.replace("&#34;", '"').replace("&#39;", "'").replace("&gt;", ">").replace("&lt;", "<")
+    assert f"stored-{held}.json" in cases_text and "channel: portal" in cases_text
+    sample = browser.post(f"/console/rulesets/{ruleset_id}", {
+        "content": FIXED, "action": "case", "case_from": "sample:atelier-lumiere-F2026-0107-dufresne.json",
+        "cases": cases_text})
+    cases_text = sample.get_data(as_text=True).split('name="cases"')[1].split(">", 1)[1].split("</textarea>")[0]
+    cases_text = cases_text.replace("&#34;", '"').replace("&#39;", "'").replace("&gt;", ">").replace("&lt;", "<")
+    run = browser.post(f"/console/rulesets/{ruleset_id}", {"content": FIXED, "action": "test", "cases": cases_text})
+    assert "2 passed, 0 failed" in run.get_data(as_text=True), cases_text
+    # The same cases against the version in force's threshold (5 000 €): the large invoice now wants approval.
+    stricter = browser.post(f"/console/rulesets/{ruleset_id}", {"content": FIXED.replace("9000", "5000"),
+                                                                 "action": "test", "cases": cases_text})
+    assert "1 passed, 1 failed" in stricter.get_data(as_text=True)
+    # Another tenant's invoice named in a case is not found, not read.
+    rival = cases_text + f"  - name: rival\n    base: stored-{scene.rival[0]}.json\n    expect: {{valid: true}}\n"
+    answer = browser.post(f"/console/rulesets/{ruleset_id}", {"content": FIXED, "action": "test", "cases": rival})
+    html = answer.get_data(as_text=True)
+    report = html.split("ws-report")[1].split("</pre>")[0]
+    assert "2 passed, 1 failed" in html and "invoice file not found" in report and "RIVAL-0001" not in html, report
+
+
+def test_an_uploaded_invoice_is_tried(app, scene):
+    browser = _analyst(app)
+    ruleset_id = _ruleset_id(scene)
+    browser.get(f"/console/rulesets/{ruleset_id}")
+    data = (samples_root() / "atelier-lumiere-F2026-0112-dufresne.json").read_bytes()
+    tried = browser.post(f"/console/rulesets/{ruleset_id}", {"content": FIXED, "action": "try",
+                                                             "upload": (io.BytesIO(data), "mine.json")},
+                         content_type="multipart/form-data")
+    assert tried.status_code == 200 and "Decision for mine.json" in tried.get_data(as_text=True)
+    broken = browser.post(f"/console/rulesets/{ruleset_id}", {"content": FIXED, "action": "try",
+                                                              "upload": (io.BytesIO(b"<Invoice"), "bad.xml")},
+                          content_type="multipart/form-data")
+    assert broken.status_code == 400 and "The invoice cannot be read" in broken.get_data(as_text=True)

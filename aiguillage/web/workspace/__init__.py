@@ -28,9 +28,10 @@ from werkzeug.wrappers import Response
 import aiguillage.dsl as dsl_package
 from aiguillage.model.catalogue import catalogue
 from aiguillage.model.errors import InvoiceReadError
+from aiguillage.model.jsonio import write_json
 from aiguillage.store.errors import Conflict, NotFound
 from aiguillage.store.models import Ruleset
-from aiguillage.store.repositories.invoices import Invoices
+from aiguillage.store.repositories.invoices import Invoices, invoice_from_record
 from aiguillage.store.repositories.rulesets import Rulesets
 from aiguillage.store.repositories.users import user_actor
 from aiguillage.store.web_models import WebUser
@@ -150,9 +151,45 @@ def work(ruleset_id: uuid.UUID) -> str | Response | tuple[str, int]:
     if action == "try":
         return _try(user, ruleset, text, report)
     if action == "test":
-        run = cases.run(ruleset.name, text, request.form.get("cases", ""))
+        run = cases.run(ruleset.name, text, request.form.get("cases", ""), _stored_for_cases(user))
         return _page(ruleset, text, report=report, case_run=run)
+    if action == "case":
+        return _make_case(user, ruleset, text, report)
     return _page(ruleset, text, report=report)
+
+
+def _stored_for_cases(user: WebUser) -> dict[str, bytes]:
+    """The tenant's stored invoices the cases name (`stored-ID.json`), as model JSON; others are not found."""
+    found: dict[str, bytes] = {}
+    repository = Invoices(database.session(), user.tenant_id)
+    for invoice_id in sorted(set(cases.STORED_NAME.findall(request.form.get("cases", ""))))[:50]:
+        try:
+            found[cases.stored_file(invoice_id)] = write_json(invoice_from_record(repository.get(invoice_id)))
+        except NotFound:
+            continue
+    return found
+
+
+def _make_case(user: WebUser, ruleset: Ruleset, text: str, report: checking.Report) -> tuple[str, int]:
+    """Add to the cases a case expecting what this text decides for the invoice being tried."""
+    chosen = request.form.get("case_from", "")
+    if not report.ok:
+        return _page(ruleset, text, report=report, status=422,
+                     error=_("The text has errors: it cannot decide yet."))
+    try:
+        if chosen.startswith("sample:"):
+            label, invoice, file_name = chosen[7:], trying.sample_invoice(chosen[7:]), chosen[7:]
+        elif chosen.startswith("stored:"):
+            label, invoice = trying.stored_invoice(database.session(), user.tenant_id, chosen[7:])
+            file_name = cases.stored_file(uuid.UUID(chosen[7:]))
+        else:
+            abort(400)
+    except (LookupError, NotFound, ValueError):
+        return _page(ruleset, text, report=report, error=_("There is no such invoice."), status=404)
+    tried = trying.try_text(database.session(), user.tenant_id, ruleset, text, label, invoice, select_locale())
+    assert tried.draft is not None
+    made = cases.add_case(request.form.get("cases", ""), cases.case_from(label, file_name, tried.draft))
+    return _page(ruleset, text, report=report, tried=tried, chosen=chosen, cases_text=made, case_added=True)
 
 
 def _try(user: WebUser, ruleset: Ruleset, text: str, report: checking.Report) -> tuple[str, int]:
@@ -291,6 +328,6 @@ def _page(ruleset: Ruleset, text: str, *, status: int = 200, **shown: object) ->
     return render_template(
         "workspace/editor.html", ruleset=ruleset, text=text, versions=repository.versions(ruleset.id),
         active=active.number if active else None, draft=repository.draft(ruleset.id), invoices=invoices,
-        samples=trying.samples(), cases_text=request.form.get("cases", ""),
+        samples=trying.samples(), cases_text=shown.pop("cases_text", request.form.get("cases", "")),
         published=request.args.get("published", type=int), style_nonce=style_nonce(), **shown,
     ), status
