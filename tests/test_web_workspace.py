@@ -119,6 +119,10 @@ def test_check_gives_the_cli_diagnostic_with_line_and_column(app, scene):
     html = page.get_data(as_text=True)
     assert 'data-line="6" data-column="8"' in html and "did you mean totals.amount_with_vat?" in html
     assert browser.post(f"/console/rulesets/{ruleset_id}/check.json", {"content": FIXED}, csrf=False).status_code == 400
+    names = browser.post(f"/console/rulesets/{ruleset_id}/check.json", {"content": FIXED},
+                         headers={"X-CSRFToken": browser.token}).json["names"]
+    assert "po_number" in names["tables"]["order_book"]  # the parent's table, with its columns
+    assert "ISO-4217" in names["codelists"]
 
 
 def test_save_try_and_run_cases_on_the_text_being_edited(app, scene):

@@ -92,9 +92,24 @@ def test_an_analyst_fixes_a_typo_runs_cases_and_publishes(browser, live_server: 
     option.wait_for()
     assert "totals.amount_with_vat" in option.inner_text() and "BT-112" in option.inner_text()
     page.keyboard.press("Enter")
-    problems.get_by_text("No problems found.").wait_for()
+    try:
+        problems.get_by_text("No problems found.").wait_for(timeout=5000)
+    except Exception:
+        raise AssertionError(problems.inner_text() + "\n" + _editor_text(page)) from None
     assert "when totals.amount_with_vat > 9000 EUR" in _editor_text(page)
     assert page.locator(".cm-lintRange-error").count() == 0
+
+    # Columns of the tables the ruleset can read are offered after `table[key].`.
+    end = len(_editor_text(page))
+    page.evaluate("(at) => window.aiguillageEditor.dispatch({selection: {anchor: at}})", end)
+    page.keyboard.type("# order_book[buyer_reference].po")
+    column = page.locator(".cm-tooltip-autocomplete li[aria-selected=true]")
+    column.wait_for()
+    assert "po_number" in column.inner_text() and "order_book column" in column.inner_text()
+    page.keyboard.press("Escape")
+    page.evaluate("(at) => { const v = window.aiguillageEditor; "
+                  "v.dispatch({changes: {from: at, to: v.state.doc.length}}); }", end)
+    assert "when totals.amount_with_vat > 9000 EUR" in _editor_text(page) and "order_book" not in _editor_text(page)
 
     page.get_by_role("button", name="Save draft").click()
     page.get_by_text("Draft saved.").wait_for()

@@ -221,7 +221,7 @@ def check_json(ruleset_id: uuid.UUID) -> Response:
     """The checker's diagnostics for the posted text (the editor asks this as the analyst types)."""
     user, _repository, ruleset = _ruleset(ruleset_id)
     report = checking.check(database.session(), user.tenant_id, ruleset, _text())
-    return jsonify(ok=report.ok, diagnostics=report.as_json())
+    return jsonify(ok=report.ok, diagnostics=report.as_json(), names=report.names())
 
 
 @blueprint.get("/fields.json")

@@ -43,6 +43,17 @@ class Report:
                  "width": max(1, d.width), "message": d.message, "rendered": d.render()} for d in self.diagnostics]
 
 
+    def names(self) -> dict[str, object]:
+        """What the text may use beyond fields, for completion: code lists, tables with their columns, lets."""
+        program = self.result.program
+        if program is None:
+            return {"codelists": [], "tables": {}, "lets": []}
+        decls = program.decls
+        tables = {name: sorted(decl.data.columns) if decl.data is not None else [c.name for c in decl.columns or []]
+                  for name, decl in decls.tables.items()}
+        return {"codelists": sorted(decls.codelists), "tables": tables, "lets": sorted(decls.lets)}
+
+
 class HasErrors(Exception):
     """The text does not check: nothing was published."""
 

@@ -53,6 +53,9 @@ async function getJson(url) {
   return answer.ok ? answer.json() : null;
 }
 
+// Code lists, tables (with their columns) and lets the text may use: from the last check of the text.
+const known = { codelists: [], tables: {}, lets: [] };
+
 function fieldCompletions(fields, keywords) {
   const options = fields.map((f) => ({
     label: f.path.replaceAll("[]", ""),
@@ -63,9 +66,25 @@ function fieldCompletions(fields, keywords) {
   for (const f of fields) if (f.id) options.push({ label: f.id, detail: f.path, info: f.description, type: "constant" });
   for (const k of keywords) options.push({ label: k, type: "keyword" });
   return (context) => {
+    const codelist = context.matchBefore(/codelist\s+[A-Za-z0-9_\-]*/);
+    if (codelist) {
+      const from = codelist.from + codelist.text.search(/\S*$/);
+      return { from, options: known.codelists.map((name) => ({ label: name, type: "enum", detail: "codelist" })) };
+    }
+    const column = context.matchBefore(/[a-z_][A-Za-z0-9_]*\[[^\]\n]*\]\.[A-Za-z0-9_]*/);
+    if (column) {
+      const table = column.text.slice(0, column.text.indexOf("["));
+      const columns = known.tables[table] || [];
+      const from = column.to - column.text.length + column.text.lastIndexOf(".") + 1;
+      return { from, options: columns.map((name) => ({ label: name, type: "property", detail: `${table} column` })) };
+    }
     const word = context.matchBefore(/[A-Za-z_][A-Za-z0-9_.\-]*/);
     if (!word || (word.from === word.to && !context.explicit)) return null;
-    return { from: word.from, options, validFor: /^[A-Za-z0-9_.\-]*$/ };
+    const names = [
+      ...Object.keys(known.tables).map((name) => ({ label: name, type: "variable", detail: "table" })),
+      ...known.lets.map((name) => ({ label: name, type: "variable", detail: "let" })),
+    ];
+    return { from: word.from, options: names.concat(options), validFor: /^[A-Za-z0-9_.\-]*$/ };
   };
 }
 
@@ -109,14 +128,17 @@ async function start() {
   const token = form.querySelector("input[name=csrf_token]").value;
 
   const check = linter(async (view) => {
+    const asked = view.state.doc;
     const body = new FormData();
-    body.append("content", view.state.doc.toString());
+    body.append("content", asked.toString());
     const answer = await fetch(form.dataset.check, {
       method: "POST", body, credentials: "same-origin", headers: { "X-CSRFToken": token, Accept: "application/json" },
     });
     if (!answer.ok) return [];
     const report = await answer.json();
+    if (view.state.doc !== asked) return []; // the text changed meanwhile: a newer check will answer
     showList(box, report.diagnostics);
+    if (report.names && report.ok) Object.assign(known, report.names);
     const doc = view.state.doc;
     return report.diagnostics.map((d) => {
       const from = position(doc, d.line, d.column);
