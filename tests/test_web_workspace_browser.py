@@ -63,9 +63,18 @@ def test_an_analyst_fixes_a_typo_runs_cases_and_publishes(browser, live_server: 
     page.wait_for_selector(".cm-editor .cm-content")
     analyst.axe()
 
-    # The editor is named by its label and takes the keyboard.
+    # The editor is named by its label, is reached with Tab and lets Tab go on (no keyboard trap).
     editor = page.get_by_role("textbox", name="Rules of maison-dufresne-demo")
-    editor.click()
+    assert editor.count() == 1
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.classList.contains('cm-content')"):
+            break
+    else:
+        raise AssertionError("the editor cannot be reached with Tab")
+    page.keyboard.press("Tab")
+    assert not page.evaluate("() => document.activeElement.classList.contains('cm-content')")
+    editor.focus()
     text = _editor_text(page)
     threshold = text.index("5000 EUR")
     page.evaluate("(at) => window.aiguillageEditor.dispatch({selection: {anchor: at, head: at + 4}})", threshold)
