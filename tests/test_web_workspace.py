@@ -274,3 +274,31 @@ def test_an_uploaded_invoice_is_tried(app, scene):
                                                               "upload": (io.BytesIO(b"<Invoice"), "bad.xml")},
                           content_type="multipart/form-data")
     assert broken.status_code == 400 and "The invoice cannot be read" in broken.get_data(as_text=True)
+
+
+def test_publishing_over_a_newer_version_is_refused_and_other_roles_cannot_act(app, scene):
+    browser = _analyst(app)
+    ruleset_id = _ruleset_id(scene)
+    seven = FIXED.replace("9000", "7000")
+    browser.get(f"/console/rulesets/{ruleset_id}")
+    browser.post(f"/console/rulesets/{ruleset_id}", {"content": seven, "action": "save"})
+    with transaction(session_factory(scene.engine)) as session:  # someone rolls back meanwhile (through the API)
+        newer = Rulesets(session, scene.tenant_id).rollback(ruleset_id, 1, CLI).number
+    refused = browser.post(f"/console/rulesets/{ruleset_id}/publish", {})
+    assert refused.status_code == 409 and f"version {newer} of" in refused.get_data(as_text=True)
+    ar = Browser(app)
+    ar.sign_in("ar@demo.example")
+    ar.get("/console/")
+    for path, form in ((f"/console/rulesets/{ruleset_id}/publish", {}),
+                       (f"/console/rulesets/{ruleset_id}/rollback", {"to": "1"}),
+                       (f"/console/rulesets/{ruleset_id}/discard", {}),
+                       (f"/console/rulesets/{ruleset_id}", {"content": FIXED, "action": "save"})):
+        assert ar.post(path, form).status_code == 403
+    with transaction(session_factory(scene.engine)) as session:
+        assert Rulesets(session, scene.tenant_id).draft(ruleset_id).content == seven
+    assert browser.post(f"/console/rulesets/{ruleset_id}/discard", {}).status_code == 303
+    assert any(e.actor == "user:analyst@demo.example" for e in _entries(scene, "ruleset.draft.discard"))
+    browser.post(f"/console/rulesets/{ruleset_id}", {"content": seven, "action": "save"})
+    assert browser.post(f"/console/rulesets/{ruleset_id}/publish", {}).status_code == 303
+    with transaction(session_factory(scene.engine)) as session:
+        assert Rulesets(session, scene.tenant_id).active_version(ruleset_id).number == newer + 1

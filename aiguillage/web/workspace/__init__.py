@@ -287,6 +287,19 @@ def publish(ruleset_id: uuid.UUID) -> Response | tuple[str, int]:
     return redirect(url_for("workspace.editor", ruleset_id=ruleset.id, published=version.number), 303)
 
 
+@blueprint.post("/<uuid:ruleset_id>/discard")
+@author_page
+def discard(ruleset_id: uuid.UUID) -> Response:
+    """Drop the draft (audited); the editor then shows the latest version."""
+    user, repository, ruleset = _ruleset(ruleset_id)
+    try:
+        repository.discard_draft(ruleset.id, user_actor(user))
+    except (Conflict, NotFound):
+        database.session().rollback()
+    database.session().commit()
+    return redirect(url_for("workspace.editor", ruleset_id=ruleset.id), 303)
+
+
 @blueprint.post("/<uuid:ruleset_id>/rollback")
 @author_page
 def rollback(ruleset_id: uuid.UUID) -> Response | tuple[str, int]:
