@@ -188,6 +188,10 @@ def test_diff_publish_and_rollback_are_audited(app, scene):
     assert "route when totals.amount_with_vat &gt; 9000 EUR" in added
     assert "route when totals.amount_with_vat &gt; 5000 EUR" in removed
     assert "None." in changed
+    between = browser.get(f"/console/rulesets/{ruleset_id}/diff?from=1&to=2").get_data(as_text=True)
+    # Version 2 asks the customer, not the account manager, to approve above 5 000 €: the same route, changed.
+    assert "route when totals.amount_with_vat &gt; 5000 EUR" in between.split('id="rules-changed"')[1].split("</ul>")[0]
+    assert "route when has errors" not in between.split('id="rules-changed"')[1].split("</ul>")[0]
     published = browser.post(f"/console/rulesets/{ruleset_id}/publish", {"note": "threshold 9000"})
     assert published.status_code == 303
     page = browser.get(published.headers["Location"]).get_data(as_text=True)

@@ -251,7 +251,7 @@ def diff(ruleset_id: uuid.UUID) -> str:
     """Rules added, changed and removed between a published version and the draft (or another version)."""
     _user, repository, ruleset = _ruleset(ruleset_id)
     old_number = request.args.get("from", type=int)
-    new_number = request.args.get("to", type=int)
+    new_number = request.args.get("to", type=int)  # none (or empty): the draft
     if old_number is None:
         abort(400)
     old = repository.version(ruleset.id, old_number).content
@@ -264,7 +264,8 @@ def diff(ruleset_id: uuid.UUID) -> str:
         new, new_label = draft.content, f"{ruleset.name} draft"
     changes = rule_diff.compare(old, new, f"{ruleset.name} version {old_number}", new_label)
     return render_template("workspace/diff.html", ruleset=ruleset, changes=changes, old_number=old_number,
-                           new_number=new_number, versions=repository.versions(ruleset.id))
+                           new_number=new_number, versions=repository.versions(ruleset.id),
+                           has_draft=repository.draft(ruleset.id) is not None)
 
 
 @blueprint.post("/<uuid:ruleset_id>/publish")
