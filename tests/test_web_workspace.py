@@ -265,6 +265,18 @@ def test_a_case_made_from_the_invoice_being_tried_runs_and_passes(app, scene):
     assert "2 passed, 1 failed" in html and "invoice file not found" in report and "RIVAL-0001" not in html, report
 
 
+def test_cases_cannot_read_files_elsewhere_on_the_server(app, scene):
+    browser = _analyst(app)
+    ruleset_id = _ruleset_id(scene)
+    browser.get(f"/console/rulesets/{ruleset_id}")
+    sample = "atelier-lumiere-F2026-0112-dufresne.json"
+    for where in ("/etc/hostname", "../../../../etc/hostname", f"../{sample}", f"{sample}\n    ruleset: en16931"):
+        cases_text = f"cases:\n  - name: elsewhere\n    invoice: {where}\n    expect: {{valid: true}}\n"
+        html = browser.post(f"/console/rulesets/{ruleset_id}", {"content": FIXED, "action": "test",
+                                                                 "cases": cases_text}).get_data(as_text=True)
+        assert "0 passed, 1 failed" in html and "no other ruleset or folder on the server" in html, where
+
+
 def test_an_uploaded_invoice_is_tried(app, scene):
     browser = _analyst(app)
     ruleset_id = _ruleset_id(scene)

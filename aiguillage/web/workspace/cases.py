@@ -22,10 +22,18 @@ import yaml
 from aiguillage.demo import samples_root
 from aiguillage.engine.decision import Decision
 from aiguillage.engine.loader import Library, library
-from aiguillage.engine.tester import Runner, collect
+from aiguillage.engine.tester import Case, CaseResult, Runner, collect
 from aiguillage.engine.tester.coverage import Coverage, measure
 from aiguillage.engine.tester.report import summary, text_report
 from aiguillage.web.workspace.trying import samples
+
+
+def _stays_in(case: Case, folder: Path, rules: Path) -> bool:
+    """Whether the case tests the text in the editor and reads only files of the scratch folder."""
+    named = [case.invoice, case.base, *(Path(case.file.parent, v) for v in case.tables.values() if isinstance(v, str))]
+    root = folder.resolve()
+    return case.ruleset is not None and Path(case.ruleset).resolve() == rules.resolve() \
+        and all(p is None or Path(p).resolve().is_relative_to(root) for p in named)
 
 
 @dataclass(frozen=True)
@@ -75,8 +83,13 @@ def run(name: str, text: str, cases_yaml: str, stored: dict[str, bytes] | None =
         for file_name, data in (stored or {}).items():
             (tests / file_name).write_bytes(data)
         collected = collect([tests])
+        rules = home / f"{name}.rules"
+        inside = [c for c in collected.cases if _stays_in(c, tests, rules)]
+        outside = [CaseResult(c, error="a case tests the text in the editor and may only name the sample invoices and "
+                                       "stored-ID.json files beside it (no other ruleset or folder on the server)")
+                   for c in collected.cases if c not in inside]
         with Runner(Library(library().root)) as runner:
-            results = runner.run_all(collected.cases) + collected.broken_results()
+            results = runner.run_all(inside) + outside + collected.broken_results()
         coverage = measure(results)
         passed = sum(r.passed for r in results)
         report = text_report(results, coverage=coverage, root=home).replace(f"{home}/", "")  # the scratch folder means nothing to the reader
