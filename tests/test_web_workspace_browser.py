@@ -148,4 +148,13 @@ def test_an_analyst_fixes_a_typo_runs_cases_and_publishes(browser, live_server: 
     page.get_by_role("link", name="with the version in force").first.click()
     page.get_by_role("heading", name="Changes to maison-dufresne-demo").wait_for()
     analyst.axe()
+
+    page.get_by_label("Language").select_option("fr")
+    page.get_by_role("button", name="Change").click()
+    page.get_by_role("heading", name="Modifications de maison-dufresne-demo").wait_for()
+    analyst.axe()
+    page.get_by_role("link", name="Retour à l'éditeur").click()
+    page.get_by_role("textbox", name="Règles de maison-dufresne-demo").wait_for()
+    page.locator("#diagnostics").get_by_text("Aucun problème trouvé.").wait_for()
+    analyst.axe()
     context.close()
