@@ -16,6 +16,7 @@ from aiguillage.web import console_payments, database, i18n, pay, security  # no
 from aiguillage.web.console import blueprint as console_blueprint
 from aiguillage.web.portal import blueprint as portal_blueprint
 from aiguillage.web.shared import blueprint as shared_blueprint
+from aiguillage.web.workspace import blueprint as workspace_blueprint
 
 
 def init_app(app: Flask, sessions: sessionmaker[Session]) -> None:
@@ -23,6 +24,6 @@ def init_app(app: Flask, sessions: sessionmaker[Session]) -> None:
     database.init_app(app, sessions)
     security.init_app(app)
     i18n.init_app(app)
-    for blueprint in (shared_blueprint, portal_blueprint, console_blueprint):
+    for blueprint in (shared_blueprint, portal_blueprint, console_blueprint, workspace_blueprint):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", "front", lambda: redirect(url_for("web.home")))
