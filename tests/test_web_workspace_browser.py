@@ -100,6 +100,9 @@ def test_an_analyst_fixes_a_typo_runs_cases_and_publishes(browser, live_server: 
     option = page.locator(".cm-tooltip-autocomplete li[aria-selected=true]")
     option.wait_for()
     assert "totals.amount_with_vat" in option.inner_text() and "BT-112" in option.inner_text()
+    # CodeMirror ignores Enter for its interactionDelay (75 ms) after the list opens or changes, so that
+    # a fast typist's Enter is a new line: wait past it, as a person reading the list does.
+    page.wait_for_timeout(400)
     page.keyboard.press("Enter")
     try:
         problems.get_by_text("No problems found.").wait_for(timeout=5000)
