@@ -5,6 +5,7 @@ schema the OpenAPI document publishes for its type."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from api_invoice_helpers import customer, example, published, ruleset_text, xml
@@ -15,12 +16,15 @@ from worker_helpers import FakeClock, make_worker, queue_invoice
 from aiguillage.adapters.base import ChannelSettings
 from aiguillage.adapters.testing.http_server import Answer, LoopbackHttpServer
 from aiguillage.api.openapi import build_document
+from aiguillage.dispatch.backoff import RetryPolicy
 from aiguillage.events.feed import read_feed
 from aiguillage.events.record import record
 from aiguillage.events.sequencer import sequence_pending
+from aiguillage.store.actor import WORKER
 from aiguillage.store.base import utcnow
 from aiguillage.store.database import session_factory, transaction
 from aiguillage.store.event_models import EventRecord
+from aiguillage.store.repositories.claims import claim_due
 
 pytest_plugins = ["aiguillage.api.testing", "dispatch_fixtures"]
 
@@ -160,3 +164,26 @@ def test_every_attempt_outcome_becomes_a_delivery_event(dispatch_db, make_tenant
     assert "503" in failed.payload["error"] and failed.payload["next_attempt_at"]
     assert failed.payload["delivery_id"] == str(failing.entry_id) and failed.invoice_number == failing.number
     assert uuid.UUID(str(failed.id))
+
+
+def test_a_delivery_dead_lettered_after_abandoned_attempts_is_told(dispatch_db, make_tenant):
+    """Workers that die mid-send never report; the worker that finds the last lease expired tells the ERP."""
+    tenant, clock = make_tenant(dispatch_db), FakeClock()
+    queued = queue_invoice(dispatch_db, tenant)
+    sessions = session_factory(dispatch_db)
+    for _ in range(2):  # two workers claim it and die without a report
+        with transaction(sessions) as session:
+            assert len(claim_due(session, "dying", now=clock(), lease=timedelta(seconds=60), limit=10,
+                                 max_attempts=2, actor=WORKER)) == 1
+        clock.advance(61)
+    policy = RetryPolicy(base=timedelta(seconds=10), max_delay=timedelta(seconds=300), max_attempts=2)
+    worker = make_worker(dispatch_db, clock, policy=policy)
+    worker.run()
+    with transaction(sessions) as session:
+        sequence_pending(session, utcnow())
+    with transaction(sessions) as session:
+        told = [e for e in read_feed(session, tenant, after=0, types=["delivery.dead"]).events
+                if e.invoice_id == queued.invoice_id]
+    assert [(e.type, e.payload["attempt"], e.payload["delivery_id"]) for e in told] == [
+        ("delivery.dead", 2, str(queued.entry_id))]
+    assert "abandoned" in told[0].payload["error"]

@@ -31,6 +31,7 @@ from aiguillage.dispatch.attempt import Dispatcher, Done
 from aiguillage.dispatch.backoff import RetryPolicy
 from aiguillage.dispatch.channels import AdapterPool
 from aiguillage.dispatch.stats import WorkerStats
+from aiguillage.events.transitions import delivery_abandoned_dead
 from aiguillage.store.actor import WORKER, Actor
 from aiguillage.store.base import utcnow
 from aiguillage.store.database import reading_engine, session_factory, transaction
@@ -181,7 +182,8 @@ class Worker:
         try:
             with transaction(self._sessions) as session:
                 claims = claim_due(session, self.settings.name, now=self.clock(), lease=self.settings.lease,
-                                   limit=limit, max_attempts=self.policy.max_attempts, actor=self.actor)
+                                   limit=limit, max_attempts=self.policy.max_attempts, actor=self.actor,
+                                   on_dead=lambda entry, reason: delivery_abandoned_dead(session, entry, reason))
         except Exception:  # noqa: BLE001 - a database hiccup must not end the worker
             log.exception("worker %s: claiming failed; trying again in %ss", self.settings.name, self.settings.poll)
             self._stopping.wait(self.settings.poll)

@@ -60,6 +60,15 @@ def delivery_attempt(session: Session, claim: _Claim, report: _Report) -> None:
     }, invoice_id=claim.invoice_id, at=report.finished_at)
 
 
+def delivery_abandoned_dead(session: Session, entry: Any, reason: str) -> None:
+    """`delivery.dead` for an entry dead-lettered because its last attempt was abandoned (the worker died
+    mid-send on every try): no report ever came, so `delivery_attempt` never saw it."""
+    record(session, entry.tenant_id, "delivery.dead", {
+        "delivery_id": entry.id, "channel": entry.channel, "format": entry.format, "attempt": entry.attempts,
+        "remote_id": None, "error": _text(reason), "next_attempt_at": None,
+    }, invoice_id=entry.invoice_id)
+
+
 def workflow_event(session: Session, tenant_id: uuid.UUID, kind: str, message: dict[str, Any], row: Any,
                    now: datetime) -> None:
     """The events one workflow transition means (`row` is the saved `WorkflowState`)."""

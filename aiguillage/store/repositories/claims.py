@@ -24,7 +24,7 @@ drive leases and backoff with a fake clock and the two backends agree.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -101,6 +101,7 @@ def claim_due(
     limit: int,
     max_attempts: int | None = None,
     actor: Actor,
+    on_dead: Callable[[OutboxEntry, str], None] | None = None,
 ) -> list[Claim]:
     """Claim up to `limit` due entries, oldest due first, for `lease`; each gets a new `started` attempt.
 
@@ -108,7 +109,8 @@ def claim_due(
     `abandoned` first. If that abandoned attempt was the last one the retry
     limit allows (`max_attempts`), the entry is dead-lettered instead of
     claimed: an invoice that kills every worker that touches it must not
-    kill them forever.
+    kill them forever. `on_dead(entry, reason)` is called for each, in the same transaction (the
+    dispatch worker tells the ERP there; the store knows nothing of events).
     """
     if limit < 1:
         return []
@@ -118,6 +120,8 @@ def claim_due(
     claims: list[Claim] = []
     for entry in session.scalars(query).all():
         if entry.status == OutboxStatus.SENDING.value and _abandon(session, entry, now, actor, max_attempts):
+            if on_dead is not None:
+                on_dead(entry, entry.last_error or "the last attempt was abandoned")
             continue
         number = entry.attempts + 1
         attempt = DeliveryAttempt(
