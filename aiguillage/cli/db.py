@@ -10,6 +10,7 @@ import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,7 @@ from aiguillage.store.database import (
     session_factory,
     transaction,
 )
-from aiguillage.store.errors import StoreError
+from aiguillage.store.errors import SchemaNotCurrent, StoreError
 
 DATABASE_HELP = (
     "database URL (default: $AIGUILLAGE_DATABASE_URL, else sqlite:///aiguillage.db in the current "
@@ -86,6 +87,21 @@ def _reason(exc: SQLAlchemyError) -> str:
     original = getattr(exc, "orig", None)
     text = str(original if original is not None else exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def current_engine(database: str | None, *, pool_size: int | None = None) -> Engine:
+    """An engine on a database whose schema is current (the long-running commands' start), or a `CliError`."""
+    url = resolve_url(database)
+    try:
+        engine = make_engine(url, **({"pool_size": pool_size} if pool_size is not None else {}))
+    except DatabaseUrlError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        migrate.require_current(engine)
+    except SchemaNotCurrent as exc:
+        engine.dispose()
+        raise CliError(f"{describe(url)}: {exc.message}") from None
+    return engine
 
 
 @contextmanager

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 from datetime import timedelta
-from types import FrameType
 
-from aiguillage.cli.db import add_database_option
+from aiguillage.cli.db import add_database_option, current_engine
 from aiguillage.cli.main import CliError
+from aiguillage.cli.signals import run_until_signalled
 from aiguillage.events.retry import WebhookPolicy
 from aiguillage.events.worker import WebhookSettings, WebhookWorker
-from aiguillage.store import migrate
-from aiguillage.store.database import DatabaseUrlError, describe, make_engine, resolve_url
-from aiguillage.store.errors import SchemaNotCurrent
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,16 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.concurrency < 1 or args.poll <= 0 or args.lease < 1 or args.timeout <= 0:
         raise CliError("--concurrency, --poll, --lease (>= 1) and --timeout must be positive")
-    url = resolve_url(args.database)
-    try:
-        engine = make_engine(url, pool_size=args.concurrency + 2)
-    except DatabaseUrlError as exc:
-        raise CliError(str(exc)) from None
-    try:
-        migrate.require_current(engine)
-    except SchemaNotCurrent as exc:
-        engine.dispose()
-        raise CliError(f"{describe(url)}: {exc.message}") from None
+    engine = current_engine(args.database, pool_size=args.concurrency + 2)
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = WebhookSettings(concurrency=args.concurrency, poll=args.poll, lease=timedelta(seconds=args.lease),
@@ -65,16 +52,9 @@ def run(args: argparse.Namespace) -> int:
                                allow_private=args.allow_private_addresses)
     worker = WebhookWorker(engine, settings=settings,
                            policy=WebhookPolicy(disable_after=timedelta(seconds=args.disable_after)))
-
-    def graceful(signum: int, _frame: FrameType | None) -> None:
-        worker.stop()
-
-    previous = {sig: signal.signal(sig, graceful) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        stats = worker.run()
+        stats = run_until_signalled(worker.run, worker.stop)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         engine.dispose()
     print(f"aiguillage webhooks: {stats.delivered} delivered, {stats.failed} failed attempt(s), "
           f"{len(stats.disabled)} subscription(s) disabled", flush=True)

@@ -13,23 +13,17 @@ import signal
 import sys
 from collections.abc import Callable
 from datetime import timedelta
-from types import FrameType
 
 from sqlalchemy import Engine
 
-from aiguillage.cli.db import add_database_option
+from aiguillage.cli.db import add_database_option, current_engine
 from aiguillage.cli.main import CliError
+from aiguillage.cli.signals import run_until_signalled
 from aiguillage.dispatch.backoff import RetryPolicy
 from aiguillage.dispatch.worker import Worker, WorkerSettings
-from aiguillage.store import migrate
 from aiguillage.store.database import (
-    DatabaseUrlError,
-    describe,
-    make_engine,
-    resolve_url,
     session_factory,
 )
-from aiguillage.store.errors import SchemaNotCurrent
 
 
 def _positive(kind: type[int] | type[float]):  # noqa: ANN202 - an argparse type
@@ -81,7 +75,6 @@ def _recovery(engine: Engine, after_s: float) -> Callable[[], int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    url = resolve_url(args.database)
     try:
         settings = WorkerSettings(concurrency=args.concurrency, poll=args.poll,
                                   lease=timedelta(seconds=args.lease), once=args.once)
@@ -90,15 +83,7 @@ def run(args: argparse.Namespace) -> int:
                              max_attempts=args.max_attempts)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    try:
-        engine = make_engine(url, pool_size=args.concurrency + 2)
-    except DatabaseUrlError as exc:
-        raise CliError(str(exc)) from None
-    try:
-        migrate.require_current(engine)
-    except SchemaNotCurrent as exc:
-        engine.dispose()
-        raise CliError(f"{describe(url)}: {exc.message}") from None
+    engine = current_engine(args.database, pool_size=args.concurrency + 2)
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     attempts = logging.StreamHandler(sys.stderr)
@@ -108,17 +93,12 @@ def run(args: argparse.Namespace) -> int:
     deliveries.propagate = False
     worker = Worker(engine, settings=settings, policy=policy, recover=_recovery(engine, args.recover_after))
 
-    def graceful(signum: int, _frame: FrameType | None) -> None:
-        logging.getLogger("aiguillage.worker").info("%s: finishing the sends under way, then stopping",
-                                                    signal.Signals(signum).name)
-        worker.stop()
+    def finishing(sig: signal.Signals) -> None:
+        logging.getLogger("aiguillage.worker").info("%s: finishing the sends under way, then stopping", sig.name)
 
-    previous = {sig: signal.signal(sig, graceful) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        stats = worker.run()
+        stats = run_until_signalled(worker.run, worker.stop, finishing)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         engine.dispose()
     outcomes = ", ".join(f"{count} {status}" for status, count in sorted(stats.outcomes.items())) or "nothing due"
     print(f"aiguillage worker: {stats.deliveries} attempt(s): {outcomes}", flush=True)
