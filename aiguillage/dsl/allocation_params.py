@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from aiguillage.dsl import ast, schema
-from aiguillage.dsl.approval_params import _text, value_raw
+from aiguillage.dsl import ast
+from aiguillage.dsl.approval_params import _text, check_params, value_raw
 
 #: Parameter name → what it takes.
 ALLOCATION_PARAMS: dict[str, str] = {
@@ -49,24 +49,16 @@ def check_allocation_params(item: ast.HeaderItem) -> Iterator[tuple[ast.Node, st
     """(node, message) for each problem with the allocation settings."""
     if not item.params:
         yield item, "allocation needs settings, e.g. allocation with (tolerance = 0.50)"
-    seen: set[str] = set()
-    for name, value in item.params:
-        if name in seen:
-            yield value, f"parameter '{name}' is given twice"
-            continue
-        seen.add(name)
-        kind = ALLOCATION_PARAMS.get(name)
-        if kind is None:
-            near = schema.suggest(name, list(ALLOCATION_PARAMS), n=1)
-            hint = f"; did you mean {near[0]}?" if near else f" (use {', '.join(ALLOCATION_PARAMS)})"
-            yield value, f"unknown allocation parameter '{name}'{hint}"
-            continue
-        constant = _constant(value)
-        if kind == "order":
-            if constant not in ORDERS:
-                yield value, f"order takes \"oldest\" or \"due\", not {_written(value)}"
-        elif not isinstance(constant, Decimal) or constant < 0:
-            yield value, f"{name} takes an amount of zero or more such as 0.50, not {_written(value)}"
+    yield from check_params(item.params, ALLOCATION_PARAMS, "allocation", _problem)
+
+
+def _problem(name: str, kind: str, value: ast.Expr | ast.Template) -> str | None:
+    constant = _constant(value)
+    if kind == "order":
+        return None if constant in ORDERS else f"order takes \"oldest\" or \"due\", not {_written(value)}"
+    if not isinstance(constant, Decimal) or constant < 0:
+        return f"{name} takes an amount of zero or more such as 0.50, not {_written(value)}"
+    return None
 
 
 def allocation_settings(rules: ast.RulesFile) -> dict[str, Any] | None:

@@ -10,7 +10,7 @@ configure a workflow, they do not depend on the invoice.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from aiguillage.dsl import ast, schema
 
@@ -55,20 +55,30 @@ def value_raw(value: ast.Expr | ast.Template) -> str:
     return getattr(value, "raw", None) or type(value).__name__.lower()
 
 
-def check_approval_params(outcome: ast.ApprovalOutcome) -> Iterator[tuple[ast.Node, str]]:
-    """(node, message) for each problem with the approval's parameters."""
+def check_params(params: list[tuple[str, ast.Expr | ast.Template]], known: dict[str, str], what: str,
+                 problem_of: Callable[[str, str, ast.Expr | ast.Template], str | None],
+                 ) -> Iterator[tuple[ast.Node, str]]:
+    """(node, message) for each setting given twice, unknown (with did-you-mean), or refused by
+    `problem_of(name, kind, value)`: what approval and allocation settings share."""
     seen: set[str] = set()
-    for name, value in outcome.params:
+    for name, value in params:
         if name in seen:
             yield value, f"parameter '{name}' is given twice"
             continue
         seen.add(name)
-        kind = APPROVAL_PARAMS.get(name)
+        kind = known.get(name)
         if kind is None:
-            near = schema.suggest(name, list(APPROVAL_PARAMS), n=1)
-            hint = f"; did you mean {near[0]}?" if near else f" (use {', '.join(APPROVAL_PARAMS)})"
-            yield value, f"unknown approval parameter '{name}'{hint}"
+            near = schema.suggest(name, list(known), n=1)
+            hint = f"; did you mean {near[0]}?" if near else f" (use {', '.join(known)})"
+            yield value, f"unknown {what} parameter '{name}'{hint}"
             continue
-        problem = _duration_problem(name, value) if kind == "duration" else _role_problem(name, value)
+        problem = problem_of(name, kind, value)
         if problem is not None:
             yield value, problem
+
+
+def check_approval_params(outcome: ast.ApprovalOutcome) -> Iterator[tuple[ast.Node, str]]:
+    """(node, message) for each problem with the approval's parameters."""
+    yield from check_params(
+        outcome.params, APPROVAL_PARAMS, "approval",
+        lambda name, kind, value: _duration_problem(name, value) if kind == "duration" else _role_problem(name, value))
