@@ -79,6 +79,8 @@ def test_an_invoice_life_is_told_in_order_and_each_event_matches_its_published_s
     sequences = [int(e["sequence"]) for e in page["items"] + rest["items"]]
     assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
     assert feed(api_client, erp.headers, after=rest["next"])["items"] == []
+    post("payments", {"amount": "1200.50", "paid_on": "2026-12-02", "reference": "BANK-7"}, erp)  # the ERP resends
+    assert feed(api_client, erp.headers, after=rest["next"])["items"] == []  # the same payment: nothing new to tell
 
     # Each item validates against the OpenAPI document's schema, chosen by its type.
     with api_app.test_request_context():

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from aiguillage.events import record as events
 from aiguillage.payments.ledger import Ledger
 from aiguillage.store.actor import Actor
 from aiguillage.store.errors import Invalid
@@ -43,6 +44,8 @@ def record_booked_payment(session: Session, tenant_id: uuid.UUID, invoice_id: uu
     payment, created = ledger.record(actor, source="manual", dedupe_key=key, amount=amount,
                                      currency=balance.currency, received_on=paid_on or date.today(),
                                      reference=reference, customer_code=balance.customer_code)
-    if created:
+    if created:  # a repeat of the same reference tells the ERP nothing new
+        events.payment_received(session, tenant_id, invoice_id, amount=str(amount), paid_on=paid_on,
+                                reference=reference)
         ledger.allocate_manually(payment.id, invoice_id, amount, actor, method="erp")
     return payment, balance

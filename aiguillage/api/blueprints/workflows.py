@@ -37,7 +37,6 @@ from aiguillage.api.schemas.workflows import (
     WorkflowPage,
     WorkflowView,
 )
-from aiguillage.events import record as events
 from aiguillage.payments.service import AlreadyPaid, record_booked_payment
 from aiguillage.store.repositories.audit import AuditLog
 from aiguillage.store.repositories.invoices import Invoices
@@ -141,9 +140,7 @@ def resolve(invoice_id: uuid.UUID, body: ResolveBody) -> WorkflowView:
 def payments(invoice_id: uuid.UUID, body: PaymentBody) -> PaymentRecorded:
     session, principal = database.session(), current_principal()
     _visible(invoice_id)
-    events.payment_received(session, principal.tenant_id, invoice_id, amount=body.amount,  # issue 19
-                            paid_on=body.paid_on, reference=body.reference)
-    try:  # an error below rolls the whole request back, the event above included
+    try:
         payment, balance = record_booked_payment(
             session, principal.tenant_id, invoice_id, principal.actor,
             amount=Decimal(body.amount) if body.amount else None, paid_on=body.paid_on, reference=body.reference)
