@@ -170,3 +170,14 @@ def test_conformance_oracle_sends_each_invoice_to_the_artefact_of_its_profile(tm
     code = main(["conformance", "--ruleset", "factur-x", "--oracle", str(stylesheet("en16931", conformance_dir())), str(tmp_path / "minimum.xml")])
     assert capsys.readouterr().out.strip().splitlines()[-1] == "differential: 1 documents, 0 agree, 1 differ (0.0%)"
     assert code == 1
+
+
+@pytest.mark.conformance
+def test_the_artefacts_verdicts_are_named_by_their_bracketed_ids() -> None:
+    oracle = FacturXOracle(stylesheet("en16931", conformance_dir()))
+    assert {"BR-52", "BR-FX-EN-04", "PEPPOL-EN16931-R008"} <= oracle.rule_ids
+    assert "FX-SCH-A-000280" not in oracle.rule_ids  # BR-52's serial in this artefact: named by its bracket
+    xml = as_profile(SAMPLE_CII.read_bytes(), "en16931")
+    no_currency = re.sub(rb"<ram:InvoiceCurrencyCode>[^<]*</ram:InvoiceCurrencyCode>", b"", xml)
+    assert ("BR-05", "fatal") in oracle.judge(no_currency).fired
+    assert oracle.judge(xml).fired == frozenset()
