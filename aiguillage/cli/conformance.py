@@ -8,9 +8,10 @@ semantic model, so verdicts must not change with the syntax.
 `--oracle XSLT FILE…` is the differential mode for integrators: each invoice
 (file, or every .xml / Factur-X .pdf under a folder) is judged by the official artefact (run
 in Saxon-HE, the `test` extra; `--oracle` once per syntax, each document goes to the
-stylesheet for its syntax) and by the standard ruleset (`--ruleset`,
+stylesheet for its syntax, or the Factur-X artefact of the profile its BT-24 declares) and by the standard ruleset (`--ruleset`,
 default en16931), on the rule ids the artefact has (a BR-FR artefact judges only the BR-FR rules
-of fr-ctc, not the EN 16931 rules fr-ctc extends); the differences are printed, then
+of fr-ctc, not the EN 16931 rules fr-ctc extends; a Factur-X artefact, named by the ids in brackets in
+its messages, judges the ids both it and the ruleset have); the differences are printed, then
 `differential: N documents, A agree, D differ (R%)`; exit 0 only when all agree.
 """
 
@@ -104,19 +105,24 @@ def _file_json(report: FileReport) -> dict:
 def _differential(args: argparse.Namespace) -> int:
     """Official artefact against our ruleset, invoice by invoice; the summary line last."""
     from aiguillage.engine.loader import library
+    from aiguillage.testing.facturx_oracle import FacturXOracle, is_facturx_stylesheet
     from aiguillage.testing.oracle import Oracle
 
     files: list[Path] = []
     for path in args.paths:
         files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in (".xml", ".pdf")) if path.is_dir() else [path])
     try:
-        oracles = [Oracle(path) for path in args.oracle]
+        oracles = [FacturXOracle(path) if is_facturx_stylesheet(path) else Oracle(path) for path in args.oracle]
         compiled = library().compiled(args.ruleset or "en16931")
     except (RuntimeError, FileNotFoundError, LookupError) as exc:
         raise CliError(str(exc)) from None
     except RulesError as exc:
         raise CliError(exc.render()) from None
-    ours = {m.id for unit in compiled.units for m in unit.metas if m.kind == "validate"}
+    # the rules of the ruleset and of the profiles it chooses from BT-24 (factur-x-basic under factur-x)
+    ours = {m.id for c in (compiled, *compiled.profiles.values()) for unit in c.units for m in unit.metas if m.kind == "validate"}
+    for oracle in oracles:
+        if isinstance(oracle, FacturXOracle):  # judged on the rules both name (its structure asserts are not ours yet)
+            oracle.scope = oracle.rule_ids & ours
     results = [_judge(file, oracles, compiled) for file in files]
     agree = sum(c.agrees for c in results)
     if args.format == "json":
@@ -138,6 +144,7 @@ def _judge(file: Path, oracles: list, compiled: object):  # noqa: ANN202
     """One document (the CII inside a Factur-X PDF) by the stylesheet for its syntax, on the ids it has."""
     from aiguillage.model.facturx import embedded_xml
     from aiguillage.testing.differential import Comparison, compare
+    from aiguillage.testing.facturx_oracle import FacturXOracle
     from aiguillage.testing.oracle import OracleResult
 
     xml = file.read_bytes()
@@ -146,7 +153,9 @@ def _judge(file: Path, oracles: list, compiled: object):  # noqa: ANN202
             xml = embedded_xml(xml, str(file))
     except InvoiceReadError as exc:
         return Comparison(str(file), OracleResult(frozenset()), frozenset(), read_error=str(exc))
-    oracle = next((o for o in oracles if o.reads(xml)), None)
+    # a Factur-X artefact of the profile the document declares first, then any for its syntax
+    declared = (o for o in oracles if isinstance(o, FacturXOracle) and o.declared_by(xml))
+    oracle = next(declared, None) or next((o for o in oracles if o.reads(xml)), None)
     if oracle is None:
         given = ", ".join(o.stylesheet.name for o in oracles)
         return Comparison(str(file), OracleResult(frozenset()), frozenset(), read_error=f"none of the stylesheets given ({given}) reads this syntax; add --oracle for it")

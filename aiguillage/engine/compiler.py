@@ -200,19 +200,24 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
 
 def _profiles(lineage: list[Program]) -> dict[str, tuple[Program, Program]]:
     """BT-24 value → (the ruleset declaring the profile, the profile's ruleset), for the profiles
-    this lineage declares and does not already contain (a ruleset extending fr-ctc-extended is one)."""
+    this lineage declares and does not already contain (a ruleset extending fr-ctc-extended is one).
+    A lineage holding one of a ruleset's profiles chooses none of them (factur-x-basic, compiled
+    on its own, judges every invoice as BASIC, whatever its BT-24 says)."""
     hashes = {p.hash for p in lineage}
     out: dict[str, tuple[Program, Program]] = {}
     for base in lineage:
+        chosen: dict[str, tuple[Program, Program]] = {}
         for spec, name in base.profiles.items():
             if base.resolve is None:
                 raise LookupError(f'ruleset "{base.name}": cannot find profile ruleset "{name}" (no ruleset folder is known here)')
             variant = base.resolve(name)
             if variant.hash in hashes:
-                continue
+                chosen = {}
+                break
             if all(p.hash != base.hash for p in variant.lineage()):
                 raise LookupError(f'ruleset "{base.name}": profile ruleset "{name}" must extend "{base.name}"')
-            out[spec] = (base, variant)
+            chosen[spec] = (base, variant)
+        out.update(chosen)
     return out
 
 

@@ -2,7 +2,8 @@
 
 Reading takes the embedded XML out with the `factur-x` library, then parses it
 through our hardened parser (the library's own parse is only used to find the
-file) and reads it as CII. Writing renders the readable PDF (`rendition.py`),
+file) and reads it as CII; what the PDF declares (XMP, embedded file) is kept
+as syntax facts (`facturx_pdf.py`). Writing renders the readable PDF (`rendition.py`),
 writes the CII (`cii.py`) and lets the library embed it with the XMP metadata
 of the EN 16931 profile.
 """
@@ -16,6 +17,7 @@ from facturx import generate_from_binary, get_xml_from_pdf
 from aiguillage.model.cii import ROOT_TAG, read_cii, write_cii
 from aiguillage.model.errors import InvoiceReadError, InvoiceWriteError
 from aiguillage.model.facts import Provenance
+from aiguillage.model.facturx_pdf import pdf_facts
 from aiguillage.model.invoice import Invoice
 from aiguillage.model.rendition import TITLES, render_pdf
 from aiguillage.model.xmlsafe import check_size, parse_xml
@@ -48,6 +50,7 @@ def read_facturx(data: bytes, source: str | None = None, *, limit: int | None = 
         )
     invoice = read_cii(root, source, size=len(data))
     invoice.provenance = Provenance(syntax="facturx", root="CrossIndustryInvoice", source=source, size=len(data))
+    invoice.syntax_facts.extend(pdf_facts(data))  # the PDF/A-3 and XMP declarations, for FX-PDF-*
     return invoice
 
 
