@@ -202,3 +202,83 @@ def test_cli_oracle_takes_a_schematron(tmp_path: Path, capsys: pytest.CaptureFix
     # Without --only, every rule id of the stylesheet is compared: the national rules differ.
     assert main([*arguments, str(norwegian)]) == 1
     assert "official only: NO-R-" in capsys.readouterr().out
+
+
+def _ram(element: etree._Element, path: str) -> list[etree._Element]:
+    return element.findall(path, {"ram": RAM, "udt": UDT})
+
+
+def _identify(element: etree._Element, scheme: str, value: str) -> None:
+    element.set("schemeID", scheme)
+    element.text = value
+
+
+def _add_reference(root: etree._Element, type_code: str) -> None:
+    agreement = _ram(root, ".//ram:ApplicableHeaderTradeAgreement")[0]
+    for number in (1, 2):
+        document = etree.SubElement(agreement, f"{{{RAM}}}AdditionalReferencedDocument")
+        etree.SubElement(document, f"{{{RAM}}}IssuerAssignedID").text = f"REF-{number}"
+        etree.SubElement(document, f"{{{RAM}}}TypeCode").text = type_code
+
+
+def _seller_address(root: etree._Element) -> etree._Element:
+    return _ram(root, ".//ram:SellerTradeParty/ram:URIUniversalCommunication/ram:URIID")[0]
+
+
+def _note_with_subject(root: etree._Element) -> None:
+    document = _ram(root, ".//{*}ExchangedDocument")[0]
+    note = etree.SubElement(document, f"{{{RAM}}}IncludedNote")
+    etree.SubElement(note, f"{{{RAM}}}Content").text = "Note"
+    etree.SubElement(note, f"{{{RAM}}}SubjectCode").text = "AAI"
+
+
+def _attachment(root: etree._Element) -> None:
+    agreement = _ram(root, ".//ram:ApplicableHeaderTradeAgreement")[0]
+    document = etree.SubElement(agreement, f"{{{RAM}}}AdditionalReferencedDocument")
+    etree.SubElement(document, f"{{{RAM}}}IssuerAssignedID").text = "ATT-1"
+    etree.SubElement(document, f"{{{RAM}}}TypeCode").text = "916"
+    binary = etree.SubElement(
+        document, f"{{{RAM}}}AttachmentBinaryObject", mimeCode="text/plain", filename="a.txt"
+    )
+    binary.text = "aGVsbG8="
+
+
+RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
+UDT = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
+
+#: Where Peppol's CII binding has rules of its own, one document that makes each fire.
+CII_BINDING_CASES = {
+    "PEPPOL-COMMON-R048": lambda root: _identify(_seller_address(root), "9906", "IT12345678901"),
+    "PEPPOL-EN16931-CL001": _attachment,
+    "PEPPOL-EN16931-F001": lambda root: _ram(root, ".//{*}IssueDateTime/udt:DateTimeString")[0].set(
+        "format", "610"
+    ),
+    "PEPPOL-EN16931-R002": _note_with_subject,
+    # The delivery location (BT-71): checked in CII, not in UBL.
+    "PEPPOL-COMMON-R040": lambda root: _identify(
+        etree.SubElement(_ram(root, ".//ram:ShipToTradeParty")[0], f"{{{RAM}}}GlobalID"),
+        "0088",
+        "5790000436058",
+    ),
+    "PEPPOL-EN16931-R053": lambda root: _ram(root, ".//ram:TaxTotalAmount")[0].set(
+        "currencyID", "USD"
+    ),
+    "PEPPOL-EN16931-CL008": lambda root: _seller_address(root).attrib.pop("schemeID"),
+    "PEPPOL-EN16931-R080": lambda root: _add_reference(root, "50"),
+    "PEPPOL-EN16931-R006": lambda root: _add_reference(root, "130"),
+}
+
+
+@pytest.mark.conformance
+@pytest.mark.parametrize("rule", sorted(CII_BINDING_CASES))
+def test_the_cii_binding_rules_of_its_own(rule: str, oracle_cache: Path) -> None:
+    """Each fires, for Peppol's CII Schematron and for us, with nothing else differing."""
+    base = conformance_dir()
+    source = dict(documents("cii"))["base-example-as-cii.xml"]
+    root = etree.fromstring(source)
+    CII_BINDING_CASES[rule](root)
+    xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    oracle = Oracle(base / "peppol" / "sch" / SCHEMATRON["cii"], cache=oracle_cache)
+    comparison = compare(rule, xml, oracle, library().compiled("peppol-bis-3"), compared_ids())
+    assert rule in {fired for fired, _ in comparison.official.fired}, comparison.official
+    assert comparison.agrees, comparison.describe()
