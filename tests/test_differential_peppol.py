@@ -3,8 +3,9 @@
 Peppol publishes its BIS 3.0 rules as Schematron sources (`peppol/sch/`); they
 are compiled with the ISO skeleton (aiguillage.testing.schematron) and run in
 Saxon-HE like the official EN 16931 XSLTs. The documents are, in UBL, the
-Peppol examples and the documents of the Peppol UBL unit files; in CII, the
-EN 16931 CII examples and the Peppol examples written in CII by our writer.
+Peppol and EN 16931 examples (the 3 MB one left out) and the documents of the
+Peppol UBL unit files; in CII, the EN 16931 CII examples and the Peppol
+examples written in CII by our writer.
 Each is mutated deterministically (aiguillage.testing.mutations, and one variant in
 four by aiguillage.testing.peppol_mutations: identifier schemes, attachments); on every
 variant the PEPPOL-EN16931-* and PEPPOL-COMMON-* rules that fire, with their
@@ -55,7 +56,8 @@ def documents(syntax: str) -> tuple[tuple[str, bytes], ...]:
         (p.name, p.read_bytes()) for p in sorted((base / "peppol" / "examples").glob("*.xml"))
     ]
     if syntax == "ubl":
-        found = list(examples)
+        ubl = sorted((base / "en16931" / "ubl-examples").iterdir())
+        found = examples + [(p.name, p.read_bytes()) for p in ubl if p.stat().st_size < 500_000]
         for path in sorted((base / "peppol" / "ubl-unit").glob("*.xml")):
             for test in load_test_set(path):
                 if len(test.document) == 0:  # a bare root: nothing to mutate
