@@ -146,8 +146,23 @@ def test_the_compiled_schematron_knows_the_peppol_rules(syntax: str, tmp_path: P
     source = conformance_dir() / "peppol" / "sch" / SCHEMATRON[syntax]
     oracle = Oracle(source, cache=tmp_path)
     tree = etree.parse(str(source))
-    asserted = {a.get("id") for a in tree.iter("{http://purl.oclc.org/dsdl/schematron}assert")}
-    assert {r for r in asserted if r.startswith("PEPPOL-")} == set(peppol_ids(oracle))
+    asserted = {
+        (a.get("id"), a.get("flag"))
+        for a in tree.iter("{http://purl.oclc.org/dsdl/schematron}assert")
+        if a.get("id", "").startswith("PEPPOL-")
+    }
+    assert {rule for rule, _ in asserted} == set(peppol_ids(oracle))
+    compiled = set()
+    for failed in etree.parse(str(oracle.compiled)).iter(
+        "{http://purl.oclc.org/dsdl/svrl}failed-assert"
+    ):
+        attributes = {
+            a.get("name"): a.text
+            for a in failed.iter("{http://www.w3.org/1999/XSL/Transform}attribute")
+        }
+        if (attributes.get("id") or "").startswith("PEPPOL-"):
+            compiled.add((attributes["id"], attributes.get("flag")))
+    assert compiled == asserted
     assert oracle.compiled.parent == tmp_path / "schematron"
     again = Oracle(source, cache=tmp_path)  # compiled once, then read from the cache
     assert again.compiled == oracle.compiled
