@@ -173,7 +173,8 @@ def _judge(file: Path, oracles: list, compiled: object, scopes: dict[int, frozen
     if oracle is None:
         given = ", ".join(o.stylesheet.name for o in oracles)
         return Comparison(str(file), OracleResult(frozenset()), frozenset(), read_error=f"none of the stylesheets given ({given}) reads this syntax; add --oracle for it")
-    return compare(str(file), xml, oracle, compiled, scopes[id(oracle)])
+    scope = scopes[id(oracle)]
+    return compare(str(file), xml, oracle, compiled, scope, official_scope=scope if scope != oracle.rule_ids else None)
 
 
 def _comparison_json(comparison) -> dict:  # noqa: ANN001

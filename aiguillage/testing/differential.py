@@ -55,12 +55,21 @@ def our_verdict(xml: bytes, compiled: Any, source: str | None = None) -> Verdict
     return frozenset((f.rule, _FLAGS.get(f.severity, f.severity)) for f in decision.findings)
 
 
-def compare(name: str, xml: bytes, oracle: Oracle, compiled: Any, scope: frozenset[str] | None = None) -> Comparison:
-    """Judge one document both ways; with `scope`, only those rule ids are compared, on both
-    sides (and every `engine-error:` finding of ours, which is always a difference)."""
+def compare(
+    name: str,
+    xml: bytes,
+    oracle: Oracle,
+    compiled: Any,
+    scope: frozenset[str] | None = None,
+    *,
+    official_scope: frozenset[str] | None = None,
+) -> Comparison:
+    """Judge one document both ways; with `scope`, only those rule ids of ours are compared
+    (and every `engine-error:` finding, which is always a difference); with `official_scope`,
+    only those of the artefact (e.g. its PEPPOL-* rules, not the national ones)."""
     official = oracle.judge(xml)
-    if scope is not None and official.error is None:
-        official = OracleResult(frozenset((rule, flag) for rule, flag in official.fired if rule in scope))
+    if official_scope is not None and official.error is None:
+        official = OracleResult(frozenset(pair for pair in official.fired if pair[0] in official_scope))
     try:
         ours = our_verdict(xml, compiled, name)
     except InvoiceReadError as exc:
