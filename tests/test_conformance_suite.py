@@ -32,6 +32,12 @@ PEPPOL_UBL_ONLY = {
     "PEPPOL-EN16931-R100": "a second cac:DocumentReference in a line (the model holds one)",
     "PEPPOL-EN16931-R101": "a line cac:DocumentReference that is not the invoiced object (no business term)",
     "PEPPOL-EN16931-F001": "the date text as written (an impossible date is no date in the model)",
+    # Where Peppol's CII Schematron binds a rule otherwise (or not at all), peppol-bis-3 follows it
+    # on CII input (rules.rules, `peppol_cii`; checked by tests/test_differential_peppol.py).
+    "PEPPOL-EN16931-R046": "the CII binding has no gross price rule",
+    "PEPPOL-EN16931-R053": "CII counts the header TaxTotalAmount by its currencyID; a fragment without a currency has none",
+    "PEPPOL-EN16931-R054": "CII counts the header TaxTotalAmount by its currencyID; a fragment without a currency has none",
+    **{f"PEPPOL-EN16931-P01{n:02d}": "the CII binding has no such rule (UBL only)" for n in range(4, 13)},
 }
 
 #: Single tests whose document says something only UBL can say (or CII cannot bind).

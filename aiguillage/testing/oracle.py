@@ -4,7 +4,9 @@ The official EN 16931 artefacts are XSLT stylesheets that produce an SVRL
 report; a verdict is the set of `(rule id, flag)` of its failed asserts and
 successful reports. They run in Saxon-HE (`saxonche`, a test dependency),
 never in the product: this module is for differential tests and for
-`aiguillage conformance --oracle`.
+`aiguillage conformance --oracle`. A Schematron source (`.sch`, as Peppol
+publishes its rules) is compiled first (aiguillage.testing.schematron) and the
+compiled stylesheet cached.
 
 Verdicts are cached on disk by (stylesheet, document) digest when a cache
 folder is given, so that a pytest session (or several xdist workers) pays
@@ -24,6 +26,8 @@ from functools import cached_property
 from pathlib import Path
 
 from lxml import etree
+
+from aiguillage.testing.schematron import compile_schematron, is_schematron
 
 SVRL_NS = "http://purl.oclc.org/dsdl/svrl"
 _XSL_NS = "http://www.w3.org/1999/XSL/Transform"
@@ -58,16 +62,18 @@ class Oracle:
         self.stylesheet = Path(stylesheet)
         if not self.stylesheet.is_file():
             raise FileNotFoundError(f"{stylesheet}: no such stylesheet")
-        self._digest = hashlib.sha256(self.stylesheet.read_bytes()).hexdigest()[:16]
+        #: What runs: the stylesheet itself, or the XSLT compiled from a Schematron source.
+        self.compiled = compile_schematron(self.stylesheet, cache) if is_schematron(self.stylesheet) else self.stylesheet
+        self._digest = hashlib.sha256(self.compiled.read_bytes()).hexdigest()[:16]
         self._cache = cache
         self._processor = saxonche.PySaxonProcessor(license=False)
         compiler = self._processor.new_xslt30_processor()
-        self._executable = compiler.compile_stylesheet(stylesheet_file=str(self.stylesheet))
+        self._executable = compiler.compile_stylesheet(stylesheet_file=str(self.compiled))
 
     @cached_property
     def namespaces(self) -> frozenset[str]:
         """The invoice root namespaces (UBL, CII) the stylesheet reads; empty when it names none."""
-        declared = set(etree.parse(str(self.stylesheet)).getroot().nsmap.values())
+        declared = set(etree.parse(str(self.compiled)).getroot().nsmap.values())
         return frozenset(declared & _INVOICE_ROOTS)
 
     def reads(self, xml: bytes) -> bool:
@@ -78,7 +84,7 @@ class Oracle:
     def rule_ids(self) -> frozenset[str]:
         """Every assertion id the stylesheet can report: what it can judge (the BR-FR artefacts
         know only BR-FR ids, not the EN 16931 rules a French invoice must also meet)."""
-        tree = etree.parse(str(self.stylesheet))
+        tree = etree.parse(str(self.compiled))
         ids = set()
         for tag in _FIRED:
             for element in tree.iter(tag):
