@@ -33,7 +33,14 @@ print(json.dumps({{"compiled": len(compiled), "hits": cache.STATS.hits, "writes"
 
 def _run(cache: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(REPO), disk_cache.ENV_VAR: str(cache)}
-    done = subprocess.run([sys.executable, "-c", _SCRIPT], capture_output=True, text=True, env=env, check=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", _SCRIPT],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=120,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -52,7 +59,11 @@ def test_a_damaged_entry_is_compiled_again_and_rewritten(tmp_path: Path) -> None
     data = entry.read_bytes()
     entry.write_bytes(data[: len(data) // 2])
     damaged = _run(tmp_path / "cache")
-    assert damaged["damaged"] == 1 and damaged["compiled"] == cold["compiled"] and damaged["writes"] >= 1
+    assert (
+        damaged["damaged"] == 1
+        and damaged["compiled"] == cold["compiled"]
+        and damaged["writes"] >= 1
+    )
     assert damaged["invoice"] == cold["invoice"]
     assert _run(tmp_path / "cache")["compiled"] == 0
 
