@@ -209,25 +209,28 @@ def evaluate(invoice: Invoice, compiled: CompiledRuleset, *, lang: str = "en", e
     control = invoice.process_control
     compiled = compiled.for_invoice(control.specification_identifier if control is not None else None)
     run = Run(invoice, compiled, lang, day, explain)
-    pairs = list(zip(compiled.units, compiled.flags, strict=True))
-    functions = [u.explain_functions() if explain else u.fast for u in compiled.units]
+    units = compiled.units
+    # Plain loops, no per-phase lists or closures: with the rules compiled, this is per-invoice overhead.
+    functions = [u.explain_functions() for u in units] if explain else [u.fast for u in units]
+    flags = compiled.flags
+    if len(flags) != len(units):
+        raise ValueError("a compiled ruleset needs one flag tuple per unit")
     start = perf_counter()
-    for pos, ((unit, flags), fns) in enumerate(zip(pairs, functions, strict=True)):
+    for pos, fns in enumerate(functions):
         if fns.enrich is not None:
             run.unit_pos = pos
-            _guard(run, unit, lambda fns=fns, flags=flags: fns.enrich(run, flags))
+            _run_phase(run, units[pos], fns.enrich, run, flags[pos])
     enriched = perf_counter()
     inv = run.inv
-    for pos, ((unit, flags), fns) in enumerate(zip(pairs, functions, strict=True)):
+    for pos, fns in enumerate(functions):
         if fns.validate is not None:
             run.unit_pos = pos
-            _guard(run, unit, lambda fns=fns, flags=flags: fns.validate(inv, run, flags))
+            _run_phase(run, units[pos], fns.validate, inv, run, flags[pos])
     validated = perf_counter()
     if compiled.route_unit is not None:
-        pos = compiled.units.index(compiled.route_unit)
-        fns = functions[pos]
-        run.unit_pos = len(pairs)
-        _guard(run, compiled.route_unit, lambda: fns.route(inv, run))
+        pos = units.index(compiled.route_unit)
+        run.unit_pos = len(units)
+        _run_phase(run, compiled.route_unit, functions[pos].route, inv, run)
     routed = perf_counter()
     timings = Timings.build(
         enrich_us=round((enriched - start) * 1e6, 1),
@@ -248,10 +251,10 @@ def evaluate(invoice: Invoice, compiled: CompiledRuleset, *, lang: str = "en", e
     )
 
 
-def _guard(run: Run, unit: CompiledUnit, call: Any) -> None:
+def _run_phase(run: Run, unit: CompiledUnit, phase: Any, *args: Any) -> None:
     """Rules catch their own errors; this catches what escapes a whole phase (never expected)."""
     try:
-        call()
+        phase(*args)
     except Exception as exc:  # noqa: BLE001 - a decision must still be produced
         meta = RuleMeta(-1, unit.name, "validate", "error", {}, (), (), (), unit.name, unit.version, "")
         run.error(meta, exc)

@@ -21,6 +21,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from aiguillage.model import generated_code
 from aiguillage.model.facts import FactKind
 from aiguillage.model.ubl_common import clark, prefixed
 
@@ -512,7 +513,9 @@ def compile_spec(spec: Spec) -> Callable[[Any, dict, Reader], bool]:
     lines.append("        child = child.getnext()")
     # False when the children were only comments or processing instructions (rare: tested last).
     lines.append("    return isinstance(el[0].tag, str) or has_element(el)")
-    code = compile("\n".join(lines) + "\n", f"<ubl reader: {spec.path or '/'}>", "exec")
+    code = generated_code.compiled("\n".join(lines) + "\n", f"<ubl reader: {spec.path or '/'}>")
     exec(code, env)
+    if not spec.path:  # a document's root: its whole table is compiled
+        generated_code.save()
     return env["read"]
 
