@@ -30,6 +30,7 @@ from aiguillage.model.invoice import (
     Invoice,
     InvoicingPeriod,
     PaymentInstructions,
+    business_terms,
 )
 from aiguillage.model.syntaxes import read_invoice, read_invoice_file
 from aiguillage.model.xmlsafe import parse_xml
@@ -53,7 +54,7 @@ def cii_examples() -> list[Path]:
 
 def business(invoice: Invoice) -> dict:
     """The business terms only: what a round trip must keep."""
-    return invoice.model_dump(mode="json", exclude=set(NON_BUSINESS_FIELDS))
+    return business_terms(invoice)
 
 
 def reread(data: bytes) -> Invoice:

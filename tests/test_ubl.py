@@ -29,6 +29,7 @@ from aiguillage.model.invoice import (
     Invoice,
     ItemAttribute,
     Note,
+    business_terms,
 )
 from aiguillage.model.syntaxes import read_invoice, read_invoice_file
 from aiguillage.model.ubl import read_ubl, read_ubl_bytes, write_ubl
@@ -76,7 +77,7 @@ def assert_schema_valid(data: bytes) -> etree._Element:
 
 def business(invoice: Invoice) -> dict:
     """The business terms only: what a round trip must keep."""
-    return invoice.model_dump(mode="json", exclude=set(NON_BUSINESS_FIELDS))
+    return business_terms(invoice)
 
 
 def read(data: bytes) -> Invoice:

@@ -374,8 +374,40 @@ def _known(reader: _Reader, element: etree._Element, target: dict, path: Path) -
     """Used by the syntax but not a business term (e.g. the project name CII requires)."""
 
 
-#: The tax type code must be VAT; anything else is worth a fact, not a term (checked inline).
-_tax_type = frozenset({"VAT"})
+_TYPE_CODE = _ram("TypeCode")
+
+
+def _tax_type(key: str) -> Handler:
+    """ram:TypeCode of a tax must be VAT (CII-DT-037): another text is a fact, and is kept in
+    `key` (a binding field, not a term) for the rules that read a category only under VAT."""
+
+    def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+        text = element.text
+        if text != "VAT":
+            reader.fact(FactKind.INVALID_VALUE, element, value=text, detail="expected VAT")
+            target[key] = text or ""
+
+    return handle
+
+
+def _taxed(spec: Spec, key: str) -> Handler:
+    """A tax (line or header ApplicableTradeTax, CategoryTradeTax) read by `spec`; without a
+    ram:TypeCode its scheme `key` is "" (not VAT, for the rules that ask for VAT)."""
+
+    def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+        if spec.__class__ is dict:
+            reader.walk(element, spec, target, path)
+            held = target
+        elif spec.many or spec.key not in target:
+            reader.group(element, spec, target, path)
+            held = target[spec.key][-1] if spec.many else target[spec.key]
+        else:  # a repeated group: judged as such, not read
+            reader.group(element, spec, target, path)
+            return
+        if element.find(_TYPE_CODE) is None and key not in held:
+            held[key] = ""
+
+    return handle
 
 
 # ---------------------------------------------------------------- special handlers
@@ -638,7 +670,7 @@ _PERIOD: Table = {
 }
 
 _CATEGORY_TAX: Table = {
-    _ram("TypeCode"): _tax_type,
+    _TYPE_CODE: _tax_type("vat_tax_scheme"),
     _ram("CategoryCode"): _text("vat_category_code"),
     _ram("RateApplicablePercent"): _decimal("vat_rate"),
 }
@@ -654,7 +686,7 @@ _LINE_ALLOWANCE_CHARGE: Table = {
 
 _DOCUMENT_ALLOWANCE_CHARGE: Table = {
     **_LINE_ALLOWANCE_CHARGE,
-    _ram("CategoryTradeTax"): _through(_CATEGORY_TAX),
+    _ram("CategoryTradeTax"): _taxed(_through(_CATEGORY_TAX), "vat_tax_scheme"),
 }
 
 _ITEM: Table = {
@@ -690,8 +722,12 @@ _LINE_AGREEMENT: Table = {
 }
 
 _LINE_SETTLEMENT: Table = {
-    _ram("ApplicableTradeTax"): _group(
-        "vat", {_ram("TypeCode"): _tax_type, _ram("CategoryCode"): _text("category_code"), _ram("RateApplicablePercent"): _decimal("rate")}
+    _ram("ApplicableTradeTax"): _taxed(
+        _group(
+            "vat",
+            {_TYPE_CODE: _tax_type("tax_scheme"), _ram("CategoryCode"): _text("category_code"), _ram("RateApplicablePercent"): _decimal("rate")},
+        ),
+        "tax_scheme",
     ),
     _ram("BillingSpecifiedPeriod"): _group("period", _PERIOD),
     _ram("SpecifiedTradeAllowanceCharge"): _allowance_charge(_LINE_ALLOWANCE_CHARGE),
@@ -762,7 +798,7 @@ _MEANS: Table = {
 
 _VAT_BREAKDOWN: Table = {
     _ram("CalculatedAmount"): _amount("tax_amount"),
-    _ram("TypeCode"): _tax_type,
+    _TYPE_CODE: _tax_type("tax_scheme"),
     _ram("ExemptionReason"): _text("exemption_reason"),
     _ram("BasisAmount"): _amount("taxable_amount"),
     _ram("CategoryCode"): _text("category_code"),
@@ -799,7 +835,7 @@ _SETTLEMENT: Table = {
     _ram("InvoiceCurrencyCode"): _text("currency_code"),
     _ram("PayeeTradeParty"): _group("payee", _PAYEE),
     _ram("SpecifiedTradeSettlementPaymentMeans"): _within(("payment_instructions",), _payment_means),
-    _ram("ApplicableTradeTax"): _list("vat_breakdown", _VAT_BREAKDOWN),
+    _ram("ApplicableTradeTax"): _taxed(_list("vat_breakdown", _VAT_BREAKDOWN), "tax_scheme"),
     _ram("BillingSpecifiedPeriod"): _within(("delivery",), _group("invoicing_period", _PERIOD)),
     _ram("SpecifiedTradeAllowanceCharge"): _allowance_charge(_DOCUMENT_ALLOWANCE_CHARGE),
     _ram("SpecifiedTradePaymentTerms"): _through(_PAYMENT_TERMS),

@@ -320,14 +320,20 @@ def _h_category(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> None:
     category code as value, and nothing mapped. A category without a tax
     scheme gets the same fact (detail DETAIL_NO_SCHEME) but is still read as
     the VAT category it can only be: the official sums by category (BR-Z-08,
-    BR-G-08, ...) and the code-list rules (BR-CL-17, BR-CL-18) count it.
+    BR-G-08, ...) and the code-list rules (BR-CL-17, BR-CL-18) count it. A
+    scheme other than exactly "VAT" (" vat ", or none: "") is kept in the
+    category's `tax_scheme` (`vat_tax_scheme` of an allowance or charge), for
+    the rules that ask for TaxScheme VAT (BR-CO-04, BR-47, ...).
     """
     scheme = tmp.pop("_scheme", None)
-    if scheme != "VAT" and (scheme is None or scheme.strip().upper() != "VAT"):
-        code = tmp.get("category_code", tmp.get("vat_category_code"))
-        rd.fact(UNUSED, e.path, el.sourceline, e.field, None, code, DETAIL_NO_SCHEME if scheme is None else DETAIL_NOT_VAT)
-        if scheme is not None:
-            return
+    if scheme != "VAT":
+        if scheme is None or scheme.strip().upper() != "VAT":
+            code = tmp.get("category_code", tmp.get("vat_category_code"))
+            rd.fact(UNUSED, e.path, el.sourceline, e.field, None, code, DETAIL_NO_SCHEME if scheme is None else DETAIL_NOT_VAT)
+            if scheme is not None:
+                return
+        # The scheme as written ("" when none): the rules judge where the binding asks for VAT.
+        tmp["vat_tax_scheme" if e.path.endswith("AllowanceCharge/cac:TaxCategory") else "tax_scheme"] = scheme or ""
     if e.extra is not None:
         if e.extra in target:
             rd.fact(REPEATED, e.path, el.sourceline, e.field, None, None, DETAIL_ONE)
