@@ -304,6 +304,34 @@ def test_a_date_format_other_than_102_is_a_fact() -> None:
     assert (fact.kind, fact.attribute, fact.value) == (FactKind.INVALID_VALUE, "format", "610")
 
 
+def test_a_tax_type_other_than_vat_is_kept_as_the_tax_scheme() -> None:
+    # BR-CO-04, BR-47, ... read a category only under ram:TypeCode VAT; the sums count it anyway.
+    line = (
+        "<ram:IncludedSupplyChainTradeLineItem><ram:SpecifiedLineTradeSettlement><ram:ApplicableTradeTax>"
+        "<ram:TypeCode>{}</ram:TypeCode><ram:CategoryCode>S</ram:CategoryCode></ram:ApplicableTradeTax>"
+        "</ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>"
+    )
+    untyped = (
+        "<ram:IncludedSupplyChainTradeLineItem><ram:SpecifiedLineTradeSettlement><ram:ApplicableTradeTax>"
+        "<ram:CategoryCode>S</ram:CategoryCode></ram:ApplicableTradeTax>"
+        "</ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>"
+    )
+    header = (
+        "<ram:ApplicableHeaderTradeSettlement><ram:ApplicableTradeTax><ram:TypeCode>GST</ram:TypeCode>"
+        "<ram:CategoryCode>E</ram:CategoryCode></ram:ApplicableTradeTax><ram:ApplicableTradeTax>"
+        "<ram:CategoryCode>Z</ram:CategoryCode></ram:ApplicableTradeTax><ram:SpecifiedTradeAllowanceCharge>"
+        "<ram:CategoryTradeTax><ram:TypeCode>vat</ram:TypeCode><ram:CategoryCode>S</ram:CategoryCode>"
+        "</ram:CategoryTradeTax></ram:SpecifiedTradeAllowanceCharge></ram:ApplicableHeaderTradeSettlement>"
+    )
+    invoice = read_fragment(
+        "<rsm:SupplyChainTradeTransaction>" + line.format("VAT") + line.format("DE") + untyped + header + "</rsm:SupplyChainTradeTransaction>"
+    )
+    assert [(ln.vat.category_code, ln.vat.tax_scheme) for ln in invoice.lines if ln.vat] == [("S", None), ("S", "DE"), ("S", "")]
+    assert [(b.category_code, b.tax_scheme) for b in invoice.vat_breakdown] == [("E", "GST"), ("Z", "")]
+    assert [(a.vat_category_code, a.vat_tax_scheme) for a in invoice.allowances] == [("S", "vat")]
+    assert sorted(f.value for f in invoice.syntax_facts if f.detail == "expected VAT") == ["DE", "GST", "vat"]
+
+
 def test_repeated_elements_keep_the_first_and_name_the_field() -> None:
     invoice = read_fragment(
         "<rsm:ExchangedDocument><ram:ID>A</ram:ID><ram:ID>B</ram:ID></rsm:ExchangedDocument>"

@@ -488,28 +488,59 @@ def test_credit_note_binding_details() -> None:
     assert business(again) == business(invoice)
 
 
-def test_a_category_whose_tax_scheme_is_not_vat_is_not_a_vat_category() -> None:
+def test_a_line_category_whose_tax_scheme_is_not_vat_keeps_its_scheme() -> None:
+    # The official sums by category (BR-S-08, ...) count a line whatever its tax scheme; the
+    # rules that ask for TaxScheme VAT (BR-CO-04, BR-S-02, ...) read the line's tax_scheme.
     data = document(
         """<cac:InvoiceLine><cbc:ID>1</cbc:ID><cac:Item>
 <cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cac:TaxScheme><cbc:ID>GST</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>
 </cac:Item></cac:InvoiceLine>"""
     )
     invoice = read(data)
-    assert invoice.lines[0].vat is None
+    assert invoice.lines[0].vat is not None
+    assert (invoice.lines[0].vat.category_code, invoice.lines[0].vat.tax_scheme) == ("S", "GST")
     (fact,) = facts(invoice, FactKind.UNUSED_ELEMENT)
     assert (fact.path, fact.value, fact.detail, fact.line) == ("cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory", "S", DETAIL_NOT_VAT, 3)
 
 
+def test_a_breakdown_whose_tax_scheme_is_not_vat_has_no_vat_category() -> None:
+    data = document(
+        """<cac:TaxTotal><cbc:TaxAmount currencyID="EUR">0</cbc:TaxAmount><cac:TaxSubtotal>
+<cbc:TaxableAmount currencyID="EUR">5</cbc:TaxableAmount><cbc:TaxAmount currencyID="EUR">0</cbc:TaxAmount>
+<cac:TaxCategory><cbc:ID>E</cbc:ID><cac:TaxScheme><cbc:ID>GST</cbc:ID></cac:TaxScheme></cac:TaxCategory>
+</cac:TaxSubtotal></cac:TaxTotal>"""
+    )
+    invoice = read(data)
+    assert (invoice.vat_breakdown[0].category_code, invoice.vat_breakdown[0].tax_scheme) == (None, None)
+    assert [f.detail for f in facts(invoice, FactKind.UNUSED_ELEMENT)] == [DETAIL_NOT_VAT]
+
+
 def test_a_category_without_tax_scheme_is_read_as_vat_with_a_fact() -> None:
-    # The official sums by category (BR-G-08 unit test 1) count a category with no cac:TaxScheme.
+    # The official sums by category (BR-G-08 unit test 1) count a category with no cac:TaxScheme;
+    # its tax_scheme "" tells the rules that ask for TaxScheme VAT (BR-32, ...) that it has none.
     data = document(
         """<cac:AllowanceCharge><cbc:ChargeIndicator>false</cbc:ChargeIndicator><cbc:Amount currencyID="EUR">5</cbc:Amount>
 <cac:TaxCategory><cbc:ID>G</cbc:ID><cbc:Percent>0</cbc:Percent></cac:TaxCategory></cac:AllowanceCharge>"""
     )
     invoice = read(data)
-    assert (invoice.allowances[0].vat_category_code, invoice.allowances[0].vat_rate) == ("G", Decimal("0"))
+    allowance = invoice.allowances[0]
+    assert (allowance.vat_category_code, allowance.vat_rate, allowance.vat_tax_scheme) == ("G", Decimal("0"), "")
     (fact,) = facts(invoice, FactKind.UNUSED_ELEMENT)
     assert (fact.path, fact.value, fact.detail) == ("cac:AllowanceCharge/cac:TaxCategory", "G", "missing cac:TaxScheme/cbc:ID")
+
+
+def test_a_vat_scheme_written_otherwise_is_kept_and_exact_vat_is_none() -> None:
+    data = document(
+        """<cac:InvoiceLine><cbc:ID>1</cbc:ID><cac:Item>
+<cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cac:TaxScheme><cbc:ID> vat </cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>
+</cac:Item></cac:InvoiceLine>
+<cac:InvoiceLine><cbc:ID>2</cbc:ID><cac:Item>
+<cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>
+</cac:Item></cac:InvoiceLine>"""
+    )
+    first, second = read(data).lines
+    assert first.vat is not None and first.vat.tax_scheme == " vat "
+    assert second.vat is not None and second.vat.tax_scheme is None
 
 
 # --------------------------------------------------------------------------- syntax facts

@@ -317,20 +317,21 @@ def _h_category(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> None:
     `e.extra` None merges the category's fields into the target; a key puts
     them in a dict under that key (a line's `vat`). A category of another tax
     scheme is not a VAT category in EN 16931: an UNUSED_ELEMENT fact with the
-    category code as value, and nothing mapped. A category without a tax
-    scheme gets the same fact (detail DETAIL_NO_SCHEME) but is still read as
-    the VAT category it can only be: the official sums by category (BR-Z-08,
-    BR-G-08, ...) and the code-list rules (BR-CL-17, BR-CL-18) count it. A
-    scheme other than exactly "VAT" (" vat ", or none: "") is kept in the
+    category code as value, and nothing mapped, except on a line: the
+    official sums by category (BR-S-08, ...) count every line by its code, so
+    the line keeps it, as the CII reader does. A category without a tax
+    scheme gets the same fact (detail DETAIL_NO_SCHEME) but is still read:
+    the sums and the code-list rules (BR-CL-17, BR-CL-18) count it. A scheme
+    other than exactly "VAT" (" vat ", "FR", or none: "") is kept in the
     category's `tax_scheme` (`vat_tax_scheme` of an allowance or charge), for
-    the rules that ask for TaxScheme VAT (BR-CO-04, BR-47, ...).
+    the rules that read a category only under TaxScheme VAT (BR-CO-04, BR-S-01, ...).
     """
     scheme = tmp.pop("_scheme", None)
     if scheme != "VAT":
         if scheme is None or scheme.strip().upper() != "VAT":
             code = tmp.get("category_code", tmp.get("vat_category_code"))
             rd.fact(UNUSED, e.path, el.sourceline, e.field, None, code, DETAIL_NO_SCHEME if scheme is None else DETAIL_NOT_VAT)
-            if scheme is not None:
+            if scheme is not None and e.extra is None:
                 return
         # The scheme as written ("" when none): the rules judge where the binding asks for VAT.
         tmp["vat_tax_scheme" if e.path.endswith("AllowanceCharge/cac:TaxCategory") else "tax_scheme"] = scheme or ""
