@@ -332,6 +332,18 @@ def test_a_tax_type_other_than_vat_is_kept_as_the_tax_scheme() -> None:
     assert sorted(f.value for f in invoice.syntax_facts if f.detail == "expected VAT") == ["DE", "GST", "vat"]
 
 
+def test_a_tax_registration_without_scheme_is_no_vat_identifier() -> None:
+    # BT-31 is ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA'], as every official CII rule reads it.
+    invoice = read_fragment(
+        "<rsm:SupplyChainTradeTransaction><ram:ApplicableHeaderTradeAgreement><ram:SellerTradeParty>"
+        "<ram:SpecifiedTaxRegistration><ram:ID>DE123456789</ram:ID></ram:SpecifiedTaxRegistration>"
+        "</ram:SellerTradeParty></ram:ApplicableHeaderTradeAgreement></rsm:SupplyChainTradeTransaction>"
+    )
+    assert invoice.seller is None or invoice.seller.vat_identifier is None
+    [fact] = invoice.syntax_facts
+    assert (fact.kind, fact.attribute, fact.field) == (FactKind.MISSING_ATTRIBUTE, "schemeID", "seller.vat_identifier")
+
+
 def test_repeated_elements_keep_the_first_and_name_the_field() -> None:
     invoice = read_fragment(
         "<rsm:ExchangedDocument><ram:ID>A</ram:ID><ram:ID>B</ram:ID></rsm:ExchangedDocument>"

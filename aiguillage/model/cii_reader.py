@@ -414,7 +414,11 @@ def _taxed(spec: Spec, key: str) -> Handler:
 
 
 def _tax_registration(vat_key: str, local_key: str | None) -> Handler:
-    """SpecifiedTaxRegistration: schemeID VA is the VAT number, FC the local tax number."""
+    """SpecifiedTaxRegistration: schemeID VA is the VAT number, FC the local tax number.
+
+    An ID without schemeID is neither (the binding of BT-31/BT-32 is the schemeID; every
+    official CII rule reads ram:ID[@schemeID='VA'] or 'FC'): a MISSING_ATTRIBUTE fact only.
+    """
 
     def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
         for child in element:
@@ -422,9 +426,9 @@ def _tax_registration(vat_key: str, local_key: str | None) -> Handler:
                 reader.unused(child)
                 continue
             scheme = child.get("schemeID")
-            if scheme == "VA" or scheme is None:
-                if scheme is None:
-                    reader.fact(FactKind.MISSING_ATTRIBUTE, child, _join(path, vat_key), attribute="schemeID")
+            if scheme is None:
+                reader.fact(FactKind.MISSING_ATTRIBUTE, child, _join(path, vat_key), attribute="schemeID")
+            elif scheme == "VA":
                 reader.text(child, target, path, vat_key)
             elif scheme == "FC" and local_key is not None:
                 reader.text(child, target, path, local_key)
