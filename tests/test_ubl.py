@@ -503,6 +503,15 @@ def test_a_line_category_whose_tax_scheme_is_not_vat_keeps_its_scheme() -> None:
     assert (fact.path, fact.value, fact.detail, fact.line) == ("cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory", "S", DETAIL_NOT_VAT, 3)
 
 
+def test_an_allowance_category_whose_tax_scheme_is_not_vat_keeps_its_scheme() -> None:
+    data = document(
+        """<cac:AllowanceCharge><cbc:ChargeIndicator>true</cbc:ChargeIndicator><cbc:Amount currencyID="EUR">5</cbc:Amount>
+<cac:TaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>25</cbc:Percent><cac:TaxScheme><cbc:ID>GST</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:AllowanceCharge>"""
+    )
+    charge = read(data).charges[0]
+    assert (charge.vat_category_code, charge.vat_rate, charge.vat_tax_scheme) == ("S", Decimal("25"), "GST")
+
+
 def test_a_breakdown_whose_tax_scheme_is_not_vat_has_no_vat_category() -> None:
     data = document(
         """<cac:TaxTotal><cbc:TaxAmount currencyID="EUR">0</cbc:TaxAmount><cac:TaxSubtotal>

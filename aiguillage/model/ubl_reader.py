@@ -317,9 +317,9 @@ def _h_category(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> None:
     `e.extra` None merges the category's fields into the target; a key puts
     them in a dict under that key (a line's `vat`). A category of another tax
     scheme is not a VAT category in EN 16931: an UNUSED_ELEMENT fact with the
-    category code as value, and nothing mapped, except on a line: the
-    official sums by category (BR-S-08, ...) count every line by its code, so
-    the line keeps it, as the CII reader does. A category without a tax
+    category code as value, and nothing mapped in a VAT breakdown; a line or a
+    document allowance or charge keeps it, as the CII reader does, since the
+    official sums by category (BR-S-08, ...) count them by their code. A category without a tax
     scheme gets the same fact (detail DETAIL_NO_SCHEME) but is still read:
     the sums and the code-list rules (BR-CL-17, BR-CL-18) count it. A scheme
     other than exactly "VAT" (" vat ", "FR", or none: "") is kept in the
@@ -331,7 +331,7 @@ def _h_category(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> None:
         if scheme is None or scheme.strip().upper() != "VAT":
             code = tmp.get("category_code", tmp.get("vat_category_code"))
             rd.fact(UNUSED, e.path, el.sourceline, e.field, None, code, DETAIL_NO_SCHEME if scheme is None else DETAIL_NOT_VAT)
-            if scheme is not None and e.extra is None:
+            if scheme is not None and e.extra is None and not e.path.endswith("AllowanceCharge/cac:TaxCategory"):
                 return
         # The scheme as written ("" when none): the rules judge where the binding asks for VAT.
         tmp["vat_tax_scheme" if e.path.endswith("AllowanceCharge/cac:TaxCategory") else "tax_scheme"] = scheme or ""
