@@ -18,6 +18,8 @@ from conftest import REPO, conformance_dir, example_files, unit_test_files
 from lxml import etree
 from pydantic import BaseModel
 
+from aiguillage.engine.evaluate import evaluate
+from aiguillage.engine.loader import library
 from aiguillage.model import catalogue
 from aiguillage.model.errors import InvoiceReadError, InvoiceWriteError
 from aiguillage.model.facts import FactKind, SyntaxFact
@@ -1006,6 +1008,24 @@ def test_streaming_leaves_a_misplaced_line_to_the_root_reader() -> None:
     tree, stream = read(data), read_ubl_bytes(data)
     assert [line.identifier for line in stream.lines] == ["1"] and business(stream) == business(tree)
     assert [(f.path, f.line) for f in facts(stream, FactKind.UNUSED_ELEMENT)] == [("cac:Delivery/cac:InvoiceLine", 2)]
+
+
+def test_a_line_of_the_other_kind_is_a_line() -> None:
+    # The official line rules (BR-16, BR-CL-18, BR-CO-10, ...) match cac:InvoiceLine | cac:CreditNoteLine
+    # under either root, so a CreditNote holding a cac:InvoiceLine has that line.
+    data = document(
+        "<cac:InvoiceLine><cbc:ID>1</cbc:ID><cbc:InvoicedQuantity unitCode=\"C62\">2</cbc:InvoicedQuantity>"
+        "<cac:Item><cac:ClassifiedTaxCategory><cbc:ID>QQ</cbc:ID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme>"
+        "</cac:ClassifiedTaxCategory></cac:Item></cac:InvoiceLine>\n"
+        "<cac:CreditNoteLine><cbc:ID>2</cbc:ID><cbc:CreditedQuantity>1</cbc:CreditedQuantity></cac:CreditNoteLine>",
+        "CreditNote",
+    )
+    tree, stream = read(data), read_ubl_bytes(data)
+    assert [(line.identifier, line.quantity) for line in stream.lines] == [("1", Decimal("2")), ("2", Decimal("1"))]
+    assert business(stream) == business(tree)
+    assert not facts(stream, FactKind.UNUSED_ELEMENT)
+    fired = {f.rule for f in evaluate(stream, library().compiled("en16931")).findings}
+    assert "BR-CL-18" in fired and "BR-16" not in fired
 
 
 # --------------------------------------------------------------------------- facts for UBL-SR-49 and BR-CL-07

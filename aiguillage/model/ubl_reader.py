@@ -905,6 +905,9 @@ def _document(credit_note: bool) -> Spec:
     kind = "CreditNote" if credit_note else "Invoice"
     kids = {
         f"cac:{kind}Line": _line("cbc:CreditedQuantity" if credit_note else "cbc:InvoicedQuantity"),
+        # A line of the other kind (cac:InvoiceLine in a CreditNote) is a line too: the official
+        # artefact's line rules match cac:InvoiceLine | cac:CreditNoteLine under either root.
+        f"cac:{'Invoice' if credit_note else 'CreditNote'}Line": _line("cbc:InvoicedQuantity" if credit_note else "cbc:CreditedQuantity"),
         "cbc:ID": _text("number"),
         "cbc:IssueDate": _date("issue_date"),
         f"cbc:{kind}TypeCode": _text("type_code"),
@@ -1084,7 +1087,7 @@ def read_ubl_bytes(data: bytes, source: str | None = None, *, limit: int | None 
     with _collector_paused():
         rd: Reader | None = None
         doc: dict[str, Any] = {"lines": []}
-        line_spec = line_after = previous = root = None
+        table = previous = root = None
         for event, el in iterparse_xml(data, source, limit=limit, tag=tuple(_LINE_TAGS.values())):
             if event == "root":
                 root = el
@@ -1092,10 +1095,11 @@ def read_ubl_bytes(data: bytes, source: str | None = None, *, limit: int | None 
             if rd is None:
                 root = el.getroottree().getroot()
                 credit_note, root_name = _document_kind(root, source)
-                entry = (_CREDIT_NOTE if credit_note else _INVOICE)[_LINE_TAGS[root.tag]]
-                line_spec, line_after, rd = entry.spec, entry.extra, Reader(credit_note)
-            if el.tag != _LINE_TAGS[root.tag] or el.getparent() is not root:
+                table, rd = (_CREDIT_NOTE if credit_note else _INVOICE), Reader(credit_note)
+            if el.getparent() is not root:
                 continue  # misplaced: left in the tree, reported by the root's reader
+            entry = table[el.tag]  # cac:InvoiceLine or cac:CreditNoteLine, both lines (see _document)
+            line_spec, line_after = entry.spec, entry.extra
             line: dict[str, Any] = {}
             doc["lines"].append(line)
             if not line_spec.read(el, line, rd) and blank(el):
