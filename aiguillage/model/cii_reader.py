@@ -90,7 +90,7 @@ def _parse_date(text: str) -> date | None:
 
 Handler = Callable[["_Reader", etree._Element, dict, "Path"], None]
 #: A spec: a text key (str), a decimal (key, currencyID unused) tuple, a wrapper table, or a handler.
-Spec = Any  # str | tuple[str, str | None, str | None] | Table | _Group | frozenset | Handler
+Spec = Any  # str | tuple[str, str | None, str | None] | Table | _Group | _Expected | Handler
 Table = dict[str, Spec]
 
 
@@ -154,9 +154,13 @@ class _Reader(FactRecorder):
                     self.walk(child, spec.table, group, (path, key))
                 else:
                     self.group(child, spec, target, path)
-            elif kind is frozenset:
-                if child.text not in spec:
-                    self.fact(FactKind.INVALID_VALUE, child, value=child.text, detail=f"expected {' or '.join(sorted(spec))}")
+            elif kind is _Expected:
+                text = child.text
+                if text in spec.allowed:
+                    target[spec.key] = None
+                else:
+                    self.fact(FactKind.INVALID_VALUE, child, value=text, detail=spec.detail)
+                    target[spec.key] = text or ""
             elif spec is None:
                 self.unused(child)
             else:
@@ -377,37 +381,37 @@ def _known(reader: _Reader, element: etree._Element, target: dict, path: Path) -
 _TYPE_CODE = _ram("TypeCode")
 
 
-def _tax_type(key: str) -> Handler:
-    """ram:TypeCode of a tax must be VAT (CII-DT-037): another text is a fact, and is kept in
-    `key` (a binding field, not a term) for the rules that read a category only under VAT."""
+class _Expected:
+    """A code the binding fixes (handled inline by `_Reader.walk`): the ram:TypeCode of a tax
+    must be VAT (CII-DT-037). Another text is an INVALID_VALUE fact and is kept in `key`, a
+    binding field (`terms.binding`) for the rules that read a category only under VAT; the
+    expected code is kept as None, so that `_untyped_taxes` can tell a tax without TypeCode."""
 
-    def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
-        text = element.text
-        if text != "VAT":
-            reader.fact(FactKind.INVALID_VALUE, element, value=text, detail="expected VAT")
-            target[key] = text or ""
+    __slots__ = ("allowed", "detail", "key")
 
-    return handle
+    def __init__(self, allowed: frozenset[str], key: str) -> None:
+        self.allowed = allowed
+        self.key = key
+        self.detail = f"expected {' or '.join(sorted(allowed))}"
 
 
-def _taxed(spec: Spec, key: str) -> Handler:
-    """A tax (line or header ApplicableTradeTax, CategoryTradeTax) read by `spec`; without a
-    ram:TypeCode its scheme `key` is "" (not VAT, for the rules that ask for VAT)."""
+def _tax_type(key: str) -> _Expected:
+    return _Expected(frozenset({"VAT"}), key)
 
-    def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
-        if spec.__class__ is dict:
-            reader.walk(element, spec, target, path)
-            held = target
-        elif spec.many or spec.key not in target:
-            reader.group(element, spec, target, path)
-            held = target[spec.key][-1] if spec.many else target[spec.key]
-        else:  # a repeated group: judged as such, not read
-            reader.group(element, spec, target, path)
-            return
-        if element.find(_TYPE_CODE) is None and key not in held:
-            held[key] = ""
 
-    return handle
+def _untyped_taxes(invoice: dict) -> None:
+    """A tax without ram:TypeCode has no tax scheme: "" (not VAT), as the official rules read it."""
+    for line in invoice.get("lines", ()):
+        vat = line.get("vat")
+        if vat is not None and "tax_scheme" not in vat:
+            vat["tax_scheme"] = ""
+    for breakdown in invoice.get("vat_breakdown", ()):
+        if "tax_scheme" not in breakdown:
+            breakdown["tax_scheme"] = ""
+    for key in ("allowances", "charges"):
+        for entry in invoice.get(key, ()):
+            if "vat_tax_scheme" not in entry and ("vat_category_code" in entry or "vat_rate" in entry):
+                entry["vat_tax_scheme"] = ""
 
 
 # ---------------------------------------------------------------- special handlers
@@ -690,7 +694,7 @@ _LINE_ALLOWANCE_CHARGE: Table = {
 
 _DOCUMENT_ALLOWANCE_CHARGE: Table = {
     **_LINE_ALLOWANCE_CHARGE,
-    _ram("CategoryTradeTax"): _taxed(_through(_CATEGORY_TAX), "vat_tax_scheme"),
+    _ram("CategoryTradeTax"): _through(_CATEGORY_TAX),
 }
 
 _ITEM: Table = {
@@ -726,12 +730,8 @@ _LINE_AGREEMENT: Table = {
 }
 
 _LINE_SETTLEMENT: Table = {
-    _ram("ApplicableTradeTax"): _taxed(
-        _group(
-            "vat",
-            {_TYPE_CODE: _tax_type("tax_scheme"), _ram("CategoryCode"): _text("category_code"), _ram("RateApplicablePercent"): _decimal("rate")},
-        ),
-        "tax_scheme",
+    _ram("ApplicableTradeTax"): _group(
+        "vat", {_TYPE_CODE: _tax_type("tax_scheme"), _ram("CategoryCode"): _text("category_code"), _ram("RateApplicablePercent"): _decimal("rate")}
     ),
     _ram("BillingSpecifiedPeriod"): _group("period", _PERIOD),
     _ram("SpecifiedTradeAllowanceCharge"): _allowance_charge(_LINE_ALLOWANCE_CHARGE),
@@ -839,7 +839,7 @@ _SETTLEMENT: Table = {
     _ram("InvoiceCurrencyCode"): _text("currency_code"),
     _ram("PayeeTradeParty"): _group("payee", _PAYEE),
     _ram("SpecifiedTradeSettlementPaymentMeans"): _within(("payment_instructions",), _payment_means),
-    _ram("ApplicableTradeTax"): _taxed(_list("vat_breakdown", _VAT_BREAKDOWN), "tax_scheme"),
+    _ram("ApplicableTradeTax"): _list("vat_breakdown", _VAT_BREAKDOWN),
     _ram("BillingSpecifiedPeriod"): _within(("delivery",), _group("invoicing_period", _PERIOD)),
     _ram("SpecifiedTradeAllowanceCharge"): _allowance_charge(_DOCUMENT_ALLOWANCE_CHARGE),
     _ram("SpecifiedTradePaymentTerms"): _through(_PAYMENT_TERMS),
@@ -916,6 +916,7 @@ def read_cii(root: etree._Element, source: str | None = None, *, size: int | Non
     reader.walk(root, _ROOT, invoice, "")
     if reader.tax_totals:
         _place_tax_totals(reader)
+    _untyped_taxes(invoice)
     invoice["provenance"] = {"syntax": "cii", "root": "CrossIndustryInvoice", "source": source, "size": size}
     invoice["syntax_facts"] = reader.facts
     return Invoice.model_validate(invoice)
