@@ -57,6 +57,7 @@ UBL_ONLY_TESTS = {
     ("BR-IG-09.xml", 4): "CII binding: the official BR-AF-09 is true() (no check of the VAT amount)",
     ("BR-IP-09.xml", 4): "CII binding: the official BR-AG-09 is true() (no check of the VAT amount)",
     ("BR-S-09.xml", 6): "CII binding: a breakdown is picked by its code as written, so ' S ' is no breakdown S",
+    ("BR-61.xml", 5): "CII binding: BR-61 judges each creditor account; with none there is nothing to judge",
     ("BR-S-08-2.xml", 5): "CII binding: BR-S-08 compares category codes as written, so the allowance ' S ' is not summed",
 }
 
