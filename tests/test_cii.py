@@ -30,6 +30,7 @@ from aiguillage.model.invoice import (
     Invoice,
     InvoicingPeriod,
     PaymentInstructions,
+    business_terms,
 )
 from aiguillage.model.syntaxes import read_invoice, read_invoice_file
 from aiguillage.model.xmlsafe import parse_xml
@@ -53,7 +54,7 @@ def cii_examples() -> list[Path]:
 
 def business(invoice: Invoice) -> dict:
     """The business terms only: what a round trip must keep."""
-    return invoice.model_dump(mode="json", exclude=set(NON_BUSINESS_FIELDS))
+    return business_terms(invoice)
 
 
 def reread(data: bytes) -> Invoice:
@@ -301,6 +302,46 @@ def test_a_date_format_other_than_102_is_a_fact() -> None:
     assert invoice.issue_date == date(2024, 3, 1)
     [fact] = invoice.syntax_facts
     assert (fact.kind, fact.attribute, fact.value) == (FactKind.INVALID_VALUE, "format", "610")
+
+
+def test_a_tax_type_other_than_vat_is_kept_as_the_tax_scheme() -> None:
+    # BR-CO-04, BR-47, ... read a category only under ram:TypeCode VAT; the sums count it anyway.
+    line = (
+        "<ram:IncludedSupplyChainTradeLineItem><ram:SpecifiedLineTradeSettlement><ram:ApplicableTradeTax>"
+        "<ram:TypeCode>{}</ram:TypeCode><ram:CategoryCode>S</ram:CategoryCode></ram:ApplicableTradeTax>"
+        "</ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>"
+    )
+    untyped = (
+        "<ram:IncludedSupplyChainTradeLineItem><ram:SpecifiedLineTradeSettlement><ram:ApplicableTradeTax>"
+        "<ram:CategoryCode>S</ram:CategoryCode></ram:ApplicableTradeTax>"
+        "</ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>"
+    )
+    header = (
+        "<ram:ApplicableHeaderTradeSettlement><ram:ApplicableTradeTax><ram:TypeCode>GST</ram:TypeCode>"
+        "<ram:CategoryCode>E</ram:CategoryCode></ram:ApplicableTradeTax><ram:ApplicableTradeTax>"
+        "<ram:CategoryCode>Z</ram:CategoryCode></ram:ApplicableTradeTax><ram:SpecifiedTradeAllowanceCharge>"
+        "<ram:CategoryTradeTax><ram:TypeCode>vat</ram:TypeCode><ram:CategoryCode>S</ram:CategoryCode>"
+        "</ram:CategoryTradeTax></ram:SpecifiedTradeAllowanceCharge></ram:ApplicableHeaderTradeSettlement>"
+    )
+    invoice = read_fragment(
+        "<rsm:SupplyChainTradeTransaction>" + line.format("VAT") + line.format("DE") + untyped + header + "</rsm:SupplyChainTradeTransaction>"
+    )
+    assert [(ln.vat.category_code, ln.vat.tax_scheme) for ln in invoice.lines if ln.vat] == [("S", None), ("S", "DE"), ("S", "")]
+    assert [(b.category_code, b.tax_scheme) for b in invoice.vat_breakdown] == [("E", "GST"), ("Z", "")]
+    assert [(a.vat_category_code, a.vat_tax_scheme) for a in invoice.allowances] == [("S", "vat")]
+    assert sorted(f.value for f in invoice.syntax_facts if f.detail == "expected VAT") == ["DE", "GST", "vat"]
+
+
+def test_a_tax_registration_without_scheme_is_no_vat_identifier() -> None:
+    # BT-31 is ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA'], as every official CII rule reads it.
+    invoice = read_fragment(
+        "<rsm:SupplyChainTradeTransaction><ram:ApplicableHeaderTradeAgreement><ram:SellerTradeParty>"
+        "<ram:SpecifiedTaxRegistration><ram:ID>DE123456789</ram:ID></ram:SpecifiedTaxRegistration>"
+        "</ram:SellerTradeParty></ram:ApplicableHeaderTradeAgreement></rsm:SupplyChainTradeTransaction>"
+    )
+    assert invoice.seller is None or invoice.seller.vat_identifier is None
+    [fact] = invoice.syntax_facts
+    assert (fact.kind, fact.attribute, fact.field) == (FactKind.MISSING_ATTRIBUTE, "schemeID", "seller.vat_identifier")
 
 
 def test_repeated_elements_keep_the_first_and_name_the_field() -> None:

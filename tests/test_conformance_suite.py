@@ -54,6 +54,17 @@ UBL_ONLY_TESTS = {
     ("BR-03.xml", 1): "the issue date is written but not a date ('123'): the model holds no date, so CII gets none",
     ("BR-CO-03.xml", 4): "BT-7 and BT-8 without any VAT breakdown: CII binds them inside ApplicableTradeTax only",
     ("BR-CO-15.xml", 8): "two cac:TaxTotal in the invoice currency: the model holds one BT-110, CII one total",
+    # The CII binding judges these otherwise, and our CII verdict is the official CII artefact's
+    # on the converted document (checked with the EN16931-CII XSLT; see the rule files' comments).
+    ("BR-CO-17.xml", 9): "CII binding: a VAT amount exactly 1 off the product is within BR-CO-17's tolerance",
+    **{(f"BR-IG-08-{n}.xml", t): "CII binding: the official BR-AF-08 reads the rate one level too high, never fires" for n, t in ((1, 5), (1, 6), (2, 4), (2, 5), (3, 4), (3, 5))},
+    **{(f"BR-IP-08-{n}.xml", t): "CII binding: the official BR-AG-08 reads the rate one level too high, never fires" for n, t in ((1, 5), (1, 6), (2, 4), (2, 5), (3, 4), (3, 5))},
+    **{("BR-O-01.xml", t): "CII binding: BR-O-01 asks only that a breakdown O be alone and used (lines O alone pass)" for t in (5, 7, 8, 9)},
+    ("BR-IG-09.xml", 4): "CII binding: the official BR-AF-09 is true() (no check of the VAT amount)",
+    ("BR-IP-09.xml", 4): "CII binding: the official BR-AG-09 is true() (no check of the VAT amount)",
+    ("BR-S-09.xml", 6): "CII binding: a breakdown is picked by its code as written, so ' S ' is no breakdown S",
+    ("BR-61.xml", 5): "CII binding: BR-61 judges each creditor account; with none there is nothing to judge",
+    ("BR-S-08-2.xml", 5): "CII binding: BR-S-08 compares category codes as written, so the allowance ' S ' is not summed",
 }
 
 

@@ -86,25 +86,30 @@ def test_br_ic_10_intra_community_breakdown_needs_an_exemption_reason(reason: st
     assert fired(document(body), "BR-IC-10") == both(expected)
 
 
-@pytest.mark.parametrize(("taxable", "expected"), [("-150.00", set()), ("-149.01", set()), ("-149.00", {"BR-S-08"})])
-def test_standard_rate_taxable_amount_of_a_credit_note_is_within_one_exclusive(taxable: str, expected: set[str]) -> None:
+@pytest.mark.parametrize(
+    ("taxable", "expected"),
+    [("-150.00", both(set())), ("-149.01", {"ubl": set(), "cii": {"BR-S-08"}}), ("-149.00", both({"BR-S-08"}))],
+)
+def test_standard_rate_taxable_amount_of_a_credit_note_is_within_one_exclusive(taxable: str, expected: dict[str, set[str]]) -> None:
+    # CII binding: BR-S-08 wants the rounded sums exactly (as the official CII artefact judges the conversion).
     body = (
         f"{SELLER}<cac:TaxTotal>{breakdown('S', taxable, '-30.00', '20')}</cac:TaxTotal>"
         + line("S", "-100.00", "20", "CreditNote")
         + line("S", "-50.00", "20", "CreditNote")
     )
-    assert fired(document(body, "CreditNote"), "BR-S-08") == both(expected)
+    assert fired(document(body, "CreditNote"), "BR-S-08") == expected
 
 
-@pytest.mark.parametrize(("taxable", "expected"), [("-70.00", set()), ("-70.01", {"BR-Z-08"})])
-def test_zero_rated_taxable_amount_of_a_credit_note_is_exact(taxable: str, expected: set[str]) -> None:
+@pytest.mark.parametrize(("taxable", "expected"), [("-70.00", both(set())), ("-70.01", {"ubl": {"BR-Z-08"}, "cii": set()})])
+def test_zero_rated_taxable_amount_of_a_credit_note_is_exact(taxable: str, expected: dict[str, set[str]]) -> None:
+    # CII binding: BR-Z-08 accepts a difference under 1 (as the official CII artefact judges the conversion).
     body = (
         f"{SELLER}<cac:AllowanceCharge><cbc:ChargeIndicator>true</cbc:ChargeIndicator>"
         f'<cbc:Amount currencyID="EUR">30.00</cbc:Amount><cac:TaxCategory><cbc:ID>Z</cbc:ID><cbc:Percent>0</cbc:Percent>{VAT}'
         f"</cac:TaxCategory></cac:AllowanceCharge><cac:TaxTotal>{breakdown('Z', taxable, '0', '0')}</cac:TaxTotal>"
         + line("Z", "-100.00", "0", "CreditNote")
     )
-    assert fired(document(body, "CreditNote"), "BR-Z-08") == both(expected)
+    assert fired(document(body, "CreditNote"), "BR-Z-08") == expected
 
 
 @pytest.mark.parametrize(("tax", "expected"), [("-20.99", set()), ("-21.00", {"BR-S-09"}), ("-19.01", set()), ("-19.00", {"BR-S-09"})])
@@ -121,7 +126,8 @@ def test_breakdown_without_rate_is_not_judged_per_rate() -> None:
 
 def test_category_codes_are_compared_after_trimming() -> None:
     body = f"{SELLER}<cac:TaxTotal>{breakdown(' E ', '100.00', '0.00', '0')}</cac:TaxTotal>" + line("E", "100.00", "0")
-    assert fired(document(body), "BR-E-") == both({"BR-E-10"})
+    # CII binding: a breakdown is picked by its code as written, so ' E ' is no breakdown E there.
+    assert fired(document(body), "BR-E-") == {"ubl": {"BR-E-10"}, "cii": {"BR-E-01"}}
 
 
 @pytest.mark.parametrize(("code", "expected"), [("L", {"BR-AF-04"}), (" L ", set())])

@@ -18,6 +18,8 @@ from conftest import REPO, conformance_dir, example_files, unit_test_files
 from lxml import etree
 from pydantic import BaseModel
 
+from aiguillage.engine.evaluate import evaluate
+from aiguillage.engine.loader import library
 from aiguillage.model import catalogue
 from aiguillage.model.errors import InvoiceReadError, InvoiceWriteError
 from aiguillage.model.facts import FactKind, SyntaxFact
@@ -29,6 +31,7 @@ from aiguillage.model.invoice import (
     Invoice,
     ItemAttribute,
     Note,
+    business_terms,
 )
 from aiguillage.model.syntaxes import read_invoice, read_invoice_file
 from aiguillage.model.ubl import read_ubl, read_ubl_bytes, write_ubl
@@ -76,7 +79,7 @@ def assert_schema_valid(data: bytes) -> etree._Element:
 
 def business(invoice: Invoice) -> dict:
     """The business terms only: what a round trip must keep."""
-    return invoice.model_dump(mode="json", exclude=set(NON_BUSINESS_FIELDS))
+    return business_terms(invoice)
 
 
 def read(data: bytes) -> Invoice:
@@ -487,28 +490,68 @@ def test_credit_note_binding_details() -> None:
     assert business(again) == business(invoice)
 
 
-def test_a_category_whose_tax_scheme_is_not_vat_is_not_a_vat_category() -> None:
+def test_a_line_category_whose_tax_scheme_is_not_vat_keeps_its_scheme() -> None:
+    # The official sums by category (BR-S-08, ...) count a line whatever its tax scheme; the
+    # rules that ask for TaxScheme VAT (BR-CO-04, BR-S-02, ...) read the line's tax_scheme.
     data = document(
         """<cac:InvoiceLine><cbc:ID>1</cbc:ID><cac:Item>
 <cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cac:TaxScheme><cbc:ID>GST</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>
 </cac:Item></cac:InvoiceLine>"""
     )
     invoice = read(data)
-    assert invoice.lines[0].vat is None
+    assert invoice.lines[0].vat is not None
+    assert (invoice.lines[0].vat.category_code, invoice.lines[0].vat.tax_scheme) == ("S", "GST")
     (fact,) = facts(invoice, FactKind.UNUSED_ELEMENT)
     assert (fact.path, fact.value, fact.detail, fact.line) == ("cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory", "S", DETAIL_NOT_VAT, 3)
 
 
+def test_an_allowance_category_whose_tax_scheme_is_not_vat_keeps_its_scheme() -> None:
+    data = document(
+        """<cac:AllowanceCharge><cbc:ChargeIndicator>true</cbc:ChargeIndicator><cbc:Amount currencyID="EUR">5</cbc:Amount>
+<cac:TaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>25</cbc:Percent><cac:TaxScheme><cbc:ID>GST</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:AllowanceCharge>"""
+    )
+    charge = read(data).charges[0]
+    assert (charge.vat_category_code, charge.vat_rate, charge.vat_tax_scheme) == ("S", Decimal("25"), "GST")
+
+
+def test_a_breakdown_whose_tax_scheme_is_not_vat_has_no_vat_category() -> None:
+    data = document(
+        """<cac:TaxTotal><cbc:TaxAmount currencyID="EUR">0</cbc:TaxAmount><cac:TaxSubtotal>
+<cbc:TaxableAmount currencyID="EUR">5</cbc:TaxableAmount><cbc:TaxAmount currencyID="EUR">0</cbc:TaxAmount>
+<cac:TaxCategory><cbc:ID>E</cbc:ID><cac:TaxScheme><cbc:ID>GST</cbc:ID></cac:TaxScheme></cac:TaxCategory>
+</cac:TaxSubtotal></cac:TaxTotal>"""
+    )
+    invoice = read(data)
+    assert (invoice.vat_breakdown[0].category_code, invoice.vat_breakdown[0].tax_scheme) == (None, None)
+    assert [f.detail for f in facts(invoice, FactKind.UNUSED_ELEMENT)] == [DETAIL_NOT_VAT]
+
+
 def test_a_category_without_tax_scheme_is_read_as_vat_with_a_fact() -> None:
-    # The official sums by category (BR-G-08 unit test 1) count a category with no cac:TaxScheme.
+    # The official sums by category (BR-G-08 unit test 1) count a category with no cac:TaxScheme;
+    # its tax_scheme "" tells the rules that ask for TaxScheme VAT (BR-32, ...) that it has none.
     data = document(
         """<cac:AllowanceCharge><cbc:ChargeIndicator>false</cbc:ChargeIndicator><cbc:Amount currencyID="EUR">5</cbc:Amount>
 <cac:TaxCategory><cbc:ID>G</cbc:ID><cbc:Percent>0</cbc:Percent></cac:TaxCategory></cac:AllowanceCharge>"""
     )
     invoice = read(data)
-    assert (invoice.allowances[0].vat_category_code, invoice.allowances[0].vat_rate) == ("G", Decimal("0"))
+    allowance = invoice.allowances[0]
+    assert (allowance.vat_category_code, allowance.vat_rate, allowance.vat_tax_scheme) == ("G", Decimal("0"), "")
     (fact,) = facts(invoice, FactKind.UNUSED_ELEMENT)
     assert (fact.path, fact.value, fact.detail) == ("cac:AllowanceCharge/cac:TaxCategory", "G", "missing cac:TaxScheme/cbc:ID")
+
+
+def test_a_vat_scheme_written_otherwise_is_kept_and_exact_vat_is_none() -> None:
+    data = document(
+        """<cac:InvoiceLine><cbc:ID>1</cbc:ID><cac:Item>
+<cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cac:TaxScheme><cbc:ID> vat </cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>
+</cac:Item></cac:InvoiceLine>
+<cac:InvoiceLine><cbc:ID>2</cbc:ID><cac:Item>
+<cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>
+</cac:Item></cac:InvoiceLine>"""
+    )
+    first, second = read(data).lines
+    assert first.vat is not None and first.vat.tax_scheme == " vat "
+    assert second.vat is not None and second.vat.tax_scheme is None
 
 
 # --------------------------------------------------------------------------- syntax facts
@@ -965,6 +1008,24 @@ def test_streaming_leaves_a_misplaced_line_to_the_root_reader() -> None:
     tree, stream = read(data), read_ubl_bytes(data)
     assert [line.identifier for line in stream.lines] == ["1"] and business(stream) == business(tree)
     assert [(f.path, f.line) for f in facts(stream, FactKind.UNUSED_ELEMENT)] == [("cac:Delivery/cac:InvoiceLine", 2)]
+
+
+def test_a_line_of_the_other_kind_is_a_line() -> None:
+    # The official line rules (BR-16, BR-CL-18, BR-CO-10, ...) match cac:InvoiceLine | cac:CreditNoteLine
+    # under either root, so a CreditNote holding a cac:InvoiceLine has that line.
+    data = document(
+        "<cac:InvoiceLine><cbc:ID>1</cbc:ID><cbc:InvoicedQuantity unitCode=\"C62\">2</cbc:InvoicedQuantity>"
+        "<cac:Item><cac:ClassifiedTaxCategory><cbc:ID>QQ</cbc:ID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme>"
+        "</cac:ClassifiedTaxCategory></cac:Item></cac:InvoiceLine>\n"
+        "<cac:CreditNoteLine><cbc:ID>2</cbc:ID><cbc:CreditedQuantity>1</cbc:CreditedQuantity></cac:CreditNoteLine>",
+        "CreditNote",
+    )
+    tree, stream = read(data), read_ubl_bytes(data)
+    assert [(line.identifier, line.quantity) for line in stream.lines] == [("1", Decimal("2")), ("2", Decimal("1"))]
+    assert business(stream) == business(tree)
+    assert not facts(stream, FactKind.UNUSED_ELEMENT)
+    fired = {f.rule for f in evaluate(stream, library().compiled("en16931")).findings}
+    assert "BR-CL-18" in fired and "BR-16" not in fired
 
 
 # --------------------------------------------------------------------------- facts for UBL-SR-49 and BR-CL-07

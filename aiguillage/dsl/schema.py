@@ -122,6 +122,10 @@ def _walk(model: type[BaseModel], parent: FieldNode) -> None:
         path = f"{parent.path + '.' if parent.path else ''}{name}{'[]' if repeats else ''}"
         entry = paths.get(path)
         if entry is None:
+            extra = info.json_schema_extra
+            if isinstance(extra, dict) and extra.get("binding"):
+                # Not a business term but readable: what a syntax binding said (terms.binding).
+                _add(parent, name, FieldNode(name, path, "", str(extra["data_type"]), False, None, None, info.description or ""))
             continue  # not a business term (provenance, syntax_facts: added below)
         if entry.is_group:
             node = _add(parent, name, FieldNode(name, path, entry.id, "group", repeats, None, inner, entry.description))

@@ -66,6 +66,8 @@ def _walk(model: type[BaseModel], prefix: str, out: list[CatalogueEntry]) -> Non
             continue
         extra = field.json_schema_extra or {}
         assert isinstance(extra, dict)
+        if extra.get("binding"):
+            continue  # not a business term: a binding's tax scheme (terms.binding)
         inner, repeats = unwrap(field.annotation)
         path = f"{prefix}{name}{'[]' if repeats else ''}"
         if "bg" in extra:

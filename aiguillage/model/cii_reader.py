@@ -90,7 +90,7 @@ def _parse_date(text: str) -> date | None:
 
 Handler = Callable[["_Reader", etree._Element, dict, "Path"], None]
 #: A spec: a text key (str), a decimal (key, currencyID unused) tuple, a wrapper table, or a handler.
-Spec = Any  # str | tuple[str, str | None, str | None] | Table | _Group | frozenset | Handler
+Spec = Any  # str | tuple[str, str | None, str | None] | Table | _Group | _Expected | Handler
 Table = dict[str, Spec]
 
 
@@ -154,9 +154,13 @@ class _Reader(FactRecorder):
                     self.walk(child, spec.table, group, (path, key))
                 else:
                     self.group(child, spec, target, path)
-            elif kind is frozenset:
-                if child.text not in spec:
-                    self.fact(FactKind.INVALID_VALUE, child, value=child.text, detail=f"expected {' or '.join(sorted(spec))}")
+            elif kind is _Expected:
+                text = child.text
+                if text in spec.allowed:
+                    target[spec.key] = None
+                else:
+                    self.fact(FactKind.INVALID_VALUE, child, value=text, detail=spec.detail)
+                    target[spec.key] = text or ""
             elif spec is None:
                 self.unused(child)
             else:
@@ -374,15 +378,51 @@ def _known(reader: _Reader, element: etree._Element, target: dict, path: Path) -
     """Used by the syntax but not a business term (e.g. the project name CII requires)."""
 
 
-#: The tax type code must be VAT; anything else is worth a fact, not a term (checked inline).
-_tax_type = frozenset({"VAT"})
+_TYPE_CODE = _ram("TypeCode")
+
+
+class _Expected:
+    """A code the binding fixes (handled inline by `_Reader.walk`): the ram:TypeCode of a tax
+    must be VAT (CII-DT-037). Another text is an INVALID_VALUE fact and is kept in `key`, a
+    binding field (`terms.binding`) for the rules that read a category only under VAT; the
+    expected code is kept as None, so that `_untyped_taxes` can tell a tax without TypeCode."""
+
+    __slots__ = ("allowed", "detail", "key")
+
+    def __init__(self, allowed: frozenset[str], key: str) -> None:
+        self.allowed = allowed
+        self.key = key
+        self.detail = f"expected {' or '.join(sorted(allowed))}"
+
+
+def _tax_type(key: str) -> _Expected:
+    return _Expected(frozenset({"VAT"}), key)
+
+
+def _untyped_taxes(invoice: dict) -> None:
+    """A tax without ram:TypeCode has no tax scheme: "" (not VAT), as the official rules read it."""
+    for line in invoice.get("lines", ()):
+        vat = line.get("vat")
+        if vat is not None and "tax_scheme" not in vat:
+            vat["tax_scheme"] = ""
+    for breakdown in invoice.get("vat_breakdown", ()):
+        if "tax_scheme" not in breakdown:
+            breakdown["tax_scheme"] = ""
+    for key in ("allowances", "charges"):
+        for entry in invoice.get(key, ()):
+            if "vat_tax_scheme" not in entry and ("vat_category_code" in entry or "vat_rate" in entry):
+                entry["vat_tax_scheme"] = ""
 
 
 # ---------------------------------------------------------------- special handlers
 
 
 def _tax_registration(vat_key: str, local_key: str | None) -> Handler:
-    """SpecifiedTaxRegistration: schemeID VA is the VAT number, FC the local tax number."""
+    """SpecifiedTaxRegistration: schemeID VA is the VAT number, FC the local tax number.
+
+    An ID without schemeID is neither (the binding of BT-31/BT-32 is the schemeID; every
+    official CII rule reads ram:ID[@schemeID='VA'] or 'FC'): a MISSING_ATTRIBUTE fact only.
+    """
 
     def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
         for child in element:
@@ -390,9 +430,9 @@ def _tax_registration(vat_key: str, local_key: str | None) -> Handler:
                 reader.unused(child)
                 continue
             scheme = child.get("schemeID")
-            if scheme == "VA" or scheme is None:
-                if scheme is None:
-                    reader.fact(FactKind.MISSING_ATTRIBUTE, child, _join(path, vat_key), attribute="schemeID")
+            if scheme is None:
+                reader.fact(FactKind.MISSING_ATTRIBUTE, child, _join(path, vat_key), attribute="schemeID")
+            elif scheme == "VA":
                 reader.text(child, target, path, vat_key)
             elif scheme == "FC" and local_key is not None:
                 reader.text(child, target, path, local_key)
@@ -638,7 +678,7 @@ _PERIOD: Table = {
 }
 
 _CATEGORY_TAX: Table = {
-    _ram("TypeCode"): _tax_type,
+    _TYPE_CODE: _tax_type("vat_tax_scheme"),
     _ram("CategoryCode"): _text("vat_category_code"),
     _ram("RateApplicablePercent"): _decimal("vat_rate"),
 }
@@ -691,7 +731,7 @@ _LINE_AGREEMENT: Table = {
 
 _LINE_SETTLEMENT: Table = {
     _ram("ApplicableTradeTax"): _group(
-        "vat", {_ram("TypeCode"): _tax_type, _ram("CategoryCode"): _text("category_code"), _ram("RateApplicablePercent"): _decimal("rate")}
+        "vat", {_TYPE_CODE: _tax_type("tax_scheme"), _ram("CategoryCode"): _text("category_code"), _ram("RateApplicablePercent"): _decimal("rate")}
     ),
     _ram("BillingSpecifiedPeriod"): _group("period", _PERIOD),
     _ram("SpecifiedTradeAllowanceCharge"): _allowance_charge(_LINE_ALLOWANCE_CHARGE),
@@ -762,7 +802,7 @@ _MEANS: Table = {
 
 _VAT_BREAKDOWN: Table = {
     _ram("CalculatedAmount"): _amount("tax_amount"),
-    _ram("TypeCode"): _tax_type,
+    _TYPE_CODE: _tax_type("tax_scheme"),
     _ram("ExemptionReason"): _text("exemption_reason"),
     _ram("BasisAmount"): _amount("taxable_amount"),
     _ram("CategoryCode"): _text("category_code"),
@@ -876,6 +916,7 @@ def read_cii(root: etree._Element, source: str | None = None, *, size: int | Non
     reader.walk(root, _ROOT, invoice, "")
     if reader.tax_totals:
         _place_tax_totals(reader)
+    _untyped_taxes(invoice)
     invoice["provenance"] = {"syntax": "cii", "root": "CrossIndustryInvoice", "source": source, "size": size}
     invoice["syntax_facts"] = reader.facts
     return Invoice.model_validate(invoice)

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from aiguillage.model.facts import Provenance, SyntaxFact
-from aiguillage.model.terms import group, term
+from aiguillage.model.terms import binding, group, term
 
 
 class Part(BaseModel):
@@ -245,6 +245,9 @@ class DocumentAllowance(Part):
     percentage: Decimal | None = term("BT-94", "percentage", "0..1", "Percentage of the base")
     vat_category_code: str | None = term("BT-95", "code", "1..1", "VAT category of the allowance")
     vat_rate: Decimal | None = term("BT-96", "percentage", "0..1", "VAT rate of the allowance")
+    #: The tax scheme as written when it is not exactly "VAT" (UBL cac:TaxScheme/cbc:ID,
+    #: CII ram:TypeCode), "" when there is none; None for VAT.
+    vat_tax_scheme: str | None = binding("code", "Tax scheme of the allowance's VAT category, when not VAT (\"\" when none is given)")
     reason: str | None = term("BT-97", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-98", "code", "0..1", "Reason (UNTDID 5189)")
 
@@ -257,6 +260,9 @@ class DocumentCharge(Part):
     percentage: Decimal | None = term("BT-101", "percentage", "0..1", "Percentage of the base")
     vat_category_code: str | None = term("BT-102", "code", "1..1", "VAT category of the charge")
     vat_rate: Decimal | None = term("BT-103", "percentage", "0..1", "VAT rate of the charge")
+    #: The tax scheme as written when it is not exactly "VAT" (UBL cac:TaxScheme/cbc:ID,
+    #: CII ram:TypeCode), "" when there is none; None for VAT.
+    vat_tax_scheme: str | None = binding("code", "Tax scheme of the charge's VAT category, when not VAT (\"\" when none is given)")
     reason: str | None = term("BT-104", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-105", "code", "0..1", "Reason (UNTDID 7161)")
 
@@ -285,6 +291,9 @@ class VatBreakdown(Part):
     rate: Decimal | None = term("BT-119", "percentage", "0..1", "VAT rate")
     exemption_reason: str | None = term("BT-120", "text", "0..1", "Why VAT is not charged, in words")
     exemption_reason_code: str | None = term("BT-121", "code", "0..1", "Why VAT is not charged (VATEX)")
+    #: The tax scheme as written when it is not exactly "VAT" (UBL cac:TaxScheme/cbc:ID,
+    #: CII ram:TypeCode), "" when there is none; None for VAT.
+    tax_scheme: str | None = binding("code", "Tax scheme of the breakdown's category, when not VAT (\"\" when none is given)")
 
 
 class SupportingDocument(Part):
@@ -341,6 +350,9 @@ class LineVat(Part):
 
     category_code: str | None = term("BT-151", "code", "1..1", "VAT category (UNCL 5305)")
     rate: Decimal | None = term("BT-152", "percentage", "0..1", "VAT rate")
+    #: The tax scheme as written when it is not exactly "VAT" (UBL cac:TaxScheme/cbc:ID,
+    #: CII ram:TypeCode), "" when there is none; None for VAT.
+    tax_scheme: str | None = binding("code", "Tax scheme of the line's category, when not VAT (\"\" when none is given)")
 
 
 class ItemAttribute(Part):
@@ -431,3 +443,21 @@ class Invoice(Part):
 
 #: Fields of `Invoice` that are not business terms.
 NON_BUSINESS_FIELDS = frozenset({"provenance", "syntax_facts"})
+#: Fields below the invoice that are not business terms either: what a syntax binding said
+#: (the tax scheme of a category, `terms.binding`). A writer gives the binding's own value.
+BINDING_FIELDS = frozenset({"tax_scheme", "vat_tax_scheme"})
+
+
+def business_terms(invoice: Invoice) -> dict:
+    """The invoice's business terms as JSON data: what a conversion or a round trip must keep."""
+
+    def strip(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in BINDING_FIELDS}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    data = strip(invoice.model_dump(mode="json", exclude=set(NON_BUSINESS_FIELDS)))
+    assert isinstance(data, dict)
+    return data

@@ -45,3 +45,15 @@ def group(bg: str, card: str, description: str) -> Any:
     if card.endswith("n"):
         return Field(default_factory=list, description=description, json_schema_extra=extra)
     return Field(default=None, description=description, json_schema_extra=extra)
+
+
+def binding(data_type: str, description: str) -> Any:
+    """Not a business term: what a syntax binding said that some official rules read.
+
+    EN 16931 has no term for the tax scheme of a VAT category (UBL
+    `cac:TaxScheme/cbc:ID`, CII `ram:TypeCode`), yet the official bindings test
+    it. Such a field is readable by rules but stays out of the field catalogue;
+    it is None when the document said what the binding expects.
+    """
+    assert data_type in DATA_TYPES, data_type
+    return Field(default=None, description=description, json_schema_extra={"binding": True, "data_type": data_type})

@@ -317,17 +317,24 @@ def _h_category(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> None:
     `e.extra` None merges the category's fields into the target; a key puts
     them in a dict under that key (a line's `vat`). A category of another tax
     scheme is not a VAT category in EN 16931: an UNUSED_ELEMENT fact with the
-    category code as value, and nothing mapped. A category without a tax
-    scheme gets the same fact (detail DETAIL_NO_SCHEME) but is still read as
-    the VAT category it can only be: the official sums by category (BR-Z-08,
-    BR-G-08, ...) and the code-list rules (BR-CL-17, BR-CL-18) count it.
+    category code as value, and nothing mapped in a VAT breakdown; a line or a
+    document allowance or charge keeps it, as the CII reader does, since the
+    official sums by category (BR-S-08, ...) count them by their code. A category without a tax
+    scheme gets the same fact (detail DETAIL_NO_SCHEME) but is still read:
+    the sums and the code-list rules (BR-CL-17, BR-CL-18) count it. A scheme
+    other than exactly "VAT" (" vat ", "FR", or none: "") is kept in the
+    category's `tax_scheme` (`vat_tax_scheme` of an allowance or charge), for
+    the rules that read a category only under TaxScheme VAT (BR-CO-04, BR-S-01, ...).
     """
     scheme = tmp.pop("_scheme", None)
-    if scheme != "VAT" and (scheme is None or scheme.strip().upper() != "VAT"):
-        code = tmp.get("category_code", tmp.get("vat_category_code"))
-        rd.fact(UNUSED, e.path, el.sourceline, e.field, None, code, DETAIL_NO_SCHEME if scheme is None else DETAIL_NOT_VAT)
-        if scheme is not None:
-            return
+    if scheme != "VAT":
+        if scheme is None or scheme.strip().upper() != "VAT":
+            code = tmp.get("category_code", tmp.get("vat_category_code"))
+            rd.fact(UNUSED, e.path, el.sourceline, e.field, None, code, DETAIL_NO_SCHEME if scheme is None else DETAIL_NOT_VAT)
+            if scheme is not None and e.extra is None and not e.path.endswith("AllowanceCharge/cac:TaxCategory"):
+                return
+        # The scheme as written ("" when none): the rules judge where the binding asks for VAT.
+        tmp["vat_tax_scheme" if e.path.endswith("AllowanceCharge/cac:TaxCategory") else "tax_scheme"] = scheme or ""
     if e.extra is not None:
         if e.extra in target:
             rd.fact(REPEATED, e.path, el.sourceline, e.field, None, None, DETAIL_ONE)
@@ -898,6 +905,9 @@ def _document(credit_note: bool) -> Spec:
     kind = "CreditNote" if credit_note else "Invoice"
     kids = {
         f"cac:{kind}Line": _line("cbc:CreditedQuantity" if credit_note else "cbc:InvoicedQuantity"),
+        # A line of the other kind (cac:InvoiceLine in a CreditNote) is a line too: the official
+        # artefact's line rules match cac:InvoiceLine | cac:CreditNoteLine under either root.
+        f"cac:{'Invoice' if credit_note else 'CreditNote'}Line": _line("cbc:InvoicedQuantity" if credit_note else "cbc:CreditedQuantity"),
         "cbc:ID": _text("number"),
         "cbc:IssueDate": _date("issue_date"),
         f"cbc:{kind}TypeCode": _text("type_code"),
@@ -1077,7 +1087,7 @@ def read_ubl_bytes(data: bytes, source: str | None = None, *, limit: int | None 
     with _collector_paused():
         rd: Reader | None = None
         doc: dict[str, Any] = {"lines": []}
-        line_spec = line_after = previous = root = None
+        table = previous = root = None
         for event, el in iterparse_xml(data, source, limit=limit, tag=tuple(_LINE_TAGS.values())):
             if event == "root":
                 root = el
@@ -1085,10 +1095,11 @@ def read_ubl_bytes(data: bytes, source: str | None = None, *, limit: int | None 
             if rd is None:
                 root = el.getroottree().getroot()
                 credit_note, root_name = _document_kind(root, source)
-                entry = (_CREDIT_NOTE if credit_note else _INVOICE)[_LINE_TAGS[root.tag]]
-                line_spec, line_after, rd = entry.spec, entry.extra, Reader(credit_note)
-            if el.tag != _LINE_TAGS[root.tag] or el.getparent() is not root:
+                table, rd = (_CREDIT_NOTE if credit_note else _INVOICE), Reader(credit_note)
+            if el.getparent() is not root:
                 continue  # misplaced: left in the tree, reported by the root's reader
+            entry = table[el.tag]  # cac:InvoiceLine or cac:CreditNoteLine, both lines (see _document)
+            line_spec, line_after = entry.spec, entry.extra
             line: dict[str, Any] = {}
             doc["lines"].append(line)
             if not line_spec.read(el, line, rd) and blank(el):
