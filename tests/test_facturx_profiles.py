@@ -181,3 +181,14 @@ def test_the_artefacts_verdicts_are_named_by_their_bracketed_ids() -> None:
     no_currency = re.sub(rb"<ram:InvoiceCurrencyCode>[^<]*</ram:InvoiceCurrencyCode>", b"", xml)
     assert ("BR-05", "fatal") in oracle.judge(no_currency).fired
     assert oracle.judge(xml).fired == frozenset()
+
+
+def test_the_cii_inside_a_pdf_is_judged_by_the_cii_binding() -> None:
+    """A date without format="102" is no date in CII (BR-03, CII-DT-037): inside a PDF as in the XML."""
+    pdf, xml = _plain_pdf()
+    broken = re.sub(rb'(<ram:IssueDateTime>\s*<udt:DateTimeString) format="102"', rb"\1", xml, count=1)
+    assert broken != xml
+    in_xml = findings(broken, "invoice.xml")
+    in_pdf = findings(generate_from_binary(pdf, broken, flavor="factur-x", level="en16931", check_xsd=False), "invoice.pdf")
+    assert "BR-03" in in_xml
+    assert {r: s for r, s in in_pdf.items() if not r.startswith("FX-")} == in_xml
