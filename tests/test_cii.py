@@ -363,7 +363,7 @@ def test_a_tax_total_without_currency_is_a_fact() -> None:
 def test_facts_inside_gathered_groups_name_their_place() -> None:
     invoice = read_fragment(
         "<rsm:SupplyChainTradeTransaction><ram:ApplicableHeaderTradeAgreement>"
-        "<ram:AdditionalReferencedDocument><ram:IssuerAssignedID>D</ram:IssuerAssignedID>"
+        "<ram:AdditionalReferencedDocument><ram:IssuerAssignedID>D</ram:IssuerAssignedID><ram:TypeCode>916</ram:TypeCode>"
         '<ram:AttachmentBinaryObject mimeCode="text/plain">eA==</ram:AttachmentBinaryObject></ram:AdditionalReferencedDocument>'
         "</ram:ApplicableHeaderTradeAgreement><ram:ApplicableHeaderTradeSettlement>"
         "<ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>58</ram:TypeCode><ram:PayeePartyCreditorFinancialAccount>"

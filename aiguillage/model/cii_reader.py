@@ -246,9 +246,9 @@ def _amount(key: str) -> tuple[str, str, None]:
     return (key, "currencyID", None)
 
 
-def _decimal(key: str) -> tuple[str, None, None]:
-    """A percentage or other plain decimal."""
-    return (key, None, None)
+def _percent(key: str) -> tuple[str, str, None]:
+    """A percentage: a `format` on it is not used (CII-SR-186, CII-DT-059)."""
+    return (key, "format", None)
 
 
 def _quantity(key: str, unit_key: str) -> tuple[str, str, str]:
@@ -459,8 +459,11 @@ def _allowance_charge(table: Table) -> Handler:
 
 
 def _tax_point_date(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
-    """BT-7 is written in every VAT breakdown in CII, but is one invoice-level term."""
+    """BT-7 is written in every VAT breakdown in CII, but is one invoice-level term; the
+    binding allows it once (CII-SR-461), so a second one is a fact even when equal."""
     value = reader.date(element, "", "vat_point_date", UDT_DATE)
+    if value is not None and reader.invoice.get("vat_point_date") == value:
+        reader.fact(FactKind.REPEATED, element, "vat_point_date", value=str(value), detail="again in another VAT breakdown")
     _invoice_level(reader, element, "vat_point_date", value)
 
 
@@ -489,6 +492,28 @@ def _tax_total(reader: _Reader, element: etree._Element, target: dict, path: Pat
     reader.tax_totals.append((value, element.get("currencyID"), element, path))
 
 
+#: An AdditionalReferencedDocument's children that only some TypeCodes allow (CII-DT-015,
+#: 018, 021, 022, 024): for the TypeCode itself, the values it may have.
+_BY_TYPE_CODE = {
+    _ram("URIID"): ("916",),
+    _ram("Name"): ("916",),
+    _ram("AttachmentBinaryObject"): ("916",),
+    _ram("ReferenceTypeCode"): ("130",),
+    _ram("TypeCode"): ("50", "130", "916"),
+}
+_TYPE_CODE = _ram("TypeCode")
+#: The same in a line, whose table leaves the others out (unused whatever the TypeCode).
+_LINE_BY_TYPE_CODE = {tag: _BY_TYPE_CODE[tag] for tag in (_ram("ReferenceTypeCode"), _TYPE_CODE)}
+
+
+def _judge_by_type_code(reader: _Reader, element: etree._Element, type_code: str | None, judged: dict = _BY_TYPE_CODE) -> None:
+    """UNUSED_ELEMENT facts for the children the document's TypeCode does not allow."""
+    for child in element:
+        allowed = judged.get(child.tag)
+        if allowed is not None and (child.text if child.tag == _TYPE_CODE else type_code) not in allowed:
+            reader.unused(child)
+
+
 def _additional_document(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
     """Header AdditionalReferencedDocument: TypeCode 130 is BT-18, 50 is BT-17, else BG-24."""
     start = len(reader.facts)
@@ -496,6 +521,8 @@ def _additional_document(reader: _Reader, element: etree._Element, target: dict,
     reader.walk(element, _ADDITIONAL_DOCUMENT, document, PENDING)
     type_code = document.pop("_type", None)
     scheme = document.pop("_scheme", None)
+    if type_code != "916" or scheme is not None:
+        _judge_by_type_code(reader, element, type_code)
     if type_code in ("130", "50"):
         key = "invoiced_object_identifier" if type_code == "130" else "tender_reference"
         reader.rename_pending(start, lambda: ((PENDING, key),))
@@ -503,14 +530,18 @@ def _additional_document(reader: _Reader, element: etree._Element, target: dict,
         return
     target.setdefault("supporting_documents", []).append(document)
     reader.rename_pending(start, lambda: ((PENDING, "supporting_documents[]"),))
-    if scheme is not None:
-        reader.fact(FactKind.UNUSED_ELEMENT, element, attribute="ReferenceTypeCode", value=scheme)
+
+
+def _line_document(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """A line's AdditionalReferencedDocument (BT-128), judged by its TypeCode as the header's."""
+    reader.group(element, _LINE_DOCUMENT, target, path)
+    type_code = next((child.text for child in element if child.tag == _TYPE_CODE), None)
+    if type_code != "130":
+        _judge_by_type_code(reader, element, type_code, _LINE_BY_TYPE_CODE)
 
 
 def _place_reference(reader: _Reader, element: etree._Element, target: dict, key: str, document: dict, scheme: str | None) -> None:
     reference = document.pop("reference", None)
-    if document:
-        reader.fact(FactKind.UNUSED_ELEMENT, element, key, detail=f"not used with this TypeCode: {', '.join(sorted(document))}")
     if key in target:
         reader.repeated(element, "", key)
     elif key == "tender_reference":
@@ -640,12 +671,12 @@ _PERIOD: Table = {
 _CATEGORY_TAX: Table = {
     _ram("TypeCode"): _tax_type,
     _ram("CategoryCode"): _text("vat_category_code"),
-    _ram("RateApplicablePercent"): _decimal("vat_rate"),
+    _ram("RateApplicablePercent"): _percent("vat_rate"),
 }
 
 _LINE_ALLOWANCE_CHARGE: Table = {
     _ram("ChargeIndicator"): _charge_indicator,
-    _ram("CalculationPercent"): _decimal("percentage"),
+    _ram("CalculationPercent"): _percent("percentage"),
     _ram("BasisAmount"): _amount("base_amount"),
     _ram("ActualAmount"): _amount("amount"),
     _ram("ReasonCode"): _text("reason_code"),
@@ -670,12 +701,25 @@ _ITEM: Table = {
     _ram("OriginTradeCountry"): _through({_ram("ID"): _text("country_of_origin")}),
 }
 
+_GROSS_ALLOWANCE: Table = {_ram("ChargeIndicator"): _known, _ram("ActualAmount"): _amount("discount")}
+
+
+def _gross_allowance(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """BT-147, one per price: a second allowance on the gross price is a repeat of the
+    allowance (a repeat of its amount is one inside an allowance: CII-SR-440)."""
+    entry: dict[str, Any] = {}
+    reader.walk(element, _GROSS_ALLOWANCE, entry, path)
+    if "discount" in entry:
+        if "discount" in target:
+            reader.repeated(element, path, "discount")
+        else:
+            target["discount"] = entry["discount"]
+
+
 _GROSS_PRICE: Table = {
     _ram("ChargeAmount"): _amount("gross_price"),
     _ram("BasisQuantity"): _base_quantity(overwrite=False),
-    _ram("AppliedTradeAllowanceCharge"): _through(
-        {_ram("ChargeIndicator"): _known, _ram("ActualAmount"): _amount("discount")}
-    ),
+    _ram("AppliedTradeAllowanceCharge"): _gross_allowance,
 }
 
 _NET_PRICE: Table = {
@@ -691,16 +735,18 @@ _LINE_AGREEMENT: Table = {
 
 _LINE_SETTLEMENT: Table = {
     _ram("ApplicableTradeTax"): _group(
-        "vat", {_ram("TypeCode"): _tax_type, _ram("CategoryCode"): _text("category_code"), _ram("RateApplicablePercent"): _decimal("rate")}
+        "vat", {_ram("TypeCode"): _tax_type, _ram("CategoryCode"): _text("category_code"), _ram("RateApplicablePercent"): _percent("rate")}
     ),
     _ram("BillingSpecifiedPeriod"): _group("period", _PERIOD),
     _ram("SpecifiedTradeAllowanceCharge"): _allowance_charge(_LINE_ALLOWANCE_CHARGE),
     _ram("SpecifiedTradeSettlementLineMonetarySummation"): _through({_ram("LineTotalAmount"): _amount("net_amount")}),
-    _ram("AdditionalReferencedDocument"): _group(
-        "object_identifier", {_ram("IssuerAssignedID"): _text("value"), _ram("TypeCode"): _known, _ram("ReferenceTypeCode"): _text("scheme")}
-    ),
+    _ram("AdditionalReferencedDocument"): _line_document,
     _ram("ReceivableSpecifiedTradeAccountingAccount"): _through({_ram("ID"): _text("buyer_accounting_reference")}),
 }
+
+_LINE_DOCUMENT = _group(
+    "object_identifier", {_ram("IssuerAssignedID"): _text("value"), _ram("TypeCode"): _known, _ram("ReferenceTypeCode"): _text("scheme")}
+)
 
 _LINE: Table = {
     _ram("AssociatedDocumentLineDocument"): _through(
@@ -769,7 +815,7 @@ _VAT_BREAKDOWN: Table = {
     _ram("ExemptionReasonCode"): _text("exemption_reason_code"),
     _ram("TaxPointDate"): _tax_point_date,
     _ram("DueDateTypeCode"): _vat_point_date_code,
-    _ram("RateApplicablePercent"): _decimal("rate"),
+    _ram("RateApplicablePercent"): _percent("rate"),
 }
 
 _TOTALS: Table = {
@@ -874,6 +920,7 @@ def read_cii(root: etree._Element, source: str | None = None, *, size: int | Non
     reader = _Reader()
     invoice = reader.invoice
     reader.walk(root, _ROOT, invoice, "")
+    reader.attributes(root)
     if reader.tax_totals:
         _place_tax_totals(reader)
     invoice["provenance"] = {"syntax": "cii", "root": "CrossIndustryInvoice", "source": source, "size": size}
