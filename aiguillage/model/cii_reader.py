@@ -402,10 +402,47 @@ def _tax_registration(vat_key: str, local_key: str | None) -> Handler:
     return handle
 
 
+#: OTHER facts' details for what the CII binding asks of a group (syntax-values.rules).
+BOTH_PERSON_AND_DEPARTMENT = "ram:PersonName and ram:DepartmentName both given"
+NO_CHARGE_INDICATOR = "missing ram:ChargeIndicator (read as an allowance)"
+NO_ORIGIN_COUNTRY_ID = "ram:OriginTradeCountry without ram:ID"
+GROSS_ALLOWANCE_INCOMPLETE = "not both ram:ChargeIndicator false and ram:ActualAmount"
+NO_CREDITOR_ACCOUNT = "credit transfer without ram:IBANID or ram:ProprietaryID"
+
+
 def _department(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
-    """BT-41/BT-56 may be a department rather than a person; the person wins if both."""
-    if "point" not in target and element.text:
-        target["point"] = element.text
+    """BT-41/BT-56 may be a department rather than a person; the person wins if both
+    (which the binding does not want: CII-SR-465, CII-SR-466)."""
+    if "point" not in target:
+        if element.text:
+            target["point"] = element.text
+    else:
+        reader.fact(FactKind.OTHER, element, _join(path, "point"), detail=BOTH_PERSON_AND_DEPARTMENT)
+
+
+BOTH_ID_AND_GLOBAL_ID = "ram:ID and ram:GlobalID both given"
+_ID = _ram("ID")
+
+
+def _party_global_id(key: str) -> Handler:
+    """A buyer's, payee's or delivery party's GlobalID, which shares its term with ram:ID:
+    the binding wants one or the other (CII-SR-449, 450, 451)."""
+    read = _identifier(key)
+
+    def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+        if any(sibling.tag == _ID for sibling in element.itersiblings(preceding=True)):
+            reader.fact(FactKind.OTHER, element, _join(path, key), detail=BOTH_ID_AND_GLOBAL_ID)
+        read(reader, element, target, path)
+
+    return handle
+
+
+def _origin_country(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """BT-159; the binding wants its ram:ID exactly once (CII-SR-090)."""
+    given = "country_of_origin" in target
+    reader.walk(element, _ORIGIN_COUNTRY, target, path)
+    if not given and "country_of_origin" not in target:
+        reader.fact(FactKind.OTHER, element, _join(path, "country_of_origin"), detail=NO_ORIGIN_COUNTRY_ID)
 
 
 def _attachment(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
@@ -449,6 +486,8 @@ def _allowance_charge(table: Table) -> Handler:
         start = len(reader.facts)
         entry: dict[str, Any] = {}
         reader.walk(element, table, entry, PENDING)
+        if "_charge" not in entry and not any(child.tag == _CHARGE_INDICATOR for child in element):
+            reader.fact(FactKind.OTHER, element, detail=NO_CHARGE_INDICATOR)  # CII-SR-463
         key = "charges" if entry.pop("_charge", False) else "allowances"
         target.setdefault(key, []).append(entry)
         reader.rename_pending(start, lambda: ((PENDING, f"{_join(path, key)}[]"),))
@@ -514,6 +553,24 @@ def _judge_by_type_code(reader: _Reader, element: etree._Element, type_code: str
             reader.unused(child)
 
 
+_SUPPORTING_ONCE = (_ram("Name"), _ram("AttachmentBinaryObject"))
+
+
+def _is_916(element: etree._Element) -> bool:
+    return any(child.tag == _TYPE_CODE and " ".join((child.text or "").split()) == "916" for child in element)
+
+
+def _again_in_supporting_documents(reader: _Reader, element: etree._Element) -> None:
+    """The binding allows one ram:Name and one ram:AttachmentBinaryObject in all the
+    supporting documents (TypeCode 916) together (CII-SR-475, CII-SR-476)."""
+    earlier = [s for s in element.itersiblings(_ram("AdditionalReferencedDocument"), preceding=True) if _is_916(s)]
+    if not earlier:
+        return
+    for child in element:
+        if child.tag in _SUPPORTING_ONCE and any(c.tag == child.tag for s in earlier for c in s):
+            reader.fact(FactKind.REPEATED, child, detail="again in another supporting document (TypeCode 916)")
+
+
 def _additional_document(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
     """Header AdditionalReferencedDocument: TypeCode 130 is BT-18, 50 is BT-17, else BG-24."""
     start = len(reader.facts)
@@ -530,6 +587,8 @@ def _additional_document(reader: _Reader, element: etree._Element, target: dict,
         return
     target.setdefault("supporting_documents", []).append(document)
     reader.rename_pending(start, lambda: ((PENDING, "supporting_documents[]"),))
+    if _is_916(element):
+        _again_in_supporting_documents(reader, element)
 
 
 def _line_document(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
@@ -562,6 +621,9 @@ def _payment_means(reader: _Reader, element: etree._Element, target: dict, path:
                 target[key] = means[key]
             elif target[key] != means[key]:
                 reader.fact(FactKind.REPEATED, element, _join(path, key), value=means[key], detail="differs from the first payment means; the first is kept")
+    code = means.get("means_type_code")
+    if code is not None and code.strip() in ("30", "58") and "account_identifier" not in means.get("_transfer", ()):
+        reader.fact(FactKind.OTHER, element, _join(path, "credit_transfers"), detail=NO_CREDITOR_ACCOUNT)  # CII-SR-470
     if "_transfer" in means:
         target.setdefault("credit_transfers", []).append(means["_transfer"])
     if "card" in means:
@@ -634,7 +696,7 @@ _SELLER: Table = {
 
 _BUYER: Table = {
     _ram("ID"): _identifier("identifier", scheme_unused=True),
-    _ram("GlobalID"): _identifier("identifier"),
+    _ram("GlobalID"): _party_global_id("identifier"),
     _ram("Name"): _text("name"),
     _ram("SpecifiedLegalOrganization"): _through(_LEGAL_ORGANIZATION),
     _ram("DefinedTradeContact"): _group("contact", _CONTACT),
@@ -645,7 +707,7 @@ _BUYER: Table = {
 
 _PAYEE: Table = {
     _ram("ID"): _identifier("identifier", scheme_unused=True),
-    _ram("GlobalID"): _identifier("identifier"),
+    _ram("GlobalID"): _party_global_id("identifier"),
     _ram("Name"): _text("name"),
     _ram("SpecifiedLegalOrganization"): _through({_ram("ID"): _identifier("legal_registration_identifier")}),
 }
@@ -658,7 +720,7 @@ _TAX_REPRESENTATIVE: Table = {
 
 _SHIP_TO: Table = {
     _ram("ID"): _identifier("location_identifier", scheme_unused=True),
-    _ram("GlobalID"): _identifier("location_identifier"),
+    _ram("GlobalID"): _party_global_id("location_identifier"),
     _ram("Name"): _text("party_name"),
     _ram("PostalTradeAddress"): _group("address", _ADDRESS),
 }
@@ -698,9 +760,12 @@ _ITEM: Table = {
         "attributes", {_ram("Description"): _text("name"), _ram("Value"): _text("value")}
     ),
     _ram("DesignatedProductClassification"): _list("classification_identifiers", {_ram("ClassCode"): _class_code}),
-    _ram("OriginTradeCountry"): _through({_ram("ID"): _text("country_of_origin")}),
+    _ram("OriginTradeCountry"): _origin_country,
 }
 
+_CHARGE_INDICATOR = _ram("ChargeIndicator")
+_ACTUAL_AMOUNT = _ram("ActualAmount")
+_ORIGIN_COUNTRY: Table = {_ram("ID"): _text("country_of_origin")}
 _GROSS_ALLOWANCE: Table = {_ram("ChargeIndicator"): _known, _ram("ActualAmount"): _amount("discount")}
 
 
@@ -709,6 +774,16 @@ def _gross_allowance(reader: _Reader, element: etree._Element, target: dict, pat
     allowance (a repeat of its amount is one inside an allowance: CII-SR-440)."""
     entry: dict[str, Any] = {}
     reader.walk(element, _GROSS_ALLOWANCE, entry, path)
+    indicator = amount = False
+    for child in element:
+        if child.tag == _ACTUAL_AMOUNT:
+            amount = True
+        elif child.tag == _CHARGE_INDICATOR:
+            indicator = True
+            if any(i.tag == UDT_INDICATOR and (i.text or "").strip() in ("false", "0") for i in child):
+                indicator = "false"
+    if not (indicator == "false" and amount or not indicator and not amount):  # CII-SR-119
+        reader.fact(FactKind.OTHER, element, _join(path, "discount"), detail=GROSS_ALLOWANCE_INCOMPLETE)
     if "discount" in entry:
         if "discount" in target:
             reader.repeated(element, path, "discount")
@@ -880,8 +955,19 @@ _CONTEXT: Table = {
     ),
 }
 
+GUIDELINE_COUNT = "not exactly one ram:GuidelineSpecifiedDocumentContextParameter"
+_GUIDELINE = _ram("GuidelineSpecifiedDocumentContextParameter")
+
+
+def _context(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """rsm:ExchangedDocumentContext, which holds exactly one guideline (CII-SR-009)."""
+    reader.walk(element, _CONTEXT, target, path)
+    if sum(1 for child in element if child.tag == _GUIDELINE) != 1:
+        reader.fact(FactKind.OTHER, element, detail=GUIDELINE_COUNT)
+
+
 _ROOT: Table = {
-    _rsm("ExchangedDocumentContext"): _through(_CONTEXT),
+    _rsm("ExchangedDocumentContext"): _context,
     _rsm("ExchangedDocument"): _through(_DOCUMENT),
     _rsm("SupplyChainTradeTransaction"): _through(_TRANSACTION),
 }
