@@ -285,13 +285,15 @@ def _date(key: str, accepted: str = UDT_DATE_TIME) -> Handler:
     return handle
 
 
-def _identifier(key: str, *, many: bool = False, scheme_unused: bool = False) -> Handler:
+def _identifier(key: str, *, many: bool = False, scheme_unused: bool = False, scheme_required: bool = False) -> Handler:
     """An identifier with its schemeID, stored once (`many=False`) or appended to a list."""
 
     def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
         scheme = element.get("schemeID")
         if scheme is not None and scheme_unused:
             reader.fact(FactKind.UNUSED_ELEMENT, element, _join(path, key), attribute="schemeID", value=scheme)
+        elif scheme is None and scheme_required:  # CII-SR-046
+            reader.fact(FactKind.MISSING_ATTRIBUTE, element, _join(path, key), attribute="schemeID")
         value = element.text
         if not value or value.isspace():
             reader.empty(element, path, key)
@@ -750,15 +752,29 @@ _DOCUMENT_ALLOWANCE_CHARGE: Table = {
     _ram("CategoryTradeTax"): _through(_CATEGORY_TAX),
 }
 
+_CHARACTERISTIC: Table = {_ram("Description"): _text("name"), _ram("Value"): _text("value")}
+NO_CHARACTERISTIC_NAME = "ram:ApplicableProductCharacteristic without ram:Description"
+NO_CHARACTERISTIC_VALUE = "ram:ApplicableProductCharacteristic without ram:Value"
+
+
+def _characteristic(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """An item attribute (BG-32): its name and value exactly once (CII-SR-069, CII-SR-072)."""
+    entry: dict[str, Any] = {}
+    target.setdefault("attributes", []).append(entry)
+    reader.walk(element, _CHARACTERISTIC, entry, (path, "attributes[]"))
+    if "name" not in entry:
+        reader.fact(FactKind.OTHER, element, _join(path, "attributes[]"), detail=NO_CHARACTERISTIC_NAME)
+    if "value" not in entry:
+        reader.fact(FactKind.OTHER, element, _join(path, "attributes[]"), detail=NO_CHARACTERISTIC_VALUE)
+
+
 _ITEM: Table = {
-    _ram("GlobalID"): _identifier("standard_identifier"),
+    _ram("GlobalID"): _identifier("standard_identifier", scheme_required=True),
     _ram("SellerAssignedID"): _text("sellers_identifier"),
     _ram("BuyerAssignedID"): _text("buyers_identifier"),
     _ram("Name"): _text("name"),
     _ram("Description"): _text("description"),
-    _ram("ApplicableProductCharacteristic"): _list(
-        "attributes", {_ram("Description"): _text("name"), _ram("Value"): _text("value")}
-    ),
+    _ram("ApplicableProductCharacteristic"): _characteristic,
     _ram("DesignatedProductClassification"): _list("classification_identifiers", {_ram("ClassCode"): _class_code}),
     _ram("OriginTradeCountry"): _origin_country,
 }
@@ -823,6 +839,16 @@ _LINE_DOCUMENT = _group(
     "object_identifier", {_ram("IssuerAssignedID"): _text("value"), _ram("TypeCode"): _known, _ram("ReferenceTypeCode"): _text("scheme")}
 )
 
+NO_LINE_VAT = "ram:SpecifiedLineTradeSettlement without ram:ApplicableTradeTax"
+
+
+def _line_settlement(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """A line's settlement, which the binding wants with one VAT information (CII-SR-454)."""
+    reader.walk(element, _LINE_SETTLEMENT, target, path)
+    if "vat" not in target:
+        reader.fact(FactKind.OTHER, element, _join(path, "vat"), detail=NO_LINE_VAT)
+
+
 _LINE: Table = {
     _ram("AssociatedDocumentLineDocument"): _through(
         {_ram("LineID"): _text("identifier"), _ram("IncludedNote"): _through({_ram("Content"): _text("note")})}
@@ -830,7 +856,7 @@ _LINE: Table = {
     _ram("SpecifiedTradeProduct"): _group("item", _ITEM),
     _ram("SpecifiedLineTradeAgreement"): _through(_LINE_AGREEMENT),
     _ram("SpecifiedLineTradeDelivery"): _through({_ram("BilledQuantity"): _quantity("quantity", "quantity_unit_code")}),
-    _ram("SpecifiedLineTradeSettlement"): _through(_LINE_SETTLEMENT),
+    _ram("SpecifiedLineTradeSettlement"): _line_settlement,
 }
 
 _ADDITIONAL_DOCUMENT: Table = {
