@@ -329,7 +329,9 @@ def render(stylesheet: str, syntax: str) -> str:
         "# explain, coverage). The other asserts of the families are in syntax-values.rules.",
         *(
             [
-                "let cii_irregular = cii_input and irregular_syntax  # codes.rules: any fact but a currencyID",
+                "# codes.rules: any fact but a currencyID; an empty element alone concerns none of these rules",
+                "let cii_irregular = cii_input and irregular_syntax",
+                '  and (any f in syntax_facts satisfies f.kind != "attribute" and f.kind != "empty_element")',
                 "",
             ]
             if syntax == "cii"
