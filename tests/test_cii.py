@@ -189,7 +189,10 @@ def test_every_business_term_round_trips() -> None:
     written = write_cii(invoice)
     again = reread(written)
     assert business(again) == business(invoice)
-    assert [f for f in again.syntax_facts if f.kind != FactKind.ATTRIBUTE] == []
+    # Two supporting documents (BG-24 is 0..n) give ram:Name and an attachment twice, which
+    # the official artefact warns about (CII-SR-475, 476: one in all the 916 documents).
+    warned = "again in another supporting document (TypeCode 916)"
+    assert [f for f in again.syntax_facts if f.kind != FactKind.ATTRIBUTE and f.detail != warned] == []
 
 
 def test_every_business_term_is_written_schema_valid() -> None:
@@ -404,7 +407,7 @@ def test_a_tax_total_without_currency_is_a_fact() -> None:
 def test_facts_inside_gathered_groups_name_their_place() -> None:
     invoice = read_fragment(
         "<rsm:SupplyChainTradeTransaction><ram:ApplicableHeaderTradeAgreement>"
-        "<ram:AdditionalReferencedDocument><ram:IssuerAssignedID>D</ram:IssuerAssignedID>"
+        "<ram:AdditionalReferencedDocument><ram:IssuerAssignedID>D</ram:IssuerAssignedID><ram:TypeCode>916</ram:TypeCode>"
         '<ram:AttachmentBinaryObject mimeCode="text/plain">eA==</ram:AttachmentBinaryObject></ram:AdditionalReferencedDocument>'
         "</ram:ApplicableHeaderTradeAgreement><ram:ApplicableHeaderTradeSettlement>"
         "<ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>58</ram:TypeCode><ram:PayeePartyCreditorFinancialAccount>"
@@ -421,6 +424,7 @@ def test_facts_inside_gathered_groups_name_their_place() -> None:
         (FactKind.MISSING_ATTRIBUTE, "supporting_documents[].attachment", "filename"),
         (FactKind.REPEATED, "payment_instructions.credit_transfers[].account_identifier", None),
         (FactKind.REPEATED, "payment_instructions.means_type_code", None),
+        (FactKind.OTHER, "payment_instructions.credit_transfers", None),  # a credit transfer (30) with no account: CII-SR-470
         (FactKind.INVALID_VALUE, "charges[].amount", None),
     ]
 

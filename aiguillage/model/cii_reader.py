@@ -250,9 +250,9 @@ def _amount(key: str) -> tuple[str, str, None]:
     return (key, "currencyID", None)
 
 
-def _decimal(key: str) -> tuple[str, None, None]:
-    """A percentage or other plain decimal."""
-    return (key, None, None)
+def _percent(key: str) -> tuple[str, str, None]:
+    """A percentage: a `format` on it is not used (CII-SR-186, CII-DT-059)."""
+    return (key, "format", None)
 
 
 def _quantity(key: str, unit_key: str) -> tuple[str, str, str]:
@@ -289,13 +289,15 @@ def _date(key: str, accepted: str = UDT_DATE_TIME) -> Handler:
     return handle
 
 
-def _identifier(key: str, *, many: bool = False, scheme_unused: bool = False) -> Handler:
+def _identifier(key: str, *, many: bool = False, scheme_unused: bool = False, scheme_required: bool = False) -> Handler:
     """An identifier with its schemeID, stored once (`many=False`) or appended to a list."""
 
     def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
         scheme = element.get("schemeID")
         if scheme is not None and scheme_unused:
             reader.fact(FactKind.UNUSED_ELEMENT, element, _join(path, key), attribute="schemeID", value=scheme)
+        elif scheme is None and scheme_required:  # CII-SR-046
+            reader.fact(FactKind.MISSING_ATTRIBUTE, element, _join(path, key), attribute="schemeID")
         value = element.text
         if not value or value.isspace():
             reader.empty(element, path, key)
@@ -442,10 +444,47 @@ def _tax_registration(vat_key: str, local_key: str | None) -> Handler:
     return handle
 
 
+#: OTHER facts' details for what the CII binding asks of a group (syntax-values.rules).
+BOTH_PERSON_AND_DEPARTMENT = "ram:PersonName and ram:DepartmentName both given"
+NO_CHARGE_INDICATOR = "missing ram:ChargeIndicator (read as an allowance)"
+NO_ORIGIN_COUNTRY_ID = "ram:OriginTradeCountry without ram:ID"
+GROSS_ALLOWANCE_INCOMPLETE = "not both ram:ChargeIndicator false and ram:ActualAmount"
+NO_CREDITOR_ACCOUNT = "credit transfer without ram:IBANID or ram:ProprietaryID"
+
+
 def _department(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
-    """BT-41/BT-56 may be a department rather than a person; the person wins if both."""
-    if "point" not in target and element.text:
-        target["point"] = element.text
+    """BT-41/BT-56 may be a department rather than a person; the person wins if both
+    (which the binding does not want: CII-SR-465, CII-SR-466)."""
+    if "point" not in target:
+        if element.text:
+            target["point"] = element.text
+    else:
+        reader.fact(FactKind.OTHER, element, _join(path, "point"), detail=BOTH_PERSON_AND_DEPARTMENT)
+
+
+BOTH_ID_AND_GLOBAL_ID = "ram:ID and ram:GlobalID both given"
+_ID = _ram("ID")
+
+
+def _party_global_id(key: str) -> Handler:
+    """A buyer's, payee's or delivery party's GlobalID, which shares its term with ram:ID:
+    the binding wants one or the other (CII-SR-449, 450, 451)."""
+    read = _identifier(key)
+
+    def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+        if any(sibling.tag == _ID for sibling in element.itersiblings(preceding=True)):
+            reader.fact(FactKind.OTHER, element, _join(path, key), detail=BOTH_ID_AND_GLOBAL_ID)
+        read(reader, element, target, path)
+
+    return handle
+
+
+def _origin_country(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """BT-159; the binding wants its ram:ID exactly once (CII-SR-090)."""
+    given = "country_of_origin" in target
+    reader.walk(element, _ORIGIN_COUNTRY, target, path)
+    if not given and "country_of_origin" not in target:
+        reader.fact(FactKind.OTHER, element, _join(path, "country_of_origin"), detail=NO_ORIGIN_COUNTRY_ID)
 
 
 def _attachment(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
@@ -489,6 +528,8 @@ def _allowance_charge(table: Table) -> Handler:
         start = len(reader.facts)
         entry: dict[str, Any] = {}
         reader.walk(element, table, entry, PENDING)
+        if "_charge" not in entry and not any(child.tag == _CHARGE_INDICATOR for child in element):
+            reader.fact(FactKind.OTHER, element, detail=NO_CHARGE_INDICATOR)  # CII-SR-463
         key = "charges" if entry.pop("_charge", False) else "allowances"
         target.setdefault(key, []).append(entry)
         reader.rename_pending(start, lambda: ((PENDING, f"{_join(path, key)}[]"),))
@@ -499,8 +540,11 @@ def _allowance_charge(table: Table) -> Handler:
 
 
 def _tax_point_date(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
-    """BT-7 is written in every VAT breakdown in CII, but is one invoice-level term."""
+    """BT-7 is written in every VAT breakdown in CII, but is one invoice-level term; the
+    binding allows it once (CII-SR-461), so a second one is a fact even when equal."""
     value = reader.date(element, "", "vat_point_date", UDT_DATE)
+    if value is not None and reader.invoice.get("vat_point_date") == value:
+        reader.fact(FactKind.REPEATED, element, "vat_point_date", value=str(value), detail="again in another VAT breakdown")
     _invoice_level(reader, element, "vat_point_date", value)
 
 
@@ -529,6 +573,46 @@ def _tax_total(reader: _Reader, element: etree._Element, target: dict, path: Pat
     reader.tax_totals.append((value, element.get("currencyID"), element, path))
 
 
+#: An AdditionalReferencedDocument's children that only some TypeCodes allow (CII-DT-015,
+#: 018, 021, 022, 024): for the TypeCode itself, the values it may have.
+_BY_TYPE_CODE = {
+    _ram("URIID"): ("916",),
+    _ram("Name"): ("916",),
+    _ram("AttachmentBinaryObject"): ("916",),
+    _ram("ReferenceTypeCode"): ("130",),
+    _ram("TypeCode"): ("50", "130", "916"),
+}
+_TYPE_CODE = _ram("TypeCode")
+#: The same in a line, whose table leaves the others out (unused whatever the TypeCode).
+_LINE_BY_TYPE_CODE = {tag: _BY_TYPE_CODE[tag] for tag in (_ram("ReferenceTypeCode"), _TYPE_CODE)}
+
+
+def _judge_by_type_code(reader: _Reader, element: etree._Element, type_code: str | None, judged: dict = _BY_TYPE_CODE) -> None:
+    """UNUSED_ELEMENT facts for the children the document's TypeCode does not allow."""
+    for child in element:
+        allowed = judged.get(child.tag)
+        if allowed is not None and (child.text if child.tag == _TYPE_CODE else type_code) not in allowed:
+            reader.unused(child)
+
+
+_SUPPORTING_ONCE = (_ram("Name"), _ram("AttachmentBinaryObject"))
+
+
+def _is_916(element: etree._Element) -> bool:
+    return any(child.tag == _TYPE_CODE and " ".join((child.text or "").split()) == "916" for child in element)
+
+
+def _again_in_supporting_documents(reader: _Reader, element: etree._Element) -> None:
+    """The binding allows one ram:Name and one ram:AttachmentBinaryObject in all the
+    supporting documents (TypeCode 916) together (CII-SR-475, CII-SR-476)."""
+    earlier = [s for s in element.itersiblings(_ram("AdditionalReferencedDocument"), preceding=True) if _is_916(s)]
+    if not earlier:
+        return
+    for child in element:
+        if child.tag in _SUPPORTING_ONCE and any(c.tag == child.tag for s in earlier for c in s):
+            reader.fact(FactKind.REPEATED, child, detail="again in another supporting document (TypeCode 916)")
+
+
 def _additional_document(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
     """Header AdditionalReferencedDocument: TypeCode 130 is BT-18, 50 is BT-17, else BG-24."""
     start = len(reader.facts)
@@ -536,6 +620,8 @@ def _additional_document(reader: _Reader, element: etree._Element, target: dict,
     reader.walk(element, _ADDITIONAL_DOCUMENT, document, PENDING)
     type_code = document.pop("_type", None)
     scheme = document.pop("_scheme", None)
+    if type_code != "916" or scheme is not None:
+        _judge_by_type_code(reader, element, type_code)
     if type_code in ("130", "50"):
         key = "invoiced_object_identifier" if type_code == "130" else "tender_reference"
         reader.rename_pending(start, lambda: ((PENDING, key),))
@@ -543,14 +629,20 @@ def _additional_document(reader: _Reader, element: etree._Element, target: dict,
         return
     target.setdefault("supporting_documents", []).append(document)
     reader.rename_pending(start, lambda: ((PENDING, "supporting_documents[]"),))
-    if scheme is not None:
-        reader.fact(FactKind.UNUSED_ELEMENT, element, attribute="ReferenceTypeCode", value=scheme)
+    if _is_916(element):
+        _again_in_supporting_documents(reader, element)
+
+
+def _line_document(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """A line's AdditionalReferencedDocument (BT-128), judged by its TypeCode as the header's."""
+    reader.group(element, _LINE_DOCUMENT, target, path)
+    type_code = next((child.text for child in element if child.tag == _TYPE_CODE), None)
+    if type_code != "130":
+        _judge_by_type_code(reader, element, type_code, _LINE_BY_TYPE_CODE)
 
 
 def _place_reference(reader: _Reader, element: etree._Element, target: dict, key: str, document: dict, scheme: str | None) -> None:
     reference = document.pop("reference", None)
-    if document:
-        reader.fact(FactKind.UNUSED_ELEMENT, element, key, detail=f"not used with this TypeCode: {', '.join(sorted(document))}")
     if key in target:
         reader.repeated(element, "", key)
     elif key == "tender_reference":
@@ -571,6 +663,9 @@ def _payment_means(reader: _Reader, element: etree._Element, target: dict, path:
                 target[key] = means[key]
             elif target[key] != means[key]:
                 reader.fact(FactKind.REPEATED, element, _join(path, key), value=means[key], detail="differs from the first payment means; the first is kept")
+    code = means.get("means_type_code")
+    if code is not None and code.strip() in ("30", "58") and "account_identifier" not in means.get("_transfer", ()):
+        reader.fact(FactKind.OTHER, element, _join(path, "credit_transfers"), detail=NO_CREDITOR_ACCOUNT)  # CII-SR-470
     if "_transfer" in means:
         target.setdefault("credit_transfers", []).append(means["_transfer"])
     if "card" in means:
@@ -643,7 +738,7 @@ _SELLER: Table = {
 
 _BUYER: Table = {
     _ram("ID"): _identifier("identifier", scheme_unused=True),
-    _ram("GlobalID"): _identifier("identifier"),
+    _ram("GlobalID"): _party_global_id("identifier"),
     _ram("Name"): _text("name"),
     _ram("SpecifiedLegalOrganization"): _through(_LEGAL_ORGANIZATION),
     _ram("DefinedTradeContact"): _group("contact", _CONTACT),
@@ -654,7 +749,7 @@ _BUYER: Table = {
 
 _PAYEE: Table = {
     _ram("ID"): _identifier("identifier", scheme_unused=True),
-    _ram("GlobalID"): _identifier("identifier"),
+    _ram("GlobalID"): _party_global_id("identifier"),
     _ram("Name"): _text("name"),
     _ram("SpecifiedLegalOrganization"): _through({_ram("ID"): _identifier("legal_registration_identifier")}),
 }
@@ -667,7 +762,7 @@ _TAX_REPRESENTATIVE: Table = {
 
 _SHIP_TO: Table = {
     _ram("ID"): _identifier("location_identifier", scheme_unused=True),
-    _ram("GlobalID"): _identifier("location_identifier"),
+    _ram("GlobalID"): _party_global_id("location_identifier"),
     _ram("Name"): _text("party_name"),
     _ram("PostalTradeAddress"): _group("address", _ADDRESS),
 }
@@ -680,12 +775,12 @@ _PERIOD: Table = {
 _CATEGORY_TAX: Table = {
     _TYPE_CODE: _tax_type("vat_tax_scheme"),
     _ram("CategoryCode"): _text("vat_category_code"),
-    _ram("RateApplicablePercent"): _decimal("vat_rate"),
+    _ram("RateApplicablePercent"): _percent("vat_rate"),
 }
 
 _LINE_ALLOWANCE_CHARGE: Table = {
     _ram("ChargeIndicator"): _charge_indicator,
-    _ram("CalculationPercent"): _decimal("percentage"),
+    _ram("CalculationPercent"): _percent("percentage"),
     _ram("BasisAmount"): _amount("base_amount"),
     _ram("ActualAmount"): _amount("amount"),
     _ram("ReasonCode"): _text("reason_code"),
@@ -697,25 +792,65 @@ _DOCUMENT_ALLOWANCE_CHARGE: Table = {
     _ram("CategoryTradeTax"): _through(_CATEGORY_TAX),
 }
 
+_CHARACTERISTIC: Table = {_ram("Description"): _text("name"), _ram("Value"): _text("value")}
+NO_CHARACTERISTIC_NAME = "ram:ApplicableProductCharacteristic without ram:Description"
+NO_CHARACTERISTIC_VALUE = "ram:ApplicableProductCharacteristic without ram:Value"
+
+
+def _characteristic(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """An item attribute (BG-32): its name and value exactly once (CII-SR-069, CII-SR-072)."""
+    entry: dict[str, Any] = {}
+    target.setdefault("attributes", []).append(entry)
+    reader.walk(element, _CHARACTERISTIC, entry, (path, "attributes[]"))
+    if "name" not in entry:
+        reader.fact(FactKind.OTHER, element, _join(path, "attributes[]"), detail=NO_CHARACTERISTIC_NAME)
+    if "value" not in entry:
+        reader.fact(FactKind.OTHER, element, _join(path, "attributes[]"), detail=NO_CHARACTERISTIC_VALUE)
+
+
 _ITEM: Table = {
-    _ram("GlobalID"): _identifier("standard_identifier"),
+    _ram("GlobalID"): _identifier("standard_identifier", scheme_required=True),
     _ram("SellerAssignedID"): _text("sellers_identifier"),
     _ram("BuyerAssignedID"): _text("buyers_identifier"),
     _ram("Name"): _text("name"),
     _ram("Description"): _text("description"),
-    _ram("ApplicableProductCharacteristic"): _list(
-        "attributes", {_ram("Description"): _text("name"), _ram("Value"): _text("value")}
-    ),
+    _ram("ApplicableProductCharacteristic"): _characteristic,
     _ram("DesignatedProductClassification"): _list("classification_identifiers", {_ram("ClassCode"): _class_code}),
-    _ram("OriginTradeCountry"): _through({_ram("ID"): _text("country_of_origin")}),
+    _ram("OriginTradeCountry"): _origin_country,
 }
+
+_CHARGE_INDICATOR = _ram("ChargeIndicator")
+_ACTUAL_AMOUNT = _ram("ActualAmount")
+_ORIGIN_COUNTRY: Table = {_ram("ID"): _text("country_of_origin")}
+_GROSS_ALLOWANCE: Table = {_ram("ChargeIndicator"): _known, _ram("ActualAmount"): _amount("discount")}
+
+
+def _gross_allowance(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """BT-147, one per price: a second allowance on the gross price is a repeat of the
+    allowance (a repeat of its amount is one inside an allowance: CII-SR-440)."""
+    entry: dict[str, Any] = {}
+    reader.walk(element, _GROSS_ALLOWANCE, entry, path)
+    indicator = amount = False
+    for child in element:
+        if child.tag == _ACTUAL_AMOUNT:
+            amount = True
+        elif child.tag == _CHARGE_INDICATOR:
+            indicator = True
+            if any(i.tag == UDT_INDICATOR and (i.text or "").strip() in ("false", "0") for i in child):
+                indicator = "false"
+    if not (indicator == "false" and amount or not indicator and not amount):  # CII-SR-119
+        reader.fact(FactKind.OTHER, element, _join(path, "discount"), detail=GROSS_ALLOWANCE_INCOMPLETE)
+    if "discount" in entry:
+        if "discount" in target:
+            reader.repeated(element, path, "discount")
+        else:
+            target["discount"] = entry["discount"]
+
 
 _GROSS_PRICE: Table = {
     _ram("ChargeAmount"): _amount("gross_price"),
     _ram("BasisQuantity"): _base_quantity(overwrite=False),
-    _ram("AppliedTradeAllowanceCharge"): _through(
-        {_ram("ChargeIndicator"): _known, _ram("ActualAmount"): _amount("discount")}
-    ),
+    _ram("AppliedTradeAllowanceCharge"): _gross_allowance,
 }
 
 _NET_PRICE: Table = {
@@ -731,16 +866,28 @@ _LINE_AGREEMENT: Table = {
 
 _LINE_SETTLEMENT: Table = {
     _ram("ApplicableTradeTax"): _group(
-        "vat", {_TYPE_CODE: _tax_type("tax_scheme"), _ram("CategoryCode"): _text("category_code"), _ram("RateApplicablePercent"): _decimal("rate")}
+        "vat", {_TYPE_CODE: _tax_type("tax_scheme"), _ram("CategoryCode"): _text("category_code"), _ram("RateApplicablePercent"): _percent("rate")}
     ),
     _ram("BillingSpecifiedPeriod"): _group("period", _PERIOD),
     _ram("SpecifiedTradeAllowanceCharge"): _allowance_charge(_LINE_ALLOWANCE_CHARGE),
     _ram("SpecifiedTradeSettlementLineMonetarySummation"): _through({_ram("LineTotalAmount"): _amount("net_amount")}),
-    _ram("AdditionalReferencedDocument"): _group(
-        "object_identifier", {_ram("IssuerAssignedID"): _text("value"), _ram("TypeCode"): _known, _ram("ReferenceTypeCode"): _text("scheme")}
-    ),
+    _ram("AdditionalReferencedDocument"): _line_document,
     _ram("ReceivableSpecifiedTradeAccountingAccount"): _through({_ram("ID"): _text("buyer_accounting_reference")}),
 }
+
+_LINE_DOCUMENT = _group(
+    "object_identifier", {_ram("IssuerAssignedID"): _text("value"), _ram("TypeCode"): _known, _ram("ReferenceTypeCode"): _text("scheme")}
+)
+
+NO_LINE_VAT = "ram:SpecifiedLineTradeSettlement without ram:ApplicableTradeTax"
+
+
+def _line_settlement(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """A line's settlement, which the binding wants with one VAT information (CII-SR-454)."""
+    reader.walk(element, _LINE_SETTLEMENT, target, path)
+    if "vat" not in target:
+        reader.fact(FactKind.OTHER, element, _join(path, "vat"), detail=NO_LINE_VAT)
+
 
 _LINE: Table = {
     _ram("AssociatedDocumentLineDocument"): _through(
@@ -749,7 +896,7 @@ _LINE: Table = {
     _ram("SpecifiedTradeProduct"): _group("item", _ITEM),
     _ram("SpecifiedLineTradeAgreement"): _through(_LINE_AGREEMENT),
     _ram("SpecifiedLineTradeDelivery"): _through({_ram("BilledQuantity"): _quantity("quantity", "quantity_unit_code")}),
-    _ram("SpecifiedLineTradeSettlement"): _through(_LINE_SETTLEMENT),
+    _ram("SpecifiedLineTradeSettlement"): _line_settlement,
 }
 
 _ADDITIONAL_DOCUMENT: Table = {
@@ -809,7 +956,7 @@ _VAT_BREAKDOWN: Table = {
     _ram("ExemptionReasonCode"): _text("exemption_reason_code"),
     _ram("TaxPointDate"): _tax_point_date,
     _ram("DueDateTypeCode"): _vat_point_date_code,
-    _ram("RateApplicablePercent"): _decimal("rate"),
+    _ram("RateApplicablePercent"): _percent("rate"),
 }
 
 _TOTALS: Table = {
@@ -874,8 +1021,19 @@ _CONTEXT: Table = {
     ),
 }
 
+GUIDELINE_COUNT = "not exactly one ram:GuidelineSpecifiedDocumentContextParameter"
+_GUIDELINE = _ram("GuidelineSpecifiedDocumentContextParameter")
+
+
+def _context(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """rsm:ExchangedDocumentContext, which holds exactly one guideline (CII-SR-009)."""
+    reader.walk(element, _CONTEXT, target, path)
+    if sum(1 for child in element if child.tag == _GUIDELINE) != 1:
+        reader.fact(FactKind.OTHER, element, detail=GUIDELINE_COUNT)
+
+
 _ROOT: Table = {
-    _rsm("ExchangedDocumentContext"): _through(_CONTEXT),
+    _rsm("ExchangedDocumentContext"): _context,
     _rsm("ExchangedDocument"): _through(_DOCUMENT),
     _rsm("SupplyChainTradeTransaction"): _through(_TRANSACTION),
 }
@@ -914,6 +1072,7 @@ def read_cii(root: etree._Element, source: str | None = None, *, size: int | Non
     reader = _Reader()
     invoice = reader.invoice
     reader.walk(root, _ROOT, invoice, "")
+    reader.attributes(root)
     if reader.tax_totals:
         _place_tax_totals(reader)
     _untyped_taxes(invoice)

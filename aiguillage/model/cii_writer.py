@@ -313,7 +313,8 @@ def _creditor_account(out: list[str], transfer: Any) -> None:
     _reference(out, "PayeeSpecifiedCreditorFinancialInstitution", transfer.service_provider_identifier, "BICID")
 
 
-def _vat_breakdown(out: list[str], breakdown: VatBreakdown, invoice: Invoice) -> None:
+def _vat_breakdown(out: list[str], breakdown: VatBreakdown, invoice: Invoice, *, first: bool) -> None:
+    """One VAT breakdown; BT-7 goes in the first only (the binding allows one, CII-SR-461)."""
     out.append("<ram:ApplicableTradeTax>")
     _number(out, "CalculatedAmount", breakdown.tax_amount)
     out.append("<ram:TypeCode>VAT</ram:TypeCode>")
@@ -321,7 +322,7 @@ def _vat_breakdown(out: list[str], breakdown: VatBreakdown, invoice: Invoice) ->
     _number(out, "BasisAmount", breakdown.taxable_amount)
     _leaf(out, "CategoryCode", breakdown.category_code)
     _leaf(out, "ExemptionReasonCode", breakdown.exemption_reason_code)
-    _date_element(out, "TaxPointDate", invoice.vat_point_date, "udt:DateString")
+    _date_element(out, "TaxPointDate", invoice.vat_point_date if first else None, "udt:DateString")
     code = invoice.vat_point_date_code
     _leaf(out, "DueDateTypeCode", None if code is None else VAT_POINT_TO_CII.get(code, code))
     _number(out, "RateApplicablePercent", breakdown.rate)
@@ -399,8 +400,8 @@ def _settlement(out: list[str], invoice: Invoice) -> None:
     _payee(out, invoice)
     if instructions is not None and _has_means(instructions):
         _payment_means_elements(out, instructions)
-    for breakdown in invoice.vat_breakdown:
-        _vat_breakdown(out, breakdown, invoice)
+    for number, breakdown in enumerate(invoice.vat_breakdown):
+        _vat_breakdown(out, breakdown, invoice, first=number == 0)
     _period(out, invoice.delivery.invoicing_period if invoice.delivery is not None else None)
     for allowance in invoice.allowances:
         _write_allowance_charge(out, allowance, False, True)
