@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -94,5 +95,63 @@ class Lookalikes(TenantScoped):
         statement = statement.on_conflict_do_update(
             index_elements=[table.c.tenant_id, table.c.customer_key, table.c.slot],
             set_={"count": table.c.count + 1, "total_cents": table.c.total_cents + statement.excluded.total_cents},
+        )
+        self.session.execute(statement)
+
+    def claim_many(self, kind: str, claims: Mapping[str, uuid.UUID], now: datetime,
+                   window: timedelta) -> dict[str, uuid.UUID]:
+        """`claim` for many distinct fingerprints in one statement: {fingerprint: owner}.
+
+        Rows go in fingerprint order, so concurrent batches lock them in the
+        same order (no deadlock between two batches sharing look-alikes).
+        """
+        if not claims:
+            return {}
+        table = InvoiceFingerprint.__table__
+        since = now - window
+        statement = self._insert()(table).values([
+            {"tenant_id": self.tenant_id, "kind": kind, "fingerprint": digest, "invoice_id": claims[digest],
+             "seen_at": now} for digest in sorted(claims)
+        ])
+        expired = table.c.seen_at < since
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.tenant_id, table.c.kind, table.c.fingerprint],
+            set_={
+                "invoice_id": case((expired, statement.excluded.invoice_id), else_=table.c.invoice_id),
+                "seen_at": case((expired, statement.excluded.seen_at), else_=table.c.seen_at),
+            },
+        ).returning(table.c.fingerprint, table.c.invoice_id)
+        return {row.fingerprint: row.invoice_id for row in self.session.execute(statement)}
+
+    def usual_many(self, customer_keys: Iterable[str]) -> dict[str, Usual]:
+        """`usual` for many customers in one query (a customer with no row yet is absent)."""
+        keys = sorted(set(customer_keys))
+        if not keys:
+            return {}
+        rows = self.session.execute(
+            select(AmountStatistic.customer_key, func.sum(AmountStatistic.count), func.sum(AmountStatistic.total_cents))
+            .where(AmountStatistic.tenant_id == self.tenant_id, AmountStatistic.customer_key.in_(keys))
+            .group_by(AmountStatistic.customer_key)
+        ).all()
+        return {key: Usual(int(count or 0), int(total or 0)) for key, count, total in rows}
+
+    def count_many(self, amounts: Iterable[tuple[str, int, uuid.UUID]]) -> None:
+        """`count` for many invoices ((customer key, amount in cents, invoice id)): one upsert, slots summed first."""
+        slots: dict[tuple[str, int], list[int]] = {}
+        for customer_key, amount_cents, invoice_id in amounts:
+            totals = slots.setdefault((customer_key[:300], invoice_id.int % SLOTS), [0, 0])
+            totals[0] += 1
+            totals[1] += amount_cents
+        if not slots:
+            return
+        table = AmountStatistic.__table__
+        statement = self._insert()(table).values([
+            {"tenant_id": self.tenant_id, "customer_key": key, "slot": slot, "count": count, "total_cents": total}
+            for (key, slot), (count, total) in sorted(slots.items())
+        ])
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.tenant_id, table.c.customer_key, table.c.slot],
+            set_={"count": table.c.count + statement.excluded.count,
+                  "total_cents": table.c.total_cents + statement.excluded.total_cents},
         )
         self.session.execute(statement)
