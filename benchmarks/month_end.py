@@ -73,12 +73,14 @@ def cpu_seconds(pid: int) -> float:
 
 
 def postgres_pids(database: str) -> list[int]:
-    """The PostgreSQL backends serving this database (their command line names it)."""
+    """The PostgreSQL backends serving this database (their command line names it; ours name it too, so the
+    process name tells them apart)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if database in (entry / "cmdline").read_text(errors="replace"):
+                if (entry / "comm").read_text().strip() == "postgres" and database in (entry / "cmdline").read_text(
+                        errors="replace"):
                     pids.append(int(entry.name))
             except OSError:
                 continue
@@ -148,7 +150,7 @@ class BatchErp(Erp):
                     self.latencies.append(elapsed)
                 for item in items:
                     self.statuses[item["status"]] += 1
-            for number, item in zip(waiting, items, strict=True):
+            for number, item in zip(waiting, items, strict=bool(items)):
                 if item["status"] in (200, 202):
                     answered[number] = (item["status"], item["id"])
                 elif item["status"] not in (429, 503):
