@@ -152,7 +152,8 @@ def submit_many(session: Session, tenant_id: uuid.UUID, actor: Actor,
             arrival = arrivals[index]
             rows[index] = invoice_values(tenant_id, arrival.invoice, arrival.document, actor,
                                          content_type=arrival.content_type, idempotency_key=arrival.idempotency_key,
-                                         customer_code=customer.code if customer is not None else None)
+                                         customer_code=customer.code if customer is not None else None,
+                                         lang=arrival.lang)
         inserted = intake.insert_invoices(session, list(rows.values()))
         audit = []
         receipts: dict[int, Receipt] = {}
@@ -171,7 +172,7 @@ def submit_many(session: Session, tenant_id: uuid.UUID, actor: Actor,
             try:  # the key or number exists: a repeat, or a conflict
                 receipts[index] = Invoices(session, tenant_id).receive(
                     arrival.invoice, arrival.document, actor, content_type=arrival.content_type,
-                    idempotency_key=arrival.idempotency_key, customer_code=row["customer_code"])
+                    idempotency_key=arrival.idempotency_key, customer_code=row["customer_code"], lang=arrival.lang)
             except (Conflict, Invalid) as exc:
                 answers[index] = exc
         session.commit()
@@ -266,12 +267,13 @@ def decide_received(
     invoice: Invoice | None = None,
     customer: CustomerRef | None | object = _LOOK_UP,
     problem: Problem | None = None,
-    lang: str = "en",
+    lang: str | None = None,
 ) -> str:
     """Decide a stored `received` invoice and return its new status; never raises.
 
     Without `invoice`/`customer` they are read from the store (a repeat, the
-    recovery pass). Whatever fails is logged and leaves the invoice
+    recovery pass); without `lang`, the decision speaks the language the
+    invoice was submitted with (English for one stored before it was kept). Whatever fails is logged and leaves the invoice
     `received` for the recovery pass: the invoice is stored, so the caller
     must not answer with an error.
     """
@@ -284,11 +286,13 @@ def decide_received(
 
 
 def _decide(session: Session, tenant_id: uuid.UUID, actor: Actor, invoice_id: uuid.UUID, invoice: Invoice | None,
-            customer: CustomerRef | None | object, problem: Problem | None, lang: str) -> str:
-    if invoice is None or customer is _LOOK_UP:
+            customer: CustomerRef | None | object, problem: Problem | None, lang: str | None) -> str:
+    if invoice is None or customer is _LOOK_UP or lang is None:
         record = Invoices(session, tenant_id).get(invoice_id)
         if record.status != RECEIVED:
             return record.status
+        lang = lang or record.lang or "en"
+    if invoice is None or customer is _LOOK_UP:
         invoice = invoice if invoice is not None else invoice_from_record(record)
         customer, problem = _stored_customer(session, tenant_id, record, invoice)
     selection: Selection | None = None

@@ -118,7 +118,7 @@ def invoice_from_record(record: InvoiceRecord) -> Invoice:
 
 def invoice_values(tenant_id: uuid.UUID, invoice: Invoice, document: bytes, actor: Actor, *,
                    content_type: str | None = None, idempotency_key: str | None = None,
-                   customer_code: str | None = None) -> dict[str, Any]:
+                   customer_code: str | None = None, lang: str | None = None) -> dict[str, Any]:
     """Every column of a new `received` invoice row, id and times included (the ORM and the lean path share it)."""
     model = model_document(invoice)
     totals = invoice.totals
@@ -143,6 +143,7 @@ def invoice_values(tenant_id: uuid.UUID, invoice: Invoice, document: bytes, acto
         "received_at": now,
         "updated_at": now,
         "received_by": actor.name,
+        "lang": lang,
     }
 
 
@@ -166,11 +167,15 @@ class Invoices(TenantScoped):
         content_type: str | None = None,
         idempotency_key: str | None = None,
         customer_code: str | None = None,
+        lang: str | None = None,
     ) -> Receipt:
-        """Store a submitted invoice (status `received`), or return the one it repeats."""
+        """Store a submitted invoice (status `received`), or return the one it repeats.
+
+        `lang` is the language the decision's messages were asked in (kept for the recovery pass).
+        """
         check_idempotency_key(idempotency_key)
         values = invoice_values(self.tenant_id, invoice, document, actor, content_type=content_type,
-                                idempotency_key=idempotency_key, customer_code=customer_code)
+                                idempotency_key=idempotency_key, customer_code=customer_code, lang=lang)
         existing = self._existing(idempotency_key, values["seller_key"], values["number"], values["model_sha256"])
         if existing is not None:
             return Receipt(existing, created=False)
