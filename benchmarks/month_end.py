@@ -108,7 +108,7 @@ class Erp:
                     self.latencies.append(elapsed)
             if status in (200, 202):
                 return status, body["id"]
-            if status not in (0, 503):
+            if status not in (0, 429, 503):
                 return status, json.dumps(body)[:200]
             time.sleep(0.2)
         return 0, "no answer"

@@ -62,7 +62,8 @@ NDJSON = "application/x-ndjson"
     roles=SUBMIT_INVOICES,
     accepts=("application/json", NDJSON),
     responses={200: BatchResult},
-    problems={503: "saturated: nothing was stored, send again after Retry-After"},
+    problems={429: "this API key has its share of the server in flight: nothing was stored, send again after "
+              "Retry-After", 503: "saturated: nothing was stored, send again after Retry-After"},
 )
 def submit_batch() -> BatchResult:
     raw_items = _items()
