@@ -165,10 +165,15 @@ def submit_many(session: Session, tenant_id: uuid.UUID, actor: Actor,
                     "number": row["number"], "syntax": row["syntax"], "idempotency_key": row["idempotency_key"],
                 }, row["received_at"]))
         intake.append_audit(session, audit)
-        for index, row in rows.items():
-            if row["id"] in inserted:
+        missing = [index for index, row in rows.items() if row["id"] not in inserted]
+        stored = intake.by_keys(session, tenant_id, (rows[i]["idempotency_key"] for i in missing
+                                                      if rows[i]["idempotency_key"] is not None))
+        for index in missing:
+            row, arrival = rows[index], arrivals[index]
+            first = stored.get(row["idempotency_key"]) if row["idempotency_key"] is not None else None
+            if first is not None and first.model_sha256 == row["model_sha256"] and first.status != RECEIVED:
+                answers[index] = Submitted(first.id, first.status, False)  # a repeat of a decided invoice
                 continue
-            arrival = arrivals[index]
             try:  # the key or number exists: a repeat, or a conflict
                 receipts[index] = Invoices(session, tenant_id).receive(
                     arrival.invoice, arrival.document, actor, content_type=arrival.content_type,

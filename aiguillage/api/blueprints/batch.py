@@ -130,7 +130,7 @@ def _submit_all(raw_items: list[tuple[int, Any]]) -> list[BatchItemResult]:
         except Exception as exc:  # noqa: BLE001 - every failure is this item's answer, never the batch's
             answers[index] = _failed(index, key, exc)
             continue
-        arrivals.append((index, item.idempotency_key, Arrival(invoice, data, None, item.idempotency_key, item.customer)))
+        arrivals.append((index, item.idempotency_key, Arrival(invoice, data, None, item.idempotency_key, item.customer, item.lang)))
     if arrivals:
         principal = current_principal()
         session = database.session()

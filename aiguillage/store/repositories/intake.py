@@ -61,6 +61,8 @@ _SET_STATUS = (
     .where(INVOICES.c.tenant_id == bindparam("tenant"), INVOICES.c.id.in_(bindparam("ids", expanding=True)))
     .values(status=bindparam("new_status"), updated_at=bindparam("now", type_=INVOICES.c.updated_at.type))
 )
+_BY_KEYS = select(INVOICES.c.idempotency_key, INVOICES.c.id, INVOICES.c.model_sha256, INVOICES.c.status).where(
+    INVOICES.c.tenant_id == bindparam("tenant"), INVOICES.c.idempotency_key.in_(bindparam("keys", expanding=True)))
 _INSERT_INVOICES = {
     name: module.insert(INVOICES).on_conflict_do_nothing().returning(INVOICES.c.id, INVOICES.c.amount_with_vat)
     for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
@@ -117,6 +119,15 @@ def insert_outbox(session: Session, rows: list[dict[str, Any]]) -> None:
     """Queue the deliveries; a delivery key met twice is a unique violation (contention: the caller retries)."""
     if rows:
         _many(session, _OUTBOX, rows).all()
+
+
+def by_keys(session: Session, tenant_id: uuid.UUID, keys: Iterable[str]) -> dict[str, Any]:
+    """The invoices stored under these Idempotency-Keys: {key: row with id, model_sha256, status}."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    rows = session.connection().execute(_BY_KEYS, {"tenant": tenant_id, "keys": wanted})
+    return {row.idempotency_key: row for row in rows}
 
 
 def lock_received(session: Session, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
