@@ -1,4 +1,11 @@
-"""`POST /v1/invoices` step by step: store and commit, then decide, record, queue and commit.
+"""`POST /v1/invoices` and its batch step by step: store and commit, then decide, record, queue and commit.
+
+`submit_many` does it for a whole batch (`POST /v1/invoices:batch`) in the
+same two transactions, with one Core statement per kind of row
+(`store.repositories.intake`, `api.recording`); `submit` is a batch of one.
+What meets an existing key or number, or fails while recording together,
+goes the one-by-one way (`Invoices.receive`, `decide_received`), which is
+also what the recovery pass uses.
 
 Storing is its own transaction, committed before anything else happens, so
 a submitted invoice survives whatever comes next (a ruleset that does not
