@@ -114,3 +114,34 @@ def test_submit_command_posts_files_in_parallel_and_a_rerun_is_a_repeat(served, 
     with session_factory(engine)() as session:
         assert session.scalar(select(func.count()).select_from(InvoiceRecord)) == 6
     engine.dispose()
+
+
+def test_submit_command_in_batches_stores_once_and_single_posts_then_repeat_it(served, tmp_path):
+    """`--batch N`: N files per `POST /v1/invoices:batch`; the keys are the file keys of single posts."""
+    cluster, server = served
+    files = []
+    for index in range(7):
+        path = tmp_path / f"batch-{index}.json"
+        path.write_bytes(invoice_document(f"B-{index}", charge=60 + index))
+        files.append(str(path))
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<Invoice><unclosed></Invoice>")
+    base = [sys.executable, "-m", "aiguillage", "submit", "--url", server.base, "--key", cluster.key]
+    env = cluster.environment()
+    first = subprocess.run([*base, *files, str(bad), "--batch", "3", "--jobs", "2"], capture_output=True, text=True,
+                           env=env, timeout=120)
+    assert first.returncode == 1, first.stdout + first.stderr
+    lines = first.stdout.strip().splitlines()
+    assert [line.split(":")[0] for line in lines[:-1]] == [*files, str(bad)]  # in the order given
+    assert all(": 202 stored " in line for line in lines[:7])
+    assert lines[7].startswith(f"{bad}: 400 not stored: ")
+    assert lines[-1].endswith("7 stored, 0 already stored, 1 failed")
+
+    again = subprocess.run([*base, *files], capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert sum(": 200 already stored " in line for line in again.stdout.splitlines()) == 7
+    engine = make_engine(cluster.url)
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(InvoiceRecord)) == 7
+        assert "received" not in set(session.scalars(select(InvoiceRecord.status)))  # decided in the request
+    engine.dispose()

@@ -12,14 +12,21 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from aiguillage.api.recovery import recover_received
+from aiguillage.model.syntaxes import read_invoice
+from aiguillage.store.actor import CLI
 from aiguillage.store.database import make_engine, session_factory
 from aiguillage.store.models import InvoiceRecord, OutboxEntry
-from aiguillage.store.testing import create_postgres_database, drop_postgres_database
+from aiguillage.store.repositories.invoices import Invoices
+from aiguillage.store.testing import create_postgres_database, drop_postgres_database, new_tenant
 from aiguillage.testing.cluster import Cluster, invoice_document
+
+pytest_plugins = ["aiguillage.store.testing"]
 
 
 @pytest.fixture
@@ -88,3 +95,33 @@ def test_a_crash_between_store_and_decision_is_recovered(cluster):
     publications = [json.loads(p.read_text()) for p in cluster.portal.glob("*/*/publication.json")]
     assert sorted(p["invoice_number"] for p in publications) == ["CRASH-1", "CRASH-2"]
     assert uuid.UUID(body["id"])
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_recovery_pass_decides_in_the_language_the_invoice_was_submitted_with(backend, request):
+    """An invoice a crash left `received` is decided in its submitter's `?lang=`, not in English."""
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url")
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    try:
+        tenant = new_tenant(engine)
+        document = json.loads(invoice_document("LANG-1"))
+        document["totals"]["amount_with_vat"] = "1.00"  # BR-CO-15 fails, with a message in each language
+        ids = {}
+        with sessions() as session:
+            for lang in ("fr", None):  # as a crash between store and decision leaves them
+                document["number"] = f"LANG-{lang}"
+                data = json.dumps(document).encode()
+                receipt = Invoices(session, tenant).receive(read_invoice(data, "test"), data, CLI, lang=lang)
+                ids[lang] = receipt.invoice.id
+            session.commit()
+        assert recover_received(sessions, older_than=timedelta(0)) == 2
+        with sessions() as session:
+            messages = {}
+            for lang, invoice_id in ids.items():
+                [decision] = Invoices(session, tenant).decisions(invoice_id)
+                messages[lang] = {f["rule"]: f["message"] for f in decision.result["findings"]}["BR-CO-15"]
+        assert messages["fr"].startswith("Le total TTC 1.00 n'est pas égal")
+        assert messages[None].startswith("Total with VAT 1.00 is not")  # stored before `lang` was kept: English
+    finally:
+        engine.dispose()

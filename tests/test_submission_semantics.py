@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from aiguillage.api.admission import KEYS_EXTENSION, key_of
 from aiguillage.store.contention import StillContended, is_contention, retrying
 from aiguillage.store.database import make_engine, session_factory
 from aiguillage.store.models import InvoiceRecord
@@ -141,3 +142,28 @@ def test_concurrent_repeats_store_once_and_answer_one_id(db_backend, store_engin
         assert len(statuses) == 1 and statuses[0] != "received"
     engine.dispose()
     app.extensions["aiguillage.database"].engine.dispose()
+
+
+def test_one_key_over_its_share_answers_429_the_server_saturated_503_both_before_storing(api_app, api_client,
+                                                                                        api_keys):
+    """429 + Retry-After for one key holding its share of the slots; another key still gets in; nothing stored."""
+    api_app.config["ADMISSION_WAIT_S"] = 0.05
+    busy_key = api_keys("erp")
+    other = api_keys("erp", busy_key.tenant_name)
+    shares = api_app.extensions[KEYS_EXTENSION]
+    shares.limit = 2
+    digest = key_of(busy_key.headers["Authorization"])
+    assert shares.enter(digest) and shares.enter(digest)  # two of its requests in flight, as under a burst
+    try:
+        refused = _submit(api_client, busy_key, "SHARE-1", "share-1")
+        assert refused.status_code == 429, refused.get_json()
+        assert refused.headers["Retry-After"] == "1" and "nothing was stored" in refused.get_json()["detail"]
+        assert _stored(api_app, busy_key) == []
+        assert _submit(api_client, other, "SHARE-2", "share-2").status_code == 202  # the other key is not held up
+    finally:
+        shares.leave(digest)
+        shares.leave(digest)
+    assert _submit(api_client, busy_key, "SHARE-1", "share-1").status_code == 202
+    assert sorted(_stored(api_app, busy_key)) == ["SHARE-1", "SHARE-2"]
+    assert shares.enter(digest)  # every admitted request gave its count back
+    shares.leave(digest)

@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "CHECK_SCHEMA": True,
     # Intake requests (submit, batch, evaluate) one server worker handles at once; more wait, then 503.
     "MAX_IN_FLIGHT": 16,
+    # Of those, how many one API key may hold at once; one more is answered 429 (0: all of them).
+    "MAX_IN_FLIGHT_PER_KEY": 0,
     # Seconds an intake request waits for a free slot before 503 + Retry-After.
     "ADMISSION_WAIT_S": 0.5,
     # When set, GET /metrics requires `Authorization: Bearer <this>`.

@@ -1,4 +1,11 @@
-"""`POST /v1/invoices` step by step: store and commit, then decide, record, queue and commit.
+"""`POST /v1/invoices` and its batch step by step: store and commit, then decide, record, queue and commit.
+
+`submit_many` does it for a whole batch (`POST /v1/invoices:batch`) in the
+same two transactions, with one Core statement per kind of row
+(`store.repositories.intake`, `api.recording`); `submit` is a batch of one.
+What meets an existing key or number, or fails while recording together,
+goes the one-by-one way (`Invoices.receive`, `decide_received`), which is
+also what the recovery pass uses.
 
 Storing is its own transaction, committed before anything else happens, so
 a submitted invoice survives whatever comes next (a ruleset that does not
@@ -32,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from aiguillage.api.deciding import decide, stored_result, verdict
 from aiguillage.api.problems import Problem
+from aiguillage.api.recording import Decided, record_many
 from aiguillage.api.selection import CustomerRef, Selection, customer_for, select_for_customer
 from aiguillage.engine.decision import Decision
 from aiguillage.events import record as events
@@ -39,10 +47,18 @@ from aiguillage.faults import crash_point
 from aiguillage.model.invoice import Invoice
 from aiguillage.store.actor import Actor
 from aiguillage.store.contention import retrying
+from aiguillage.store.errors import Conflict, Invalid
 from aiguillage.store.models import InvoiceRecord
+from aiguillage.store.repositories import intake
 from aiguillage.store.repositories.audit import AuditLog
 from aiguillage.store.repositories.customers import Customers
-from aiguillage.store.repositories.invoices import Invoices, Receipt, invoice_from_record
+from aiguillage.store.repositories.invoices import (
+    Invoices,
+    Receipt,
+    check_idempotency_key,
+    invoice_from_record,
+    invoice_values,
+)
 from aiguillage.store.repositories.outbox import CHANNELS, Outbox
 from aiguillage.store.vocabulary import InvoiceStatus
 from aiguillage.workflows.destinations import destination_document, settings_from_customer
@@ -61,6 +77,18 @@ class Submitted:
     created: bool
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """One invoice as submitted: read, with its bytes and what the request said about it."""
+
+    invoice: Invoice
+    document: bytes
+    content_type: str | None = None
+    idempotency_key: str | None = None
+    customer_code: str | None = None
+    lang: str = "en"
+
+
 def submit(
     session: Session,
     tenant_id: uuid.UUID,
@@ -75,40 +103,168 @@ def submit(
 ) -> Submitted:
     """Store the invoice (idempotently), then decide it unless it was decided before.
 
+    A batch of one (`submit_many`). Errors raised from here (404 customer,
+    409 key or number reused, 503) all mean "not stored".
+    """
+    arrival = Arrival(invoice, document, content_type, idempotency_key, customer_code, lang)
+    [outcome] = submit_many(session, tenant_id, actor, [arrival])
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+@dataclass
+class _Fresh:
+    """An invoice this call stored, waiting for its decision."""
+
+    arrival: Arrival
+    row: dict
+    customer: CustomerRef | None
+    problem: Problem | None
+
+
+def submit_many(session: Session, tenant_id: uuid.UUID, actor: Actor,
+                arrivals: list[Arrival]) -> list[Submitted | Exception]:
+    """Store every invoice in one transaction, then decide them all in one more: one answer per arrival.
+
     Only the customer is looked up before storing (its code is kept with the
     invoice); choosing and compiling the ruleset happen after the commit, so
-    nothing about rulesets can stop an invoice from being stored. Errors
-    raised from here (404 customer, 409 key or number reused, 503) all mean
-    "not stored".
+    nothing about rulesets can stop an invoice from being stored. An
+    arrival's exception (404 customer, 409 key or number reused, 400 key)
+    means that one was not stored; an exception raised from here (the
+    database unavailable, contention outlasting the retries) means none was.
+    An item that meets an existing key or number is handed to
+    `Invoices.receive` (a repeat or a conflict) and, if still undecided, to
+    `decide_received`.
     """
-    customer: CustomerRef | None = None
-    problem: Problem | None = None
-    try:
-        customer = customer_for(session, tenant_id, invoice, customer_code)
-    except Problem as exc:
-        if exc.status == 404:
-            raise  # an unknown ?customer= is a request error: nothing is stored
-        problem = exc
+    answers: list[Submitted | Exception | None] = [None] * len(arrivals)
+    customers: dict[int, tuple[CustomerRef | None, Problem | None]] = {}
+    for index, arrival in enumerate(arrivals):
+        try:
+            check_idempotency_key(arrival.idempotency_key)
+            customers[index] = (customer_for(session, tenant_id, arrival.invoice, arrival.customer_code), None)
+        except Problem as exc:
+            if exc.status == 404:  # an unknown ?customer= is a request error: nothing is stored
+                answers[index] = exc
+            else:
+                customers[index] = (None, exc)
+        except Invalid as exc:
+            answers[index] = exc
 
-    def store() -> Receipt:
-        receipt = Invoices(session, tenant_id).receive(
-            invoice, document, actor, content_type=content_type, idempotency_key=idempotency_key,
-            customer_code=customer.code if customer is not None else None,
-        )
+    def store() -> tuple[list[_Fresh], dict[int, Receipt]]:
+        fresh: list[_Fresh] = []
+        rows = {}
+        for index, (customer, _problem) in customers.items():
+            answers[index] = None  # a conflict found by an earlier attempt is found again
+            arrival = arrivals[index]
+            rows[index] = invoice_values(tenant_id, arrival.invoice, arrival.document, actor,
+                                         content_type=arrival.content_type, idempotency_key=arrival.idempotency_key,
+                                         customer_code=customer.code if customer is not None else None,
+                                         lang=arrival.lang)
+        inserted = intake.insert_invoices(session, list(rows.values()))
+        audit = []
+        receipts: dict[int, Receipt] = {}
+        for index, row in rows.items():
+            if row["id"] in inserted:
+                row["amount_with_vat"] = inserted[row["id"]]  # as the column keeps it
+                fresh.append(_Fresh(arrivals[index], row, *customers[index]))
+                audit.append(intake.audit_row(tenant_id, actor, "invoice.receive", row["id"], {
+                    "number": row["number"], "syntax": row["syntax"], "idempotency_key": row["idempotency_key"],
+                }, row["received_at"]))
+        intake.append_audit(session, audit)
+        missing = [index for index, row in rows.items() if row["id"] not in inserted]
+        stored = intake.by_keys(session, tenant_id, (rows[i]["idempotency_key"] for i in missing
+                                                      if rows[i]["idempotency_key"] is not None))
+        for index in missing:
+            row, arrival = rows[index], arrivals[index]
+            first = stored.get(row["idempotency_key"]) if row["idempotency_key"] is not None else None
+            if first is not None and first.model_sha256 == row["model_sha256"] and first.status != RECEIVED:
+                answers[index] = Submitted(first.id, first.status, False)  # a repeat of a decided invoice
+                continue
+            try:  # the key or number exists: a repeat, or a conflict
+                receipts[index] = Invoices(session, tenant_id).receive(
+                    arrival.invoice, arrival.document, actor, content_type=arrival.content_type,
+                    idempotency_key=arrival.idempotency_key, customer_code=row["customer_code"], lang=arrival.lang)
+            except (Conflict, Invalid) as exc:
+                answers[index] = exc
         session.commit()
-        return receipt
+        return fresh, receipts
 
-    receipt = retrying(session, store, what="storing an invoice")
-    record = receipt.invoice
-    if record.status != RECEIVED:
-        return Submitted(record.id, record.status, receipt.created)
+    fresh, receipts = retrying(session, store, what="storing invoices")
     crash_point("after-store")
-    if receipt.created:
-        status = decide_received(session, tenant_id, actor, record.id, invoice=invoice, customer=customer,
-                                 problem=problem, lang=lang)
-    else:  # a repeat of an invoice whose deciding did not finish: decide it now, from what was stored
-        status = decide_received(session, tenant_id, actor, record.id, lang=lang)
-    return Submitted(record.id, status, receipt.created)
+    for index, receipt in receipts.items():
+        record = receipt.invoice
+        status = record.status
+        if status == RECEIVED:  # a repeat of an invoice whose deciding did not finish, or a race's winner
+            customer, problem = customers[index]
+            status = decide_received(session, tenant_id, actor, record.id, lang=arrivals[index].lang,
+                                     **({"invoice": arrivals[index].invoice, "customer": customer, "problem": problem}
+                                        if receipt.created else {}))
+        answers[index] = Submitted(record.id, status, receipt.created)
+    decided = decide_many(session, tenant_id, actor, fresh)
+    positions = {id(arrival): index for index, arrival in enumerate(arrivals)}
+    for item in fresh:
+        answers[positions[id(item.arrival)]] = Submitted(item.row["id"], decided[item.row["id"]], True)
+    return [answer if answer is not None else Problem(500, "not answered") for answer in answers]
+
+
+def decide_many(session: Session, tenant_id: uuid.UUID, actor: Actor, fresh: list[_Fresh]) -> dict[uuid.UUID, str]:
+    """Decide invoices this call stored: evaluate outside any transaction, record all in one; never raises.
+
+    If recording them together fails for anything but contention (retried),
+    each is decided on its own (`decide_received`), which leaves an invoice
+    it cannot decide `received` for the recovery pass.
+    """
+    if not fresh:
+        return {}
+    try:
+        items = _evaluated(session, tenant_id, fresh)
+
+        def record() -> dict[uuid.UUID, str]:
+            statuses = record_many(session, tenant_id, actor, items)
+            session.commit()
+            return statuses
+
+        return retrying(session, record, what=f"deciding {len(items)} invoices")
+    except Exception:  # noqa: BLE001 - stored already: decide one by one, each leaves `received` on failure
+        log.exception("deciding %d invoices together failed; deciding each on its own", len(fresh))
+        session.rollback()
+        return {item.row["id"]: decide_received(session, tenant_id, actor, item.row["id"], invoice=item.arrival.invoice,
+                                                customer=item.customer, problem=item.problem, lang=item.arrival.lang)
+                for item in fresh}
+
+
+def _evaluated(session: Session, tenant_id: uuid.UUID, fresh: list[_Fresh]) -> list[Decided]:
+    """Each invoice with its decision (or why it has none): rulesets chosen once per customer."""
+    selections: dict[uuid.UUID | None, Selection | Problem] = {}
+    chosen: list[tuple[_Fresh, Selection | None, Problem | None]] = []
+    for item in fresh:
+        if item.problem is not None:
+            chosen.append((item, None, item.problem))
+            continue
+        key = item.customer.id if item.customer is not None else None
+        if key not in selections:
+            try:
+                selections[key] = select_for_customer(session, tenant_id, item.customer)
+            except Problem as exc:
+                selections[key] = exc
+        found = selections[key]
+        chosen.append((item, None, found) if isinstance(found, Problem) else (item, found, None))
+    session.commit()  # end the reading transaction: evaluation holds no lock
+    items = []
+    for item, selection, problem in chosen:
+        reason = problem.detail if problem is not None else "no ruleset could be chosen"
+        decision: Decision | None = None
+        if selection is not None:
+            try:
+                decision = decide(item.arrival.invoice, selection, lang=item.arrival.lang)
+            except Exception as exc:  # noqa: BLE001 - a ruleset that fails on this invoice holds it, saying why
+                log.exception("invoice %s: the ruleset failed", item.row["id"])
+                selection, reason = None, f"the ruleset failed on this invoice ({exc.__class__.__name__}); see the logs"
+        row = item.row
+        items.append(Decided(row["id"], row["number"], row["seller_key"], row["customer_code"], row["model"],
+                             row["amount_with_vat"], row["issue_date"], selection, decision, reason))
+    return items
 
 
 _LOOK_UP = object()
@@ -123,12 +279,13 @@ def decide_received(
     invoice: Invoice | None = None,
     customer: CustomerRef | None | object = _LOOK_UP,
     problem: Problem | None = None,
-    lang: str = "en",
+    lang: str | None = None,
 ) -> str:
     """Decide a stored `received` invoice and return its new status; never raises.
 
     Without `invoice`/`customer` they are read from the store (a repeat, the
-    recovery pass). Whatever fails is logged and leaves the invoice
+    recovery pass); without `lang`, the decision speaks the language the
+    invoice was submitted with (English for one stored before it was kept). Whatever fails is logged and leaves the invoice
     `received` for the recovery pass: the invoice is stored, so the caller
     must not answer with an error.
     """
@@ -141,11 +298,13 @@ def decide_received(
 
 
 def _decide(session: Session, tenant_id: uuid.UUID, actor: Actor, invoice_id: uuid.UUID, invoice: Invoice | None,
-            customer: CustomerRef | None | object, problem: Problem | None, lang: str) -> str:
-    if invoice is None or customer is _LOOK_UP:
+            customer: CustomerRef | None | object, problem: Problem | None, lang: str | None) -> str:
+    if invoice is None or customer is _LOOK_UP or lang is None:
         record = Invoices(session, tenant_id).get(invoice_id)
         if record.status != RECEIVED:
             return record.status
+        lang = lang or record.lang or "en"
+    if invoice is None or customer is _LOOK_UP:
         invoice = invoice if invoice is not None else invoice_from_record(record)
         customer, problem = _stored_customer(session, tenant_id, record, invoice)
     selection: Selection | None = None

@@ -5,12 +5,15 @@ so running the command again on the same files stores nothing twice and
 answers each with the invoice first stored. A 429/503 (saturated: nothing
 stored) or a dropped connection is retried after the server's Retry-After,
 with the same key. One line per file, then a summary line; the exit status
-is 1 when any file was not stored.
+is 1 when any file was not stored. With `--batch N`, N files go in one
+`POST /v1/invoices:batch` request (stored in one transaction, decided in one
+more: the month-end mode); items answered 429/503 are sent again.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -25,6 +28,8 @@ from pathlib import Path
 from aiguillage.cli.main import CliError
 
 URL_ENV = "AIGUILLAGE_URL"
+#: Most files one batch request carries (the API's limit).
+MAX_BATCH = 1000
 KEY_ENV = "AIGUILLAGE_API_KEY"
 _MEDIA = {b"<": "application/xml", b"%PDF": "application/pdf", b"{": "application/json"}
 
@@ -43,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help=f"an API key with role erp or admin (default: ${KEY_ENV})")
     parser.add_argument("--customer", help="the customer's code (default: matched from each invoice's buyer)")
     parser.add_argument("--jobs", "-j", type=int, default=4, metavar="N", help="files posted at once (default: 4)")
+    parser.add_argument("--batch", type=int, default=0, metavar="N",
+                        help="post N files per request to POST /v1/invoices:batch (stored in one transaction, "
+                        f"decided in one more; at most {MAX_BATCH}); default: one file per POST /v1/invoices")
     parser.add_argument("--retries", type=int, default=5, metavar="N",
                         help="tries again after 429/503 or a dropped connection (default: 5)")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="per request (default: 60)")
@@ -72,13 +80,21 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"give an API key with --key or ${KEY_ENV}")
     if args.jobs < 1:
         raise CliError("--jobs must be at least 1")
+    if not 0 <= args.batch <= MAX_BATCH:
+        raise CliError(f"--batch is 1 to {MAX_BATCH} files per request (0: one per request)")
     endpoint = args.url.rstrip("/") + "/v1/invoices"
-    if args.customer:
+    if args.customer and not args.batch:
         endpoint += "?" + urllib.parse.urlencode({"customer": args.customer})
     started = time.monotonic()
     outcomes: list[Outcome] = []
     with ThreadPoolExecutor(args.jobs) as pool:
-        for outcome in pool.map(lambda p: _post(endpoint, args, p), args.files):
+        if args.batch:
+            groups = [args.files[i:i + args.batch] for i in range(0, len(args.files), args.batch)]
+            answered = (o for group in pool.map(lambda g: _post_batch(endpoint + ":batch", args, g), groups)
+                        for o in group)
+        else:
+            answered = pool.map(lambda p: _post(endpoint, args, p), args.files)
+        for outcome in answered:
             print(outcome.line, flush=True)
             outcomes.append(outcome)
     elapsed = time.monotonic() - started
@@ -116,6 +132,67 @@ def _post(endpoint: str, args: argparse.Namespace, path: Path) -> Outcome:
                 continue
             return Outcome(path, 0, f"{path}: not sent: {getattr(exc, 'reason', exc)}")
     raise AssertionError("unreachable")
+
+
+def batch_item(data: bytes, customer: str | None) -> dict[str, object]:
+    """One file as a batch item: its text when it is UTF-8 (XML, JSON), else base64 (Factur-X)."""
+    item: dict[str, object] = {"idempotency_key": idempotency_key(data)}
+    if customer:
+        item["customer"] = customer
+    try:
+        item["document"] = data.decode()
+    except UnicodeDecodeError:
+        item["document_base64"] = base64.b64encode(data).decode()
+    return item
+
+
+def _post_batch(endpoint: str, args: argparse.Namespace, paths: list[Path]) -> list[Outcome]:
+    """Post files as one NDJSON batch; items answered 429/503 (not stored) are sent again, as one batch."""
+    outcomes: dict[Path, Outcome] = {}
+    items: dict[Path, dict[str, object]] = {}
+    for path in paths:
+        try:
+            items[path] = batch_item(path.read_bytes(), args.customer)
+        except OSError as exc:
+            outcomes[path] = Outcome(path, 0, f"{path}: not read: {exc.strerror}")
+    headers = {"Authorization": f"Bearer {args.key}", "Content-Type": "application/x-ndjson"}
+    waiting = list(items)
+    for attempt in range(args.retries + 1):
+        if not waiting:
+            break
+        body = "\n".join(json.dumps(items[path]) for path in waiting).encode()
+        request = urllib.request.Request(endpoint, data=body, method="POST", headers=headers)
+        pause = 1.0
+        try:
+            with urllib.request.urlopen(request, timeout=args.timeout) as response:
+                answers = json.loads(response.read())["items"]
+        except urllib.error.HTTPError as error:
+            answer = _answered(Path("batch"), error.code, error.read())
+            if error.code in (429, 503) and attempt < args.retries:
+                time.sleep(float(error.headers.get("Retry-After") or 1))
+                continue
+            outcomes.update({p: Outcome(p, error.code, f"{p}: {answer.line.split(': ', 1)[1]}") for p in waiting})
+            break
+        except OSError as exc:
+            if attempt < args.retries:
+                time.sleep(min(2 ** attempt, 10))
+                continue
+            outcomes.update({p: Outcome(p, 0, f"{p}: not sent: {getattr(exc, 'reason', exc)}") for p in waiting})
+            break
+        again = []
+        for path, answer in zip(waiting, answers, strict=True):
+            status = answer["status"]
+            if status in (429, 503) and attempt < args.retries:
+                again.append(path)
+                continue
+            body_of = {"id": answer.get("id"), "status": answer.get("invoice_status"), **(answer.get("problem") or {})}
+            outcomes[path] = _answered(path, status, json.dumps(body_of).encode())
+        waiting = again
+        if waiting:
+            time.sleep(pause)
+    for path in waiting:
+        outcomes.setdefault(path, Outcome(path, 503, f"{path}: 503 not stored: still saturated"))
+    return [outcomes[path] for path in paths]
 
 
 def _answered(path: Path, status: int, body: bytes) -> Outcome:

@@ -48,7 +48,26 @@ def _text(value: Any) -> str | None:
 def invoice_decided(session: Session, tenant_id: uuid.UUID, invoice: InvoiceRecord, decision: DecisionRecord,
                     reason: str | None = None) -> None:
     """`invoice.decided`, and `invoice.held` too when the decision holds the invoice (with why)."""
-    result = decision.result or {}
+    data = decided_data(decision.outcome, invoice.status, decision.result or {})
+    record(session, tenant_id, "invoice.decided", data, invoice_id=invoice.id, invoice_number=invoice.number)
+    if invoice.status == "held":
+        invoice_held(session, tenant_id, invoice, reason)
+
+
+def event_row(tenant_id: uuid.UUID, type_name: str, data: dict[str, Any], *, invoice_id: uuid.UUID | None,
+              invoice_number: str | None, at: datetime | None = None) -> dict[str, Any]:
+    """The values of one event row, validated as `record` does, for a bulk insert (the lean intake path)."""
+    return {"id": uuid.uuid4(), "tenant_id": tenant_id, "type": type_name, "occurred_at": at or utcnow(),
+            "invoice_id": invoice_id, "invoice_number": invoice_number, "payload": check_payload(type_name, data)}
+
+
+def held_data(reason: str | None) -> dict[str, Any]:
+    """The payload of `invoice.held`."""
+    return {"reason": _text(reason)}
+
+
+def decided_data(outcome: str, status: str, result: dict[str, Any]) -> dict[str, Any]:
+    """The payload of `invoice.decided`: outcome, status, counts, blocking findings, holds and channels."""
     findings = list(result.get("findings") or [])
     counts = {severity: 0 for severity in _SEVERITY_ORDER}
     for finding in findings:
@@ -57,9 +76,9 @@ def invoice_decided(session: Session, tenant_id: uuid.UUID, invoice: InvoiceReco
     blocking = sorted((f for f in findings if f.get("severity") in ("fatal", "error")),
                       key=lambda f: _SEVERITY_ORDER.get(f.get("severity"), 9))[:MAX_FINDINGS]
     ruleset = result.get("ruleset") if isinstance(result.get("ruleset"), dict) else {}
-    data = {
-        "outcome": decision.outcome,
-        "status": invoice.status,
+    return {
+        "outcome": outcome,
+        "status": status,
         "ruleset": ruleset.get("name"),
         "ruleset_version": ruleset.get("version"),
         "counts": counts,
@@ -69,16 +88,13 @@ def invoice_decided(session: Session, tenant_id: uuid.UUID, invoice: InvoiceReco
                   for h in result.get("holds") or []],
         "channels": [r.get("channel") for r in result.get("routes") or [] if r.get("channel")],
     }
-    record(session, tenant_id, "invoice.decided", data, invoice_id=invoice.id, invoice_number=invoice.number)
-    if invoice.status == "held":
-        invoice_held(session, tenant_id, invoice, reason)
 
 
 def invoice_held(session: Session, tenant_id: uuid.UUID, invoice: InvoiceRecord | uuid.UUID | str,
                  reason: str | None) -> None:
     """`invoice.held`: someone must act before the invoice goes anywhere."""
     invoice_id, number = _invoice(invoice)
-    record(session, tenant_id, "invoice.held", {"reason": _text(reason)}, invoice_id=invoice_id,
+    record(session, tenant_id, "invoice.held", held_data(reason), invoice_id=invoice_id,
            invoice_number=number)
 
 

@@ -266,6 +266,8 @@ class InvoiceRecord(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     received_by: Mapped[str] = mapped_column(String(200))
+    #: The language the submitter asked the decision's messages in (`?lang=`): the recovery pass decides in it.
+    lang: Mapped[str | None] = mapped_column(String(35))
 
 
 class DecisionRecord(Base):

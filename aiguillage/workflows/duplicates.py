@@ -19,8 +19,9 @@ malformed one falls back to the default (see `starting._policy`).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -31,7 +32,7 @@ from aiguillage.store.base import utcnow
 from aiguillage.store.models import InvoiceRecord
 from aiguillage.store.repositories.audit import AuditLog
 from aiguillage.store.repositories.invoices import Invoices
-from aiguillage.store.repositories.lookalikes import Lookalikes, fingerprint
+from aiguillage.store.repositories.lookalikes import Lookalikes, Usual, fingerprint
 from aiguillage.store.vocabulary import InvoiceStatus
 
 #: An amount above this many times the customer's mean is unusual.
@@ -60,8 +61,13 @@ def normalised_number(number: str | None) -> str:
 
 def buyer_key(invoice: InvoiceRecord) -> str:
     """The customer's code, else the buyer's name as written on the invoice."""
-    name = ((invoice.model or {}).get("buyer") or {}).get("name") or ""
-    return (invoice.customer_code or str(name))[:300]
+    return buyer_key_of(invoice.model, invoice.customer_code)
+
+
+def buyer_key_of(model: dict | None, customer_code: str | None) -> str:
+    """`buyer_key` from the stored model and customer code (the lean path has no ORM row)."""
+    name = ((model or {}).get("buyer") or {}).get("name") or ""
+    return (customer_code or str(name))[:300]
 
 
 def cents(amount: Decimal | None) -> int:
@@ -120,3 +126,78 @@ def check_duplicate(session: Session, tenant_id: uuid.UUID, invoice_id: uuid.UUI
         duplicate_by=duplicate_by,
         unusual=unusual,
     )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One invoice of a batch to look up: what its fingerprints and statistic are made of."""
+
+    invoice_id: uuid.UUID
+    seller_key: str
+    number: str | None
+    buyer: str
+    amount: Decimal | None
+    issue_date: date | None
+    window_s: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    """`Observation` for one candidate, with the numbers an unusual amount is reported with."""
+
+    duplicate_of: uuid.UUID | None
+    duplicate_by: str | None
+    unusual: bool
+    amount_cents: int
+    limit_cents: int
+
+
+def observe_many(session: Session, tenant_id: uuid.UUID, candidates: Sequence[Candidate], *,
+                 now: datetime | None = None) -> list[Finding]:
+    """`check_duplicate`'s questions for many invoices at once, answered as if asked one after the other.
+
+    One upsert per fingerprint kind (and window), one read and one upsert of
+    the amount statistic, whatever the number of invoices; a fingerprint
+    shown twice within the batch is claimed by the first, so the second is
+    its duplicate, exactly as two submissions in a row. Writes nothing but
+    fingerprints and statistics: the caller records what was found.
+    """
+    now = now or utcnow()
+    lookalikes = Lookalikes(session, tenant_id)
+    digests: list[tuple[str | None, str]] = []
+    for candidate in candidates:
+        number = normalised_number(candidate.number)
+        digests.append((fingerprint(candidate.seller_key, number) if number else None,
+                        fingerprint(candidate.buyer, candidate.amount, candidate.issue_date)))
+    owners: dict[tuple[str, str], uuid.UUID] = {}
+    for position, kind in enumerate(("number", "buyer-amount-date")):
+        by_window: dict[int, dict[str, uuid.UUID]] = {}
+        for candidate, pair in zip(candidates, digests, strict=True):
+            if pair[position] is not None:
+                by_window.setdefault(candidate.window_s, {}).setdefault(pair[position], candidate.invoice_id)
+        for window_s, claims in sorted(by_window.items()):
+            found = lookalikes.claim_many(kind, claims, now, timedelta(seconds=window_s))
+            owners.update({(kind, digest): owner for digest, owner in found.items()})
+
+    usual = lookalikes.usual_many(c.buyer for c in candidates)
+    seen: dict[str, list[int]] = {}
+    findings: list[Finding] = []
+    for candidate, (by_number, by_alike) in zip(candidates, digests, strict=True):
+        duplicate_of: uuid.UUID | None = None
+        duplicate_by: str | None = None
+        owner = owners.get(("number", by_number)) if by_number is not None else None
+        if owner is not None and owner != candidate.invoice_id:
+            duplicate_of, duplicate_by = owner, BY_NUMBER
+        owner = owners[("buyer-amount-date", by_alike)]
+        if duplicate_of is None and owner != candidate.invoice_id:
+            duplicate_of, duplicate_by = owner, BY_BUYER_AMOUNT_DATE
+        amount = cents(candidate.amount)
+        before = usual.get(candidate.buyer, Usual(0, 0))
+        earlier = seen.setdefault(candidate.buyer, [0, 0])
+        so_far = Usual(before.count + earlier[0], before.total_cents + earlier[1])
+        limit = so_far.mean_cents * UNUSUAL_FACTOR if so_far.count >= UNUSUAL_MIN_HISTORY else 0
+        earlier[0] += 1
+        earlier[1] += amount
+        findings.append(Finding(duplicate_of, duplicate_by, 0 < limit < amount, amount, limit))
+    lookalikes.count_many((c.buyer, cents(c.amount), c.invoice_id) for c in candidates)
+    return findings

@@ -80,7 +80,9 @@ def _summary(record: InvoiceRecord) -> InvoiceSummary:
     query=SubmitQuery,
     accepts=DOCUMENT_TYPES,
     responses={200: InvoiceAccepted, 202: InvoiceAccepted},
-    problems={404: "no customer with that code", 409: "the Idempotency-Key or invoice number was used for another invoice"},
+    problems={404: "no customer with that code", 409: "the Idempotency-Key or invoice number was used for another invoice",
+              429: "this API key has its share of the server in flight: nothing was stored, send again after Retry-After",
+              503: "the server is saturated: nothing was stored, send again after Retry-After"},
 )
 def submit_invoice(query: SubmitQuery) -> tuple[InvoiceAccepted, int, dict[str, str]]:
     invoice, data = read_body()

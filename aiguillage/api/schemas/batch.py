@@ -21,6 +21,8 @@ class BatchItem(Request):
                                  description="The item's own key: sending the item again (alone or in another batch) "
                                  "answers with the invoice first stored under it")
     customer: str | None = Field(None, max_length=64, description="The customer's code; default: matched from the buyer")
+    lang: str = Field("en", pattern=r"^[a-z]{2}(-[A-Za-z0-9]{2,8})?$",
+                      description="Language of the decision's messages (as `?lang=` of POST /v1/invoices)")
     invoice: dict[str, Any] | None = Field(None, description="The invoice in Aiguillage's JSON syntax")
     document: str | None = Field(None, description="The invoice document as text: UBL or CII XML, or JSON")
     document_base64: str | None = Field(None, description="The invoice document's bytes, base64 (e.g. a Factur-X PDF)")

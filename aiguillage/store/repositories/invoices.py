@@ -116,6 +116,43 @@ def invoice_from_record(record: InvoiceRecord) -> Invoice:
     return Invoice.model_validate(record.model)
 
 
+def invoice_values(tenant_id: uuid.UUID, invoice: Invoice, document: bytes, actor: Actor, *,
+                   content_type: str | None = None, idempotency_key: str | None = None,
+                   customer_code: str | None = None, lang: str | None = None) -> dict[str, Any]:
+    """Every column of a new `received` invoice row, id and times included (the ORM and the lean path share it)."""
+    model = model_document(invoice)
+    totals = invoice.totals
+    now = utcnow()
+    return {
+        "id": uuid.uuid4(),
+        "tenant_id": tenant_id,
+        "idempotency_key": idempotency_key,
+        "seller_key": seller_key(invoice),
+        "number": (invoice.number or "").strip()[:200] or None,
+        "syntax": invoice.provenance.syntax if invoice.provenance else "json",
+        "content_type": content_type,
+        "document": document,
+        "document_sha256": sha256_hex(document),
+        "model": model,
+        "model_sha256": business_hash(model),
+        "customer_code": customer_code,
+        "issue_date": invoice.issue_date,
+        "currency_code": (invoice.currency_code or None) and invoice.currency_code[:3],
+        "amount_with_vat": totals.amount_with_vat if totals else None,
+        "status": InvoiceStatus.RECEIVED.value,
+        "received_at": now,
+        "updated_at": now,
+        "received_by": actor.name,
+        "lang": lang,
+    }
+
+
+def check_idempotency_key(idempotency_key: str | None) -> None:
+    """`Invalid` for a key the column cannot hold."""
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+        raise Invalid(f"an Idempotency-Key is 1 to {MAX_IDEMPOTENCY_KEY} characters")
+
+
 class Invoices(TenantScoped):
     """A tenant's invoices and the decisions taken on them."""
 
@@ -130,38 +167,20 @@ class Invoices(TenantScoped):
         content_type: str | None = None,
         idempotency_key: str | None = None,
         customer_code: str | None = None,
+        lang: str | None = None,
     ) -> Receipt:
-        """Store a submitted invoice (status `received`), or return the one it repeats."""
-        if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
-            raise Invalid(f"an Idempotency-Key is 1 to {MAX_IDEMPOTENCY_KEY} characters")
-        model = model_document(invoice)
-        fingerprint = business_hash(model)
-        seller = seller_key(invoice)
-        number = (invoice.number or "").strip()[:200] or None
+        """Store a submitted invoice (status `received`), or return the one it repeats.
 
-        existing = self._existing(idempotency_key, seller, number, fingerprint)
+        `lang` is the language the decision's messages were asked in (kept for the recovery pass).
+        """
+        check_idempotency_key(idempotency_key)
+        values = invoice_values(self.tenant_id, invoice, document, actor, content_type=content_type,
+                                idempotency_key=idempotency_key, customer_code=customer_code, lang=lang)
+        existing = self._existing(idempotency_key, values["seller_key"], values["number"], values["model_sha256"])
         if existing is not None:
             return Receipt(existing, created=False)
-
-        totals = invoice.totals
-        record = InvoiceRecord(
-            tenant_id=self.tenant_id,
-            idempotency_key=idempotency_key,
-            seller_key=seller,
-            number=number,
-            syntax=invoice.provenance.syntax if invoice.provenance else "json",
-            content_type=content_type,
-            document=document,
-            document_sha256=sha256_hex(document),
-            model=model,
-            model_sha256=fingerprint,
-            customer_code=customer_code,
-            issue_date=invoice.issue_date,
-            currency_code=(invoice.currency_code or None) and invoice.currency_code[:3],
-            amount_with_vat=totals.amount_with_vat if totals else None,
-            status=InvoiceStatus.RECEIVED.value,
-            received_by=actor.name,
-        )
+        record = InvoiceRecord(**values)
+        seller, number, fingerprint = values["seller_key"], values["number"], values["model_sha256"]
         try:
             with self.session.begin_nested():
                 self.session.add(record)

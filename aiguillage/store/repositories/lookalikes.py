@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import case
 
@@ -96,3 +98,80 @@ class Lookalikes(TenantScoped):
             set_={"count": table.c.count + 1, "total_cents": table.c.total_cents + statement.excluded.total_cents},
         )
         self.session.execute(statement)
+
+    def claim_many(self, kind: str, claims: Mapping[str, uuid.UUID], now: datetime,
+                   window: timedelta) -> dict[str, uuid.UUID]:
+        """`claim` for many distinct fingerprints in one statement: {fingerprint: owner}.
+
+        Rows go in fingerprint order, so concurrent batches lock them in the
+        same order (no deadlock between two batches sharing look-alikes).
+        """
+        if not claims:
+            return {}
+        since = now - window
+        rows = [{"tenant_id": self.tenant_id, "kind": kind, "fingerprint": digest, "invoice_id": claims[digest],
+                 "seen_at": now, "since": since} for digest in sorted(claims)]
+        found = self.session.connection().execute(_statements(self.session).claim, rows)
+        return {row.fingerprint: row.invoice_id for row in found}
+
+    def usual_many(self, customer_keys: Iterable[str]) -> dict[str, Usual]:
+        """`usual` for many customers in one query (a customer with no row yet is absent)."""
+        keys = sorted(set(customer_keys))
+        if not keys:
+            return {}
+        rows = self.session.connection().execute(_USUAL_MANY, {"tenant": self.tenant_id, "keys": keys}).all()
+        return {key: Usual(int(count or 0), int(total or 0)) for key, count, total in rows}
+
+    def count_many(self, amounts: Iterable[tuple[str, int, uuid.UUID]]) -> None:
+        """`count` for many invoices ((customer key, amount in cents, invoice id)): slots summed first, in order."""
+        slots: dict[tuple[str, int], list[int]] = {}
+        for customer_key, amount_cents, invoice_id in amounts:
+            totals = slots.setdefault((customer_key[:300], invoice_id.int % SLOTS), [0, 0])
+            totals[0] += 1
+            totals[1] += amount_cents
+        if not slots:
+            return
+        rows = [{"tenant_id": self.tenant_id, "customer_key": key, "slot": slot, "count": count, "total_cents": total}
+                for (key, slot), (count, total) in sorted(slots.items())]
+        self.session.connection().execute(_statements(self.session).count, rows).all()
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The batch statements of one dialect, built once (building one per call cost more than running it)."""
+
+    claim: Any
+    count: Any
+
+
+def _build(module: Any) -> _Statements:
+    fingerprints, statistics = InvoiceFingerprint.__table__, AmountStatistic.__table__
+    claim = module.insert(fingerprints)
+    expired = fingerprints.c.seen_at < bindparam("since", type_=fingerprints.c.seen_at.type)
+    claim = claim.on_conflict_do_update(
+        index_elements=[fingerprints.c.tenant_id, fingerprints.c.kind, fingerprints.c.fingerprint],
+        set_={
+            "invoice_id": case((expired, claim.excluded.invoice_id), else_=fingerprints.c.invoice_id),
+            "seen_at": case((expired, claim.excluded.seen_at), else_=fingerprints.c.seen_at),
+        },
+    ).returning(fingerprints.c.fingerprint, fingerprints.c.invoice_id)
+    count = module.insert(statistics)
+    count = count.on_conflict_do_update(
+        index_elements=[statistics.c.tenant_id, statistics.c.customer_key, statistics.c.slot],
+        set_={"count": statistics.c.count + count.excluded.count,
+              "total_cents": statistics.c.total_cents + count.excluded.total_cents},
+    ).returning(statistics.c.slot)
+    return _Statements(claim, count)
+
+
+_STATEMENTS = {"postgresql": _build(postgresql), "sqlite": _build(sqlite)}
+_USUAL_MANY = (
+    select(AmountStatistic.customer_key, func.sum(AmountStatistic.count), func.sum(AmountStatistic.total_cents))
+    .where(AmountStatistic.tenant_id == bindparam("tenant"),
+           AmountStatistic.customer_key.in_(bindparam("keys", expanding=True)))
+    .group_by(AmountStatistic.customer_key)
+)
+
+
+def _statements(session: Any) -> _Statements:
+    return _STATEMENTS["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
