@@ -23,6 +23,7 @@ from typing import Any
 
 from lxml import etree
 
+from aiguillage.model import extended_fr
 from aiguillage.model.cii_common import (
     QDT_DATE_TIME,
     ROOT_TAG,
@@ -617,6 +618,7 @@ _PAYEE: Table = {
     _ram("GlobalID"): _identifier("identifier"),
     _ram("Name"): _text("name"),
     _ram("SpecifiedLegalOrganization"): _through({_ram("ID"): _identifier("legal_registration_identifier")}),
+    _ram("URIUniversalCommunication"): extended_fr.cii_payee_address,
 }
 
 _TAX_REPRESENTATIVE: Table = {
@@ -664,7 +666,7 @@ _ITEM: Table = {
     _ram("Name"): _text("name"),
     _ram("Description"): _text("description"),
     _ram("ApplicableProductCharacteristic"): _list(
-        "attributes", {_ram("Description"): _text("name"), _ram("Value"): _text("value")}
+        "attributes", {_ram("Description"): _text("name"), _ram("Value"): _text("value"), _ram("TypeCode"): extended_fr.cii_attribute_code}
     ),
     _ram("DesignatedProductClassification"): _list("classification_identifiers", {_ram("ClassCode"): _class_code}),
     _ram("OriginTradeCountry"): _through({_ram("ID"): _text("country_of_origin")}),
@@ -700,6 +702,7 @@ _LINE_SETTLEMENT: Table = {
         "object_identifier", {_ram("IssuerAssignedID"): _text("value"), _ram("TypeCode"): _known, _ram("ReferenceTypeCode"): _text("scheme")}
     ),
     _ram("ReceivableSpecifiedTradeAccountingAccount"): _through({_ram("ID"): _text("buyer_accounting_reference")}),
+    _ram("InvoiceReferencedDocument"): extended_fr.cii_line_preceding_invoice,
 }
 
 _LINE: Table = {
@@ -708,7 +711,13 @@ _LINE: Table = {
     ),
     _ram("SpecifiedTradeProduct"): _group("item", _ITEM),
     _ram("SpecifiedLineTradeAgreement"): _through(_LINE_AGREEMENT),
-    _ram("SpecifiedLineTradeDelivery"): _through({_ram("BilledQuantity"): _quantity("quantity", "quantity_unit_code")}),
+    _ram("SpecifiedLineTradeDelivery"): _through(
+        {
+            _ram("BilledQuantity"): _quantity("quantity", "quantity_unit_code"),
+            _ram("ShipToTradeParty"): extended_fr.cii_line_ship_to,
+            _ram("ActualDeliverySupplyChainEvent"): extended_fr.cii_line_delivery_event,
+        }
+    ),
     _ram("SpecifiedLineTradeSettlement"): _through(_LINE_SETTLEMENT),
 }
 
@@ -731,6 +740,8 @@ _AGREEMENT: Table = {
     _ram("ContractReferencedDocument"): _through({_ram("IssuerAssignedID"): _text("contract_reference")}),
     _ram("AdditionalReferencedDocument"): _additional_document,
     _ram("SpecifiedProcuringProject"): _through({_ram("ID"): _text("project_reference"), _ram("Name"): _known}),
+    _ram("SalesAgentTradeParty"): extended_fr.cii_party("seller_agent"),
+    _ram("BuyerAgentTradeParty"): extended_fr.cii_party("buyer_agent"),
 }
 
 _DELIVERY: Table = {
@@ -806,9 +817,16 @@ _SETTLEMENT: Table = {
     _ram("SpecifiedTradeSettlementHeaderMonetarySummation"): _group("totals", _TOTALS),
     _ram("InvoiceReferencedDocument"): _list(
         "preceding_invoices",
-        {_ram("IssuerAssignedID"): _text("reference"), _ram("FormattedIssueDateTime"): _date("issue_date", QDT_DATE_TIME)},
+        {
+            _ram("IssuerAssignedID"): _text("reference"),
+            _ram("FormattedIssueDateTime"): _date("issue_date", QDT_DATE_TIME),
+            _ram("TypeCode"): extended_fr.cii_preceding_type,
+        },
     ),
     _ram("ReceivableSpecifiedTradeAccountingAccount"): _through({_ram("ID"): _text("buyer_accounting_reference")}),
+    _ram("InvoicerTradeParty"): extended_fr.cii_party("invoicer"),
+    _ram("InvoiceeTradeParty"): extended_fr.cii_party("invoicee"),
+    _ram("PayerTradeParty"): extended_fr.cii_party("payer"),
 }
 
 _TRANSACTION: Table = {
