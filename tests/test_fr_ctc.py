@@ -43,14 +43,6 @@ SUB_LINES = {
     "BR-FR-MV-11_BT-128", "BR-FR-MV-12_BT-128", "BR-FR-MV-14-EXT-FR-FE-136", "BR-FR-MV-14-EXT-FR-FE-138",
     "BR-FR-BD-14-EXT-FR-FE-136", "BR-FR-BD-14-EXT-FR-FE-138",
 }
-#: Official ids that can fire but that the model cannot judge yet: they count repetitions of a
-#: term the model holds once.
-REPEATS_NOT_HELD = {
-    "BR-FR-CO-10_BT-46-2": "UBL and CII allow several buyer identifiers (BT-46); the model holds one",
-    "BR-FR-CO-10_BT-60-2": "several payee identifiers (BT-60): CII, and UBL under EXTENDED-CTC-FR (no UBL-SR-20); the model holds one",
-    "BR-FR-CO-10_BT-71-2": "several ShipToTradeParty GlobalIDs (BT-71, CII; UBL has one cbc:ID); the model holds one",
-    "BR-FR-29_BT-18": "several AdditionalReferencedDocument with ReferenceTypeCode AFL (CII, EXTENDED-CTC-FR lifts CII-SR-458); the model holds one BT-18 (UBL: one cbc:ID, cannot fire)",
-}
 #: Official ids no schema-valid invoice can fire, with why (checked against the .sch sources).
 NOT_JUDGED = {
     "BR-FR-16_BT-103": "UBL: same context as BR-FR-16_BT-96 in the same pattern, so Schematron never reaches it",
@@ -96,9 +88,9 @@ def test_every_official_id_is_a_rule_or_accounted_for(conformance: Path) -> None
     ours = our_ids()
     assert ours <= official, f"ids that are not official: {sorted(ours - official)}"
     assert len(official) == 199  # 198 by a regex that misses BR-FR-MV-11_BT-128 (a ">" in its test)
-    unaccounted = official - ours - SUB_LINES - set(REPEATS_NOT_HELD) - set(NOT_JUDGED)
+    unaccounted = official - ours - SUB_LINES - set(NOT_JUDGED)
     assert not unaccounted, f"official ids neither implemented nor accounted for: {sorted(unaccounted)}"
-    assert not (ours & (SUB_LINES | set(REPEATS_NOT_HELD) | set(NOT_JUDGED))), sorted(ours & (SUB_LINES | set(REPEATS_NOT_HELD) | set(NOT_JUDGED)))
+    assert not (ours & (SUB_LINES | set(NOT_JUDGED))), sorted(ours & (SUB_LINES | set(NOT_JUDGED)))
 
 
 @pytest.mark.conformance

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from fr_oracle import br_fr_xslt, failed_asserts
+from test_fr_ctc_extended import judged_ids
 from lxml import etree
 
 from aiguillage.engine.evaluate import evaluate
@@ -171,7 +172,94 @@ def variants() -> dict[str, Change]:
         _one(root, f"{LINE[syntax]}/{path}").text = value
 
     out["line: delivered in 1999"] = old_delivery
+    buyer_id = {
+        "ubl": "/*/cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID",
+        "cii": f"{_TX}/ram:ApplicableHeaderTradeAgreement/ram:BuyerTradeParty/ram:GlobalID",
+    }
+    payee_id = {
+        "ubl": "/*/cac:PayeeParty/cac:PartyIdentification/cbc:ID",
+        "cii": f"{_TX}/ram:ApplicableHeaderTradeSettlement/ram:PayeeTradeParty/ram:GlobalID",
+    }
+    out["buyer: two identifiers of one scheme"] = _twice(lambda s: buyer_id[s])
+    out["payee: two identifiers of one scheme"] = _twice(lambda s: payee_id[s])
+
+    def second_buyer_scheme(root: etree._Element, syntax: str) -> None:
+        _twice(lambda s: buyer_id[s])(root, syntax)
+        root.xpath(buyer_id[syntax], namespaces=NS)[1].set("schemeID", "0088")
+
+    out["buyer: two identifiers of two schemes"] = second_buyer_scheme
+    for kind in ("AFL", "AVV"):
+        out[f"two invoiced objects {kind}"] = _objects(kind, 2)
+        out[f"one invoiced object {kind}"] = _objects(kind, 1)
+    out["delivery place: two GLNs"] = _delivery_places(["5790000435975", "5790000435968"])
+    out["delivery place: one GLN"] = _delivery_places(["5790000435975"])
+    out["item attribute by its code"] = _attribute(code="MATERIAL")
+    out["item attribute with an empty code"] = _attribute(code=" ")
+    out["item attribute with neither name nor code"] = _attribute()
     return out
+
+
+def _attribute(code: str | None = None) -> Change:
+    """An item attribute (BG-32) of line 1 with a value, and a code (EXT-FR-FE-159) when given."""
+
+    def change(root: etree._Element, syntax: str) -> None:
+        if syntax == "ubl":
+            item = _one(root, f"{LINE['ubl']}/cac:Item")
+            prop = etree.SubElement(item, f"{{{NS['cac']}}}AdditionalItemProperty")
+            if code is not None:
+                etree.SubElement(prop, f"{{{NS['cbc']}}}NameCode", listID="ZZZ").text = code
+            etree.SubElement(prop, f"{{{NS['cbc']}}}Value").text = "Laiton"
+        else:
+            product = _one(root, f"{LINE['cii']}/ram:SpecifiedTradeProduct")
+            prop = etree.SubElement(product, f"{{{NS['ram']}}}ApplicableProductCharacteristic")
+            if code is not None:
+                etree.SubElement(prop, f"{{{NS['ram']}}}TypeCode").text = code
+            etree.SubElement(prop, f"{{{NS['ram']}}}Value").text = "Laiton"
+
+    return change
+
+
+def _objects(kind: str, count: int) -> Change:
+    """Header references to invoiced objects (BT-18, type 130) with reference type `kind`."""
+
+    def change(root: etree._Element, syntax: str) -> None:
+        for n in range(count):
+            if syntax == "ubl":
+                ref = etree.fromstring(
+                    f'<cac:AdditionalDocumentReference xmlns:cac="{NS["cac"]}" xmlns:cbc="{NS["cbc"]}"><cbc:ID schemeID="{kind}">OBJ-{n}</cbc:ID>'
+                    "<cbc:DocumentTypeCode>130</cbc:DocumentTypeCode></cac:AdditionalDocumentReference>"
+                )
+                _one(root, "/*/cac:AccountingSupplierParty").addprevious(ref)
+            else:
+                ref = etree.fromstring(
+                    f'<ram:AdditionalReferencedDocument xmlns:ram="{NS["ram"]}"><ram:IssuerAssignedID>OBJ-{n}</ram:IssuerAssignedID>'
+                    f"<ram:TypeCode>130</ram:TypeCode><ram:ReferenceTypeCode>{kind}</ram:ReferenceTypeCode></ram:AdditionalReferencedDocument>"
+                )
+                _one(
+                    root,
+                    f"{_TX}/ram:ApplicableHeaderTradeAgreement/ram:BuyerOrderReferencedDocument",
+                ).addnext(ref)
+
+    return change
+
+
+def _delivery_places(glns: list[str]) -> Change:
+    """The header delivery place with these GLNs (UBL has room for the first only)."""
+
+    def change(root: etree._Element, syntax: str) -> None:
+        if syntax == "ubl":
+            delivery = _one(root, "/*/cac:Delivery")
+            location = etree.SubElement(delivery, f"{{{NS['cac']}}}DeliveryLocation")
+            etree.SubElement(location, f"{{{NS['cbc']}}}ID", schemeID="0088").text = glns[0]
+            delivery.insert(1, location)
+        else:
+            delivery = _one(root, f"{_TX}/ram:ApplicableHeaderTradeDelivery")
+            party = etree.Element(f"{{{NS['ram']}}}ShipToTradeParty")
+            for gln in glns:
+                etree.SubElement(party, f"{{{NS['ram']}}}GlobalID", schemeID="0088").text = gln
+            delivery.insert(0, party)
+
+    return change
 
 
 VARIANTS = variants()
@@ -190,25 +278,38 @@ def test_extended_variant_fires_what_the_official_artefact_fires(
     official = {
         r: f
         for r, f in failed_asserts(xml, br_fr_xslt(conformance, syntax)).items()
-        if r.startswith("BR-FR")
+        if r.startswith("BR-FR-")
     }
     ours = {
         f.rule: f.severity
         for f in evaluate(invoice, load("fr-ctc")).findings
-        if f.rule.startswith("BR-FR")
+        if f.rule.startswith("BR-FR-")
     }
     assert ours == official, f"{syntax}: official {sorted(official)}, fr-ctc {sorted(ours)}"
     warned = {
         r: f
         for r, f in failed_asserts(xml, br_fr_xslt(conformance, syntax, warning=True)).items()
-        if r.startswith("BR-FR")
+        if r.startswith("BR-FR-")
     }
     ours_warned = {
         f.rule: f.severity
         for f in evaluate(invoice, load("fr-ctc-transition")).findings
-        if f.rule.startswith("BR-FR")
+        if f.rule.startswith("BR-FR-")
     }
     assert ours_warned == warned
+    # and fr-ctc-extended's own ids (BR-FREXT-*, the EN 16931 rules it replaces) as the EXTENDED-CTC-FR XSLT
+    judged = judged_ids()
+    profile = {
+        r: f
+        for r, f in failed_asserts(xml, br_fr_xslt(conformance, syntax, extended=True)).items()
+        if r in judged
+    }
+    ours_profile = {
+        f.rule: f.severity for f in evaluate(invoice, load("fr-ctc")).findings if f.rule in judged
+    }
+    assert ours_profile == profile, (
+        f"{syntax}: EXTENDED-CTC-FR {sorted(profile)}, fr-ctc-extended {sorted(ours_profile)}"
+    )
 
 
 @pytest.mark.conformance

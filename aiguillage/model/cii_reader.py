@@ -604,7 +604,7 @@ _SELLER: Table = {
 
 _BUYER: Table = {
     _ram("ID"): _identifier("identifier", scheme_unused=True),
-    _ram("GlobalID"): _identifier("identifier"),
+    _ram("GlobalID"): extended_fr.cii_repeatable("identifier", _identifier("identifier")),
     _ram("Name"): _text("name"),
     _ram("SpecifiedLegalOrganization"): _through(_LEGAL_ORGANIZATION),
     _ram("DefinedTradeContact"): _group("contact", _CONTACT),
@@ -615,7 +615,7 @@ _BUYER: Table = {
 
 _PAYEE: Table = {
     _ram("ID"): _identifier("identifier", scheme_unused=True),
-    _ram("GlobalID"): _identifier("identifier"),
+    _ram("GlobalID"): extended_fr.cii_repeatable("identifier", _identifier("identifier")),
     _ram("Name"): _text("name"),
     _ram("SpecifiedLegalOrganization"): _through({_ram("ID"): _identifier("legal_registration_identifier")}),
     _ram("URIUniversalCommunication"): extended_fr.cii_payee_address,
@@ -629,7 +629,7 @@ _TAX_REPRESENTATIVE: Table = {
 
 _SHIP_TO: Table = {
     _ram("ID"): _identifier("location_identifier", scheme_unused=True),
-    _ram("GlobalID"): _identifier("location_identifier"),
+    _ram("GlobalID"): extended_fr.cii_repeatable("location_identifier", _identifier("location_identifier")),
     _ram("Name"): _text("party_name"),
     _ram("PostalTradeAddress"): _group("address", _ADDRESS),
 }
@@ -738,7 +738,7 @@ _AGREEMENT: Table = {
     _ram("SellerOrderReferencedDocument"): _through({_ram("IssuerAssignedID"): _text("sales_order_reference")}),
     _ram("BuyerOrderReferencedDocument"): _through({_ram("IssuerAssignedID"): _text("order_reference")}),
     _ram("ContractReferencedDocument"): _through({_ram("IssuerAssignedID"): _text("contract_reference")}),
-    _ram("AdditionalReferencedDocument"): _additional_document,
+    _ram("AdditionalReferencedDocument"): extended_fr.cii_object_reference(_additional_document),
     _ram("SpecifiedProcuringProject"): _through({_ram("ID"): _text("project_reference"), _ram("Name"): _known}),
     _ram("SalesAgentTradeParty"): extended_fr.cii_party("seller_agent"),
     _ram("BuyerAgentTradeParty"): extended_fr.cii_party("buyer_agent"),

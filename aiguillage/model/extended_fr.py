@@ -19,7 +19,7 @@ from lxml import etree
 
 from aiguillage.model.cii_common import ram
 from aiguillage.model.ubl_common import clark
-from aiguillage.model.ubl_dispatch import UNUSED, Entry, Reader, parse_date, unknown
+from aiguillage.model.ubl_dispatch import REPEATED, UNUSED, Entry, Reader, parse_date, unknown
 
 # ============================================================================ shared
 
@@ -101,6 +101,14 @@ _UBL_HEADER_PARTIES = {
     ),
 }
 _UBL_PAYEE_ENDPOINT = "cac:PayeeParty/cbc:EndpointID"
+#: Identifiers EN 16931 allows once, which UBL (and EXTENDED-CTC-FR) allows several times.
+_UBL_REPEATED_IDS = {
+    "cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID": (
+        "buyer",
+        ("cac:AccountingCustomerParty", "cac:Party"),
+    ),
+    "cac:PayeeParty/cac:PartyIdentification/cbc:ID": ("payee", ("cac:PayeeParty",)),
+}
 
 
 def read_ubl_header(root: Any, data: dict[str, Any], rd: Reader) -> None:
@@ -116,6 +124,18 @@ def read_ubl_header(root: Any, data: dict[str, Any], rd: Reader) -> None:
         and f[4] is None
         and (f[1] in _UBL_HEADER_PARTIES or f[1] == _UBL_PAYEE_ENDPOINT)
     }
+    repeated = {f[1] for f in rd.facts if f[0] is REPEATED and f[1] in _UBL_REPEATED_IDS}
+    for path in repeated:
+        key, tags = _UBL_REPEATED_IDS[path]
+        party, group = _first(root, *(clark(t) for t in tags)), data.get(key)
+        if party is not None and group is not None:
+            ids = [
+                i
+                for p in party.iterfind(_UBL_PARTY_ID)
+                for i in p.iterfind(_UBL_ID)
+                if (i.get("schemeID") or "").strip().upper() != "SEPA"
+            ]
+            group["additional_identifiers"] = [_identifier(i) for i in ids[1:]]
     if not wanted:
         return
     for path in wanted & _UBL_HEADER_PARTIES.keys():
@@ -280,11 +300,47 @@ def cii_attribute_code(reader: Any, element: etree._Element, target: dict, path:
     target.setdefault("name_code", element.text or "")
 
 
+def cii_repeatable(key: str, read: Any) -> Any:
+    """A CII identifier handler that also keeps the repetitions EN 16931 refuses.
+
+    `read` is the reader's own handler for the first one (it records the repetition as a fact);
+    the next ones go to `additional_identifiers` (or `additional_<key>s`).
+    """
+    more = "additional_identifiers" if key == "identifier" else f"additional_{key}s"
+
+    def handle(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+        again = key in target
+        read(reader, element, target, path)
+        if again:
+            target.setdefault(more, []).append(_identifier(element))
+
+    return handle
+
+
+def cii_object_reference(read: Any) -> Any:
+    """Header AdditionalReferencedDocument: a second BT-18 (type 130) goes to `additional_object_identifiers`."""
+
+    def handle(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+        again = "invoiced_object_identifier" in target
+        read(reader, element, target, path)
+        if again and (element.findtext(ram("TypeCode")) or "").strip() == "130":
+            number = element.find(ram("IssuerAssignedID"))
+            reference = {
+                "value": None if number is None else number.text or "",
+                "scheme": element.findtext(ram("ReferenceTypeCode")),
+            }
+            target.setdefault("additional_object_identifiers", []).append(reference)
+
+    return handle
+
+
 __all__ = [
     "cii_attribute_code",
     "cii_line_delivery_event",
     "cii_line_preceding_invoice",
     "cii_line_ship_to",
+    "cii_object_reference",
+    "cii_repeatable",
     "cii_party",
     "cii_payee_address",
     "cii_preceding_type",

@@ -164,6 +164,7 @@ class Buyer(Part):
     name: str | None = term("BT-44", "text", "1..1", "Registered name of the buyer")
     trading_name: str | None = term("BT-45", "text", "0..1", "Name the buyer trades under")
     identifier: Identifier | None = term("BT-46", "identifier", "0..1", "Buyer identifier (e.g. GLN)")
+    additional_identifiers: list[Identifier] = extended(term("BT-46-REPEATED", "identifier", "0..n", "Further buyer identifiers, after the first (the syntaxes allow several)"))
     legal_registration_identifier: Identifier | None = term("BT-47", "identifier", "0..1", "Company registration number (e.g. SIRET)")
     vat_identifier: str | None = term("BT-48", "identifier", "0..1", "VAT number, with country prefix")
     electronic_address: Identifier | None = term("BT-49", "identifier", "0..1", "Where the buyer receives e-documents (Peppol id)")
@@ -176,6 +177,7 @@ class Payee(Part):
 
     name: str | None = term("BT-59", "text", "1..1", "Name of the payee")
     identifier: Identifier | None = term("BT-60", "identifier", "0..1", "Payee identifier")
+    additional_identifiers: list[Identifier] = extended(term("BT-60-REPEATED", "identifier", "0..n", "Further payee identifiers, after the first (EXTENDED-CTC-FR allows several)"))
     legal_registration_identifier: Identifier | None = term("BT-61", "identifier", "0..1", "Payee company registration number")
     electronic_address: Identifier | None = extended(term("EXT-FR-FE-29", "identifier", "0..1", "Where the payee receives e-documents (EXTENDED-CTC-FR)"))
 
@@ -200,6 +202,7 @@ class Delivery(Part):
 
     party_name: str | None = term("BT-70", "text", "0..1", "Name of the party delivered to")
     location_identifier: Identifier | None = term("BT-71", "identifier", "0..1", "Delivery location (e.g. GLN)")
+    additional_location_identifiers: list[Identifier] = extended(term("BT-71-REPEATED", "identifier", "0..n", "Further delivery location identifiers, after the first (CII allows several)"))
     actual_delivery_date: date | None = term("BT-72", "date", "0..1", "Day of delivery")
     invoicing_period: InvoicingPeriod | None = group("BG-14", "0..1", "Period the invoice covers")
     address: DeliverToAddress | None = group("BG-15", "0..1", "Delivery address")
@@ -461,6 +464,7 @@ class Invoice(Part):
     despatch_advice_reference: str | None = term("BT-16", "document_reference", "0..1", "Despatch advice")
     tender_reference: str | None = term("BT-17", "document_reference", "0..1", "Tender or lot")
     invoiced_object_identifier: Identifier | None = term("BT-18", "identifier", "0..1", "Object invoiced (subscription, meter, …)")
+    additional_object_identifiers: list[Identifier] = extended(term("BT-18-REPEATED", "identifier", "0..n", "Further invoiced objects, after the first (EXTENDED-CTC-FR CII allows several)"))
     buyer_accounting_reference: str | None = term("BT-19", "text", "0..1", "Buyer's accounting code for the invoice")
     payment_terms: str | None = term("BT-20", "text", "0..1", "Payment terms in words")
     notes: list[Note] = group("BG-1", "0..n", "Notes")
