@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 from fr_oracle import br_fr_xslt, failed_asserts
-from test_fr_ctc_extended import judged_ids
 from lxml import etree
+from test_fr_ctc_extended import judged_ids
 
 from aiguillage.engine.evaluate import evaluate
 from aiguillage.engine.loader import load
