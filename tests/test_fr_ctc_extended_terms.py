@@ -196,7 +196,37 @@ def variants() -> dict[str, Change]:
     out["item attribute by its code"] = _attribute(code="MATERIAL")
     out["item attribute with an empty code"] = _attribute(code=" ")
     out["item attribute with neither name nor code"] = _attribute()
+    for line in (False, True):
+        where = "line" if line else "document"
+        out[f"INCOTERMS on the {where}"] = _incoterms(line, extra=False)
+        out[f"INCOTERMS with more on the {where}"] = _incoterms(line, extra=True)
     return out
+
+
+def _incoterms(line: bool, *, extra: bool) -> Change:
+    """Delivery terms: the INCOTERMS code and place name, and with `extra` a term the profile does not allow."""
+
+    def change(root: etree._Element, syntax: str) -> None:
+        if syntax == "ubl":
+            terms = etree.Element(f"{{{NS['cac']}}}DeliveryTerms")
+            etree.SubElement(terms, f"{{{NS['cbc']}}}ID").text = "DAP"
+            if extra:
+                etree.SubElement(terms, f"{{{NS['cbc']}}}SpecialTerms").text = "Livraison au quai 3"
+            place = etree.SubElement(terms, f"{{{NS['cac']}}}DeliveryLocation")
+            etree.SubElement(place, f"{{{NS['cbc']}}}Name").text = "Paris"
+            anchor = _one(root, f"{LINE['ubl']}/cac:Item" if line else "/*/cac:PaymentMeans")
+            anchor.addprevious(terms)
+        else:
+            terms = etree.Element(f"{{{NS['ram']}}}ApplicableTradeDeliveryTerms")
+            etree.SubElement(terms, f"{{{NS['ram']}}}DeliveryTypeCode").text = "DAP"
+            place = etree.SubElement(terms, f"{{{NS['ram']}}}RelevantTradeLocation")
+            if extra:
+                etree.SubElement(place, f"{{{NS['ram']}}}ID").text = "FRPAR"
+            etree.SubElement(place, f"{{{NS['ram']}}}Name").text = "Paris"
+            parent = _one(root, f"{LINE['cii']}/ram:SpecifiedLineTradeAgreement" if line else f"{_TX}/ram:ApplicableHeaderTradeAgreement")
+            parent.append(terms)
+
+    return change
 
 
 def _attribute(code: str | None = None) -> Change:

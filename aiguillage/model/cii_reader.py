@@ -689,6 +689,7 @@ _LINE_AGREEMENT: Table = {
     _ram("BuyerOrderReferencedDocument"): _through({_ram("LineID"): _text("order_line_reference")}),
     _ram("GrossPriceProductTradePrice"): _shared("price", _GROSS_PRICE),
     _ram("NetPriceProductTradePrice"): _shared("price", _NET_PRICE),
+    _ram("ApplicableTradeDeliveryTerms"): extended_fr.cii_delivery_terms,
 }
 
 _LINE_SETTLEMENT: Table = {
@@ -742,6 +743,7 @@ _AGREEMENT: Table = {
     _ram("SpecifiedProcuringProject"): _through({_ram("ID"): _text("project_reference"), _ram("Name"): _known}),
     _ram("SalesAgentTradeParty"): extended_fr.cii_party("seller_agent"),
     _ram("BuyerAgentTradeParty"): extended_fr.cii_party("buyer_agent"),
+    _ram("ApplicableTradeDeliveryTerms"): extended_fr.cii_delivery_terms,
 }
 
 _DELIVERY: Table = {

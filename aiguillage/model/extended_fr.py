@@ -19,7 +19,16 @@ from lxml import etree
 
 from aiguillage.model.cii_common import ram
 from aiguillage.model.ubl_common import clark
-from aiguillage.model.ubl_dispatch import REPEATED, UNUSED, Entry, Reader, parse_date, unknown
+from aiguillage.model.facts import FactKind
+from aiguillage.model.ubl_dispatch import (
+    OTHER,
+    REPEATED,
+    UNUSED,
+    Entry,
+    Reader,
+    parse_date,
+    unknown,
+)
 
 # ============================================================================ shared
 
@@ -199,6 +208,31 @@ def ubl_attribute_code(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     target.setdefault("name_code", el.text or "")
 
 
+#: OTHER fact on a delivery terms element that holds more than EXTENDED-CTC-FR allows (INCOTERMS).
+DETAIL_NOT_INCOTERMS = "more than INCOTERMS: only a code and a location name (EXTENDED-CTC-FR)"
+
+_UBL_INCOTERMS = frozenset({_UBL_ID, clark("cac:DeliveryLocation")})
+_UBL_LOCATION_NAME = clark("cbc:Name")
+
+
+def ubl_delivery_terms(el: Any, e: Entry, target: dict, rd: Reader) -> None:
+    """cac:DeliveryTerms (document or line): EXTENDED-CTC-FR allows the INCOTERMS code (cbc:ID)
+    and the location's name; anything more is an OTHER fact the profile's UBL-FREXT-CR-410 and
+    645 judge (EN 16931's UBL-CR-410 and 645 judge the element itself, as before)."""
+    _unused_ubl(el, e, rd)
+    for child in el:
+        if not isinstance(child.tag, str):
+            continue
+        extra = child.tag not in _UBL_INCOTERMS or any(
+            isinstance(g.tag, str) and g.tag != _UBL_LOCATION_NAME
+            for g in child
+            if child.tag != _UBL_ID
+        )
+        if extra:
+            rd.fact(OTHER, e.path, el.sourceline, None, None, None, DETAIL_NOT_INCOTERMS)
+            return
+
+
 # ============================================================================ CII
 
 _CII_GLOBAL_ID = ram("GlobalID")
@@ -334,8 +368,30 @@ def cii_object_reference(read: Any) -> Any:
     return handle
 
 
+_CII_INCOTERMS = frozenset({ram("DeliveryTypeCode"), ram("RelevantTradeLocation")})
+_CII_LOCATION_NAME = ram("Name")
+
+
+def cii_delivery_terms(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+    """ram:ApplicableTradeDeliveryTerms (document or line): as `ubl_delivery_terms`, for
+    CII-FREXT-SR-293 and CII-FREXT-SR-106 (the code is ram:DeliveryTypeCode)."""
+    reader.unused(element)
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag not in _CII_INCOTERMS or any(
+            isinstance(g.tag, str) and g.tag != _CII_LOCATION_NAME
+            for g in child
+            if child.tag != ram("DeliveryTypeCode")
+        ):
+            reader.fact(FactKind.OTHER, element, detail=DETAIL_NOT_INCOTERMS)
+            return
+
+
 __all__ = [
+    "DETAIL_NOT_INCOTERMS",
     "cii_attribute_code",
+    "cii_delivery_terms",
     "cii_line_delivery_event",
     "cii_line_preceding_invoice",
     "cii_line_ship_to",
@@ -346,6 +402,7 @@ __all__ = [
     "cii_preceding_type",
     "read_ubl_header",
     "ubl_attribute_code",
+    "ubl_delivery_terms",
     "ubl_line_billing_reference",
     "ubl_line_delivery",
     "ubl_preceding_type",

@@ -888,6 +888,7 @@ def _line(quantity_tag: str) -> T:
         # EXTENDED-CTC-FR (still facts of unused elements for EN 16931; extended_fr.py)
         "cac:BillingReference": _call(extended_fr.ubl_line_billing_reference),
         "cac:Delivery": _call(extended_fr.ubl_line_delivery),
+        "cac:DeliveryTerms": _call(extended_fr.ubl_delivery_terms),
     }, after=_after_line)
 
 
@@ -938,6 +939,7 @@ def _document(credit_note: bool) -> Spec:
         "cac:ReceiptDocumentReference": _through({"cbc:ID": _text("receiving_advice_reference")}),
         "cac:OriginatorDocumentReference": _through({"cbc:ID": _text("tender_reference")}),
         "cbc:UBLVersionID": _call(_h_version),
+        "cac:DeliveryTerms": _call(extended_fr.ubl_delivery_terms),  # INCOTERMS (EXTENDED-CTC-FR)
     }
     if not credit_note:
         kids["cbc:DueDate"] = _date("due_date")
