@@ -223,7 +223,12 @@ def _incoterms(line: bool, *, extra: bool) -> Change:
             if extra:
                 etree.SubElement(place, f"{{{NS['ram']}}}ID").text = "FRPAR"
             etree.SubElement(place, f"{{{NS['ram']}}}Name").text = "Paris"
-            parent = _one(root, f"{LINE['cii']}/ram:SpecifiedLineTradeAgreement" if line else f"{_TX}/ram:ApplicableHeaderTradeAgreement")
+            parent = _one(
+                root,
+                f"{LINE['cii']}/ram:SpecifiedLineTradeAgreement"
+                if line
+                else f"{_TX}/ram:ApplicableHeaderTradeAgreement",
+            )
             parent.append(terms)
 
     return change

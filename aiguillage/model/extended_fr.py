@@ -18,8 +18,8 @@ from typing import Any
 from lxml import etree
 
 from aiguillage.model.cii_common import ram
-from aiguillage.model.ubl_common import clark
 from aiguillage.model.facts import FactKind
+from aiguillage.model.ubl_common import clark
 from aiguillage.model.ubl_dispatch import (
     OTHER,
     REPEATED,
