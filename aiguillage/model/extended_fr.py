@@ -123,17 +123,19 @@ _UBL_REPEATED_IDS = {
 def read_ubl_header(root: Any, data: dict[str, Any], rd: Reader) -> None:
     """The profile's header parties and the payee's electronic address, when the reader met them.
 
-    The reader has recorded each such element as unused (UNUSED_ELEMENT with its path), so a look
-    at the facts decides whether there is anything to read; most invoices have none.
+    The reader has recorded each such element as unused (UNUSED_ELEMENT with its path), and a
+    second buyer or payee identifier as repeated, so a look at the facts decides whether there is
+    anything to read; most invoices have none.
     """
-    wanted = {
-        f[1]
-        for f in rd.facts
-        if f[0] is UNUSED
-        and f[4] is None
-        and (f[1] in _UBL_HEADER_PARTIES or f[1] == _UBL_PAYEE_ENDPOINT)
-    }
-    repeated = {f[1] for f in rd.facts if f[0] is REPEATED and f[1] in _UBL_REPEATED_IDS}
+    wanted: set[str] = set()
+    repeated: set[str] = set()
+    for f in rd.facts:  # one pass; on most invoices only currencyID facts (ATTRIBUTE)
+        kind = f[0]
+        if kind is UNUSED:
+            if f[4] is None and (f[1] in _UBL_HEADER_PARTIES or f[1] == _UBL_PAYEE_ENDPOINT):
+                wanted.add(f[1])
+        elif kind is REPEATED and f[1] in _UBL_REPEATED_IDS:
+            repeated.add(f[1])
     for path in repeated:
         key, tags = _UBL_REPEATED_IDS[path]
         party, group = _first(root, *(clark(t) for t in tags)), data.get(key)
