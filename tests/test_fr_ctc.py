@@ -6,8 +6,8 @@
 * differential: generated variants of the samples (tests/fr_mutator.py), written in UBL and
   in CII, make exactly the same BR-FR ids fire in fr-ctc as in the official fatal XSLT, with
   fatal severity, and fr-ctc-transition gives the flags of the official _WARNING XSLT;
-* every assertion id of the artefacts is either a rule of fr-ctc or listed below as needing
-  the EXTENDED-CTC-FR terms the EN 16931 model does not carry;
+* every assertion id of the artefacts is either a rule of fr-ctc or listed below (sub-lines of
+  the multi-vendor frameworks, which the model does not carry, or ids no valid invoice can fire);
 * fr-ctc-transition overrides exactly the rules the _WARNING artefacts make warnings.
 """
 
