@@ -147,6 +147,8 @@ MUTATIONS: dict[str, Callable[[Doc], bool]] = {
     "seller SIRET 13 digits": _set("seller.identifiers", [{"value": "4123456700001", "scheme": "0009"}]),
     "seller SIRET without scheme": _set("seller.identifiers", [{"value": "41234567000019", "scheme": None}]),
     "seller two SIRETs": _second_identifier("0009", "41234567000027"),
+    # the artefacts check the first SIRET only ($siret[1]): a wrong second one passes
+    "seller second SIRET of another SIREN": _second_identifier("0009", "52198765100010"),
     "seller private id 0224": _second_identifier("0224", "ATELIER/LUMIERE"),
     "seller private id 0224 too long": _second_identifier("0224", "A" * 101),
     "seller identifier 0231": _second_identifier("0231", "412345670"),

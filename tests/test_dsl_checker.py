@@ -51,7 +51,7 @@ CASES = [
     pytest.param(V + '  rule A-1 error "m"\n    for each s in seller\n    assert true\n', ["t.rules:5:19: 's in seller' needs something that repeats, but seller occurs at most once"], id='scope_not_repeating'),
     pytest.param(V + '  rule A-1 error "m"\n    for each l in lines\n    for each l in l.allowances\n    assert true\n', ["t.rules:6:19: the name 'l' is already in use here; choose another"], id='scope_var_in_use'),
     pytest.param(V + '  rule A-1 error "m"\n    assert count(seller.name where true) = 1\n', ["t.rules:5:18: 'where' needs something that repeats, but seller.name occurs at most once"], id='where_not_repeating'),
-    pytest.param(V + '  rule A-1 error "m"\n    assert length(number where true) = 1\n', ["t.rules:5:32: 'where' can only filter the values given to count, sum, min, max or distinct"], id='where_not_aggregate'),
+    pytest.param(V + '  rule A-1 error "m"\n    assert length(number where true) = 1\n', ["t.rules:5:32: 'where' can only filter the values given to count, sum, min, max, distinct or first"], id='where_not_aggregate'),
     pytest.param(V + '  override A-2 severity warning\n', ['t.rules:4:3: cannot override unknown rule A-2'], id='override_unknown'),
     pytest.param(V + '  rule A-1 error "m"\n    assert true\n  override A-1 severity fatl\n', ["t.rules:6:3: warning: rule A-1 is defined in this ruleset; change it there instead of using 'override'", "t.rules:6:25: unknown severity 'fatl'; did you mean fatal? (use fatal, error, warning, info)"], id='override_severity'),
     pytest.param(V + '  disable BR-01\n', ['t.rules:4:11: cannot disable unknown rule BR-01'], id='disable_unknown'),

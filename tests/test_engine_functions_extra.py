@@ -86,3 +86,12 @@ def test_it_codice_fiscale_format_valid(value: str | None, expected: bool) -> No
 def test_it_ipa_code_valid(value: str | None, expected: bool) -> None:
     assert runtime.it_ipa_code_valid(value) is expected
     assert FUNCTIONS["it_ipa_code_valid"].runtime == "it_ipa_code_valid"
+
+
+# --------------------------------------------------------------------------- first() (XPath's $values[1])
+
+
+def test_first_value_is_the_first_present_value() -> None:
+    assert runtime.first_value([None, "b", "a"]) == "b"
+    assert runtime.first_value([]) is None
+    assert FUNCTIONS["first"].runtime == "first_value"

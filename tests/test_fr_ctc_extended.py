@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,27 @@ def _second_breakdown(doc: dict) -> bool:
     return True
 
 
+def _shift(field: str, delta: str) -> Callable[[dict], bool]:
+    """Move a document total by `delta` (a rounding difference or a real error)."""
+
+    def change(doc: dict) -> bool:
+        doc["totals"][field] = str(Decimal(doc["totals"][field]) + Decimal(delta))
+        return True
+
+    return change
+
+
+def _document_level(kind: str, amount: str, total: str | None) -> Callable[[dict], bool]:
+    """An allowance or charge of `amount` (category S, 20 %), with the sum BT-107/108 given as `total`."""
+
+    def change(doc: dict) -> bool:
+        doc[kind] = [{"amount": amount, "vat_category_code": "S", "vat_rate": "20", "reason": "Remise" if kind == "allowances" else "Port"}]
+        doc["totals"][f"{kind[:-1]}_total_amount"] = total
+        return True
+
+    return change
+
+
 VARIANTS = {
     "as written": lambda d: True,
     "two VAT breakdowns of one category": _second_breakdown,
@@ -44,6 +67,20 @@ VARIANTS = {
     "a line without net amount": _set("lines.net_amount", None),
     "a line without net price": _set("lines.price.net_price", None),
     "a line without VAT category": _set("lines.vat", None),
+    "BT-106 off by 0.01": _shift("line_net_amount", "0.01"),
+    "BT-106 off by 0.09": _shift("line_net_amount", "0.09"),
+    "BT-106 missing": _set("totals.line_net_amount", None),
+    "BT-109 off by 0.01": _shift("amount_without_vat", "0.01"),
+    "BT-109 off by 0.09": _shift("amount_without_vat", "-0.09"),
+    "BT-112 off by 0.01": _shift("amount_with_vat", "0.01"),
+    "BT-112 off by 0.09": _shift("amount_with_vat", "0.09"),
+    "BT-110 missing": _set("totals.vat_amount", None),
+    "an allowance, BT-107 off by 0.01": _document_level("allowances", "10.00", "10.01"),
+    "an allowance, BT-107 off by 0.02": _document_level("allowances", "10.00", "10.02"),
+    "an allowance without BT-107": _document_level("allowances", "10.00", None),
+    "a charge, BT-108 off by 0.01": _document_level("charges", "15.00", "14.99"),
+    "a charge, BT-108 off by 0.05": _document_level("charges", "15.00", "15.05"),
+    "BT-108 without charges": _document_level("charges", "0", "5.00"),
 }
 
 

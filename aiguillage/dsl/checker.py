@@ -660,7 +660,7 @@ class Checker:
             return self.aggregate(e, scope)
         for a in e.args:
             if a.where is not None:
-                self.error(a.where, "'where' can only filter the values given to count, sum, min, max or distinct")
+                self.error(a.where, "'where' can only filter the values given to count, sum, min, max, distinct or first")
         kinds = [fn.params[min(i, len(fn.params) - 1)] for i in range(len(e.args))]
         types = [self.expr(a.expr, scope) for a in e.args]
         if e.name in ("min", "max"):

@@ -59,6 +59,7 @@ FUNCTIONS: dict[str, Function] = {
         Function("min", ("values",), "first", "The smallest value (numbers or dates); min(a, b, ...) also works.", variadic=True, runtime="min_values"),
         Function("max", ("values",), "first", "The largest value (numbers or dates); max(a, b, ...) also works.", variadic=True, runtime="max_values"),
         Function("distinct", ("values",), "first", "The values without repeats, in order of first appearance.", many=True, runtime="distinct"),
+        Function("first", ("values",), "first", "The first value present (in document order); missing when none.", runtime="first_value"),
         # ---- numbers
         Function("round", ("number", "number"), "number", "Rounded half away from zero, to 2 decimals unless told.", optional=1, runtime="round_half_up"),
         Function("round_half_ceiling", ("number", "number"), "number", "Rounded half toward positive infinity (-2.345 → -2.34), as XPath round(), to 2 decimals unless told.", optional=1, runtime="round_half_ceiling"),
@@ -93,4 +94,4 @@ FUNCTIONS: dict[str, Function] = {
 }
 
 #: Functions whose first argument is a list of values and may carry a `where` filter.
-AGGREGATES = frozenset({"count", "sum", "min", "max", "distinct"})
+AGGREGATES = frozenset({"count", "sum", "min", "max", "distinct", "first"})

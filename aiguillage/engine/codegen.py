@@ -309,7 +309,7 @@ class Gen:
                 self._depth -= 1
                 return f"len([0 {' '.join(clauses)}])"
             return f"_rt_count({self.values_list(arg)})"
-        if e.name in ("sum", "distinct") or (e.name in ("min", "max") and len(e.args) == 1):
+        if e.name in ("sum", "distinct", "first") or (e.name in ("min", "max") and len(e.args) == 1):
             return f"_rt_{fn.runtime}({self.values_list(e.args[0])})"
         if e.name in ("min", "max"):
             return f"_rt_{fn.runtime}([{', '.join(self.expr(a.expr) for a in e.args)}])"

@@ -79,6 +79,14 @@ def distinct(values: list[Any]) -> list[Any]:
     return list(dict.fromkeys(v for v in values if v is not None))
 
 
+def first_value(values: list[Any]) -> Any:
+    """The first present value, as XPath's `$values[1]`; None when there is none."""
+    for v in values:
+        if v is not None:
+            return v
+    return None
+
+
 def tally(values: list[Any]) -> dict[Any, int]:
     """How many times each present value occurs (compiled counts by key read from it)."""
     counts: dict[Any, int] = {}

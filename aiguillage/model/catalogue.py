@@ -17,6 +17,7 @@ from functools import cache
 from pydantic import BaseModel
 
 from aiguillage.model.invoice import NON_BUSINESS_FIELDS, BinaryObject, Identifier, Invoice
+from aiguillage.model.terms import is_extended
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,8 @@ class CatalogueEntry:
     is_group: bool
     #: True if this entry itself repeats (a list).
     repeats: bool
+    #: True for a term or group only the French EXTENDED-CTC-FR profile carries (not written in EN 16931).
+    extended: bool = False
 
     @property
     def is_term(self) -> bool:
@@ -60,7 +63,7 @@ _SCHEME_PARTS = {
 }
 
 
-def _walk(model: type[BaseModel], prefix: str, out: list[CatalogueEntry]) -> None:
+def _walk(model: type[BaseModel], prefix: str, out: list[CatalogueEntry], within_extended: bool = False) -> None:
     for name, field in model.model_fields.items():
         if model is Invoice and name in NON_BUSINESS_FIELDS:
             continue
@@ -70,16 +73,17 @@ def _walk(model: type[BaseModel], prefix: str, out: list[CatalogueEntry]) -> Non
             continue  # not a business term: a binding's tax scheme (terms.binding)
         inner, repeats = unwrap(field.annotation)
         path = f"{prefix}{name}{'[]' if repeats else ''}"
+        ext = within_extended or is_extended(field)
         if "bg" in extra:
-            out.append(CatalogueEntry(path, str(extra["bg"]), "group", str(extra["card"]), field.description or "", True, repeats))
-            _walk(inner, path + ".", out)
+            out.append(CatalogueEntry(path, str(extra["bg"]), "group", str(extra["card"]), field.description or "", True, repeats, ext))
+            _walk(inner, path + ".", out, ext)
             continue
         bt = str(extra["bt"])
-        out.append(CatalogueEntry(path, bt, str(extra["data_type"]), str(extra["card"]), field.description or "", False, repeats))
+        out.append(CatalogueEntry(path, bt, str(extra["data_type"]), str(extra["card"]), field.description or "", False, repeats, ext))
         for part, suffix, data_type, description in _SCHEME_PARTS.get(inner, ()):
             if part == "scheme_version" and bt != "BT-158":
                 continue
-            out.append(CatalogueEntry(f"{path}.{part}", bt + suffix, data_type, "0..1", f"{description} of {bt}", False, False))
+            out.append(CatalogueEntry(f"{path}.{part}", bt + suffix, data_type, "0..1", f"{description} of {bt}", False, False, ext))
 
 
 @cache

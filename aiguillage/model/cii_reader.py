@@ -23,6 +23,7 @@ from typing import Any
 
 from lxml import etree
 
+from aiguillage.model import extended_fr
 from aiguillage.model.cii_common import (
     QDT_DATE_TIME,
     ROOT_TAG,
@@ -738,7 +739,7 @@ _SELLER: Table = {
 
 _BUYER: Table = {
     _ram("ID"): _identifier("identifier", scheme_unused=True),
-    _ram("GlobalID"): _party_global_id("identifier"),
+    _ram("GlobalID"): extended_fr.cii_repeatable("identifier", _party_global_id("identifier")),
     _ram("Name"): _text("name"),
     _ram("SpecifiedLegalOrganization"): _through(_LEGAL_ORGANIZATION),
     _ram("DefinedTradeContact"): _group("contact", _CONTACT),
@@ -749,9 +750,10 @@ _BUYER: Table = {
 
 _PAYEE: Table = {
     _ram("ID"): _identifier("identifier", scheme_unused=True),
-    _ram("GlobalID"): _party_global_id("identifier"),
+    _ram("GlobalID"): extended_fr.cii_repeatable("identifier", _party_global_id("identifier")),
     _ram("Name"): _text("name"),
     _ram("SpecifiedLegalOrganization"): _through({_ram("ID"): _identifier("legal_registration_identifier")}),
+    _ram("URIUniversalCommunication"): extended_fr.cii_payee_address,
 }
 
 _TAX_REPRESENTATIVE: Table = {
@@ -762,7 +764,7 @@ _TAX_REPRESENTATIVE: Table = {
 
 _SHIP_TO: Table = {
     _ram("ID"): _identifier("location_identifier", scheme_unused=True),
-    _ram("GlobalID"): _party_global_id("location_identifier"),
+    _ram("GlobalID"): extended_fr.cii_repeatable("location_identifier", _party_global_id("location_identifier")),
     _ram("Name"): _text("party_name"),
     _ram("PostalTradeAddress"): _group("address", _ADDRESS),
 }
@@ -792,7 +794,7 @@ _DOCUMENT_ALLOWANCE_CHARGE: Table = {
     _ram("CategoryTradeTax"): _through(_CATEGORY_TAX),
 }
 
-_CHARACTERISTIC: Table = {_ram("Description"): _text("name"), _ram("Value"): _text("value")}
+_CHARACTERISTIC: Table = {_ram("Description"): _text("name"), _ram("Value"): _text("value"), _ram("TypeCode"): extended_fr.cii_attribute_code}
 NO_CHARACTERISTIC_NAME = "ram:ApplicableProductCharacteristic without ram:Description"
 NO_CHARACTERISTIC_VALUE = "ram:ApplicableProductCharacteristic without ram:Value"
 
@@ -862,6 +864,7 @@ _LINE_AGREEMENT: Table = {
     _ram("BuyerOrderReferencedDocument"): _through({_ram("LineID"): _text("order_line_reference")}),
     _ram("GrossPriceProductTradePrice"): _shared("price", _GROSS_PRICE),
     _ram("NetPriceProductTradePrice"): _shared("price", _NET_PRICE),
+    _ram("ApplicableTradeDeliveryTerms"): extended_fr.cii_delivery_terms,
 }
 
 _LINE_SETTLEMENT: Table = {
@@ -873,6 +876,7 @@ _LINE_SETTLEMENT: Table = {
     _ram("SpecifiedTradeSettlementLineMonetarySummation"): _through({_ram("LineTotalAmount"): _amount("net_amount")}),
     _ram("AdditionalReferencedDocument"): _line_document,
     _ram("ReceivableSpecifiedTradeAccountingAccount"): _through({_ram("ID"): _text("buyer_accounting_reference")}),
+    _ram("InvoiceReferencedDocument"): extended_fr.cii_line_preceding_invoice,
 }
 
 _LINE_DOCUMENT = _group(
@@ -895,7 +899,13 @@ _LINE: Table = {
     ),
     _ram("SpecifiedTradeProduct"): _group("item", _ITEM),
     _ram("SpecifiedLineTradeAgreement"): _through(_LINE_AGREEMENT),
-    _ram("SpecifiedLineTradeDelivery"): _through({_ram("BilledQuantity"): _quantity("quantity", "quantity_unit_code")}),
+    _ram("SpecifiedLineTradeDelivery"): _through(
+        {
+            _ram("BilledQuantity"): _quantity("quantity", "quantity_unit_code"),
+            _ram("ShipToTradeParty"): extended_fr.cii_line_ship_to,
+            _ram("ActualDeliverySupplyChainEvent"): extended_fr.cii_line_delivery_event,
+        }
+    ),
     _ram("SpecifiedLineTradeSettlement"): _line_settlement,
 }
 
@@ -916,8 +926,11 @@ _AGREEMENT: Table = {
     _ram("SellerOrderReferencedDocument"): _through({_ram("IssuerAssignedID"): _text("sales_order_reference")}),
     _ram("BuyerOrderReferencedDocument"): _through({_ram("IssuerAssignedID"): _text("order_reference")}),
     _ram("ContractReferencedDocument"): _through({_ram("IssuerAssignedID"): _text("contract_reference")}),
-    _ram("AdditionalReferencedDocument"): _additional_document,
+    _ram("AdditionalReferencedDocument"): extended_fr.cii_object_reference(_additional_document),
     _ram("SpecifiedProcuringProject"): _through({_ram("ID"): _text("project_reference"), _ram("Name"): _known}),
+    _ram("SalesAgentTradeParty"): extended_fr.cii_party("seller_agent"),
+    _ram("BuyerAgentTradeParty"): extended_fr.cii_party("buyer_agent"),
+    _ram("ApplicableTradeDeliveryTerms"): extended_fr.cii_delivery_terms,
 }
 
 _DELIVERY: Table = {
@@ -993,9 +1006,16 @@ _SETTLEMENT: Table = {
     _ram("SpecifiedTradeSettlementHeaderMonetarySummation"): _group("totals", _TOTALS),
     _ram("InvoiceReferencedDocument"): _list(
         "preceding_invoices",
-        {_ram("IssuerAssignedID"): _text("reference"), _ram("FormattedIssueDateTime"): _date("issue_date", QDT_DATE_TIME)},
+        {
+            _ram("IssuerAssignedID"): _text("reference"),
+            _ram("FormattedIssueDateTime"): _date("issue_date", QDT_DATE_TIME),
+            _ram("TypeCode"): extended_fr.cii_preceding_type,
+        },
     ),
     _ram("ReceivableSpecifiedTradeAccountingAccount"): _through({_ram("ID"): _text("buyer_accounting_reference")}),
+    _ram("InvoicerTradeParty"): extended_fr.cii_party("invoicer"),
+    _ram("InvoiceeTradeParty"): extended_fr.cii_party("invoicee"),
+    _ram("PayerTradeParty"): extended_fr.cii_party("payer"),
 }
 
 _TRANSACTION: Table = {

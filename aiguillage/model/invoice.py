@@ -20,7 +20,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from aiguillage.model.facts import Provenance, SyntaxFact
-from aiguillage.model.terms import binding, group, term
+from aiguillage.model.terms import binding, extended, group, term
 
 
 class Part(BaseModel):
@@ -140,6 +140,7 @@ class PrecedingInvoice(Part):
 
     reference: str | None = term("BT-25", "document_reference", "1..1", "Number of the earlier invoice")
     issue_date: date | None = term("BT-26", "date", "0..1", "Issue date of the earlier invoice")
+    type_code: str | None = extended(term("EXT-FR-FE-02", "code", "0..1", "Type of the earlier invoice (UNTDID 1001, EXTENDED-CTC-FR)"))
 
 
 class Seller(Part):
@@ -163,6 +164,7 @@ class Buyer(Part):
     name: str | None = term("BT-44", "text", "1..1", "Registered name of the buyer")
     trading_name: str | None = term("BT-45", "text", "0..1", "Name the buyer trades under")
     identifier: Identifier | None = term("BT-46", "identifier", "0..1", "Buyer identifier (e.g. GLN)")
+    additional_identifiers: list[Identifier] = extended(term("BT-46-REPEATED", "identifier", "0..n", "Further buyer identifiers, after the first (the syntaxes allow several)"))
     legal_registration_identifier: Identifier | None = term("BT-47", "identifier", "0..1", "Company registration number (e.g. SIRET)")
     vat_identifier: str | None = term("BT-48", "identifier", "0..1", "VAT number, with country prefix")
     electronic_address: Identifier | None = term("BT-49", "identifier", "0..1", "Where the buyer receives e-documents (Peppol id)")
@@ -175,7 +177,9 @@ class Payee(Part):
 
     name: str | None = term("BT-59", "text", "1..1", "Name of the payee")
     identifier: Identifier | None = term("BT-60", "identifier", "0..1", "Payee identifier")
+    additional_identifiers: list[Identifier] = extended(term("BT-60-REPEATED", "identifier", "0..n", "Further payee identifiers, after the first (EXTENDED-CTC-FR allows several)"))
     legal_registration_identifier: Identifier | None = term("BT-61", "identifier", "0..1", "Payee company registration number")
+    electronic_address: Identifier | None = extended(term("EXT-FR-FE-29", "identifier", "0..1", "Where the payee receives e-documents (EXTENDED-CTC-FR)"))
 
 
 class TaxRepresentative(Part):
@@ -198,6 +202,7 @@ class Delivery(Part):
 
     party_name: str | None = term("BT-70", "text", "0..1", "Name of the party delivered to")
     location_identifier: Identifier | None = term("BT-71", "identifier", "0..1", "Delivery location (e.g. GLN)")
+    additional_location_identifiers: list[Identifier] = extended(term("BT-71-REPEATED", "identifier", "0..n", "Further delivery location identifiers, after the first (CII allows several)"))
     actual_delivery_date: date | None = term("BT-72", "date", "0..1", "Day of delivery")
     invoicing_period: InvoicingPeriod | None = group("BG-14", "0..1", "Period the invoice covers")
     address: DeliverToAddress | None = group("BG-15", "0..1", "Delivery address")
@@ -308,6 +313,57 @@ class SupportingDocument(Part):
 # --------------------------------------------------------------------------- line groups
 
 
+# --------------------------------------------------------------------------- EXTENDED-CTC-FR
+# Terms only the French EXTENDED-CTC-FR profile (XP Z12-012) carries, which the FNFE-MPE BR-FR
+# rules judge: the agents of the seller and the buyer, the invoicer, the invoicee and the payer;
+# line-level references to earlier invoices and line delivery places. Ids are the profile's
+# (EXT-FR-FE-n) where the artefacts name them; the groups and the SIRENs have no id in the
+# artefacts, so theirs are ours ("EXT-FR-FE-BG-<name>", "<identifier id>-SIREN"). The EN 16931
+# writers do not write these terms (`extended()` marks them); the readers read them and still
+# record the elements as unused by EN 16931, as before.
+
+
+class _ExtendedPartyBase(Part):
+    """Shape shared by the EXTENDED-CTC-FR parties (each subclass carries its own ids)."""
+
+
+def _extended_party(name: str, who: str, ids: str, address: str) -> type[Part]:
+    """A party of the profile: identifiers (SIRET: scheme 0009), SIREN (scheme 0002), electronic address."""
+    from pydantic import create_model
+
+    return create_model(
+        name,
+        __base__=_ExtendedPartyBase,
+        __doc__=f"The {who} (EXTENDED-CTC-FR).",
+        identifiers=(list[Identifier], extended(term(ids, "identifier", "0..n", f"Identifiers of the {who} (SIRET: scheme 0009)"))),
+        legal_registration_identifier=(Identifier | None, extended(term(f"{ids}-SIREN", "identifier", "0..1", f"Legal registration of the {who} (SIREN: scheme 0002)"))),
+        electronic_address=(Identifier | None, extended(term(address, "identifier", "0..1", f"Where the {who} receives e-documents"))),
+    )
+
+
+SellerAgent = _extended_party("SellerAgent", "seller's agent", "EXT-FR-FE-69", "EXT-FR-FE-75")
+BuyerAgent = _extended_party("BuyerAgent", "buyer's agent", "EXT-FR-FE-06", "EXT-FR-FE-12")
+Invoicer = _extended_party("Invoicer", "invoicer (who issues the invoice for the seller)", "EXT-FR-FE-115", "EXT-FR-FE-121")
+Invoicee = _extended_party("Invoicee", "invoicee (who receives the invoice for the buyer)", "EXT-FR-FE-92", "EXT-FR-FE-98")
+Payer = _extended_party("Payer", "payer", "EXT-FR-FE-46", "EXT-FR-FE-52")
+
+
+class LinePrecedingInvoice(Part):
+    """An earlier invoice a line refers to (EXTENDED-CTC-FR)."""
+
+    reference: str | None = extended(term("EXT-FR-FE-136", "document_reference", "1..1", "Number of the earlier invoice"))
+    type_code: str | None = extended(term("EXT-FR-FE-137", "code", "0..1", "Type of the earlier invoice (UNTDID 1001)"))
+    issue_date: date | None = extended(term("EXT-FR-FE-138", "date", "0..1", "Issue date of the earlier invoice"))
+
+
+class LineDelivery(Part):
+    """Where and when a line was delivered (EXTENDED-CTC-FR)."""
+
+    location_identifiers: list[Identifier] = extended(term("EXT-FR-FE-146", "identifier", "0..n", "Delivery place of the line (SIRET: scheme 0009)"))
+    legal_registration_identifier: Identifier | None = extended(term("EXT-FR-FE-146-SIREN", "identifier", "0..1", "Legal registration of the party delivered to (SIREN: scheme 0002)"))
+    actual_delivery_date: date | None = extended(term("EXT-FR-FE-158", "date", "0..1", "Day the line was delivered"))
+
+
 class LinePeriod(Part):
     """BG-26: the period one line covers."""
 
@@ -360,6 +416,7 @@ class ItemAttribute(Part):
 
     name: str | None = term("BT-160", "text", "1..1", "Property name")
     value: str | None = term("BT-161", "text", "1..1", "Property value")
+    name_code: str | None = extended(term("EXT-FR-FE-159", "code", "0..1", "Property as a code (EXTENDED-CTC-FR)"))
 
 
 class Item(Part):
@@ -392,6 +449,8 @@ class InvoiceLine(Part):
     price: PriceDetails | None = group("BG-29", "1..1", "Price details")
     vat: LineVat | None = group("BG-30", "1..1", "VAT of the line")
     item: Item | None = group("BG-31", "1..1", "The item")
+    preceding_invoices: list[LinePrecedingInvoice] = extended(group("EXT-FR-FE-BG-LINE-PRECEDING-INVOICE", "0..n", "Earlier invoices the line refers to (EXTENDED-CTC-FR)"))
+    delivery: LineDelivery | None = extended(group("EXT-FR-FE-BG-LINE-DELIVERY", "0..1", "Delivery of the line (EXTENDED-CTC-FR)"))
 
 
 # --------------------------------------------------------------------------- the invoice
@@ -417,6 +476,7 @@ class Invoice(Part):
     despatch_advice_reference: str | None = term("BT-16", "document_reference", "0..1", "Despatch advice")
     tender_reference: str | None = term("BT-17", "document_reference", "0..1", "Tender or lot")
     invoiced_object_identifier: Identifier | None = term("BT-18", "identifier", "0..1", "Object invoiced (subscription, meter, …)")
+    additional_object_identifiers: list[Identifier] = extended(term("BT-18-REPEATED", "identifier", "0..n", "Further invoiced objects, after the first (EXTENDED-CTC-FR CII allows several)"))
     buyer_accounting_reference: str | None = term("BT-19", "text", "0..1", "Buyer's accounting code for the invoice")
     payment_terms: str | None = term("BT-20", "text", "0..1", "Payment terms in words")
     notes: list[Note] = group("BG-1", "0..n", "Notes")
@@ -434,6 +494,11 @@ class Invoice(Part):
     vat_breakdown: list[VatBreakdown] = group("BG-23", "1..n", "VAT breakdown")
     supporting_documents: list[SupportingDocument] = group("BG-24", "0..n", "Supporting documents")
     lines: list[InvoiceLine] = group("BG-25", "1..n", "Invoice lines")
+    seller_agent: SellerAgent | None = extended(group("EXT-FR-FE-BG-SELLER-AGENT", "0..1", "The seller's agent (EXTENDED-CTC-FR)"))  # type: ignore[valid-type]
+    buyer_agent: BuyerAgent | None = extended(group("EXT-FR-FE-BG-BUYER-AGENT", "0..1", "The buyer's agent (EXTENDED-CTC-FR)"))  # type: ignore[valid-type]
+    invoicer: Invoicer | None = extended(group("EXT-FR-FE-BG-INVOICER", "0..1", "Who issues the invoice for the seller (EXTENDED-CTC-FR)"))  # type: ignore[valid-type]
+    invoicee: Invoicee | None = extended(group("EXT-FR-FE-BG-INVOICEE", "0..1", "Who receives the invoice for the buyer (EXTENDED-CTC-FR)"))  # type: ignore[valid-type]
+    payer: Payer | None = extended(group("EXT-FR-FE-BG-PAYER", "0..1", "Who pays, when not the buyer (EXTENDED-CTC-FR)"))  # type: ignore[valid-type]
 
     # Not business terms: where the invoice came from, and what its syntax said
     # that the semantic model cannot hold. Excluded from "no term is lost" checks.

@@ -57,3 +57,22 @@ def binding(data_type: str, description: str) -> Any:
     """
     assert data_type in DATA_TYPES, data_type
     return Field(default=None, description=description, json_schema_extra={"binding": True, "data_type": data_type})
+
+
+#: The `profile` metadata of terms only the French EXTENDED-CTC-FR profile carries.
+EXTENDED_CTC_FR = "EXTENDED-CTC-FR"
+
+
+def extended(field: Any) -> Any:
+    """Mark a term or group as one of the EXTENDED-CTC-FR profile (read and judged, not written in EN 16931)."""
+    from pydantic.fields import FieldInfo
+
+    return FieldInfo.merge_field_infos(
+        field, json_schema_extra={**(field.json_schema_extra or {}), "profile": EXTENDED_CTC_FR}
+    )
+
+
+def is_extended(field: Any) -> bool:
+    """True for a field `extended()` marked."""
+    extra = field.json_schema_extra
+    return isinstance(extra, dict) and extra.get("profile") == EXTENDED_CTC_FR

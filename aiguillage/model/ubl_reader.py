@@ -76,6 +76,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
+from aiguillage.model import extended_fr
 from aiguillage.model.errors import InvoiceReadError
 from aiguillage.model.facts import SyntaxFact
 from aiguillage.model.invoice import Invoice, InvoiceLine
@@ -860,7 +861,7 @@ _ITEM = {
     "cac:BuyersItemIdentification": _through({"cbc:ID": _text("buyers_identifier")}),
     "cac:OriginCountry": _through({"cbc:IdentificationCode": _text("country_of_origin")}),
     "cac:CommodityClassification": _through({"cbc:ItemClassificationCode": _call(_h_classification, "classification_identifiers")}),
-    "cac:AdditionalItemProperty": _list("attributes", {"cbc:Name": _text("name"), "cbc:Value": _text("value")}),
+    "cac:AdditionalItemProperty": _list("attributes", {"cbc:Name": _text("name"), "cbc:Value": _text("value"), "cbc:NameCode": _call(extended_fr.ubl_attribute_code)}),
 }
 
 _PRICE = {
@@ -891,6 +892,10 @@ def _line(quantity_tag: str) -> T:
             "cbc:DocumentTypeCode": _text("_type"),
         }, field="lines[].object_identifier"),
         "cac:AllowanceCharge": _allowance_charge(_ALLOWANCE_CHARGE, "lines[]."),
+        # EXTENDED-CTC-FR (still facts of unused elements for EN 16931; extended_fr.py)
+        "cac:BillingReference": _call(extended_fr.ubl_line_billing_reference),
+        "cac:Delivery": _call(extended_fr.ubl_line_delivery),
+        "cac:DeliveryTerms": _call(extended_fr.ubl_delivery_terms),
     }, after=_after_line)
 
 
@@ -930,7 +935,11 @@ def _document(credit_note: bool) -> Spec:
         "cac:ContractDocumentReference": _through({"cbc:ID": _text("contract_reference")}),
         "cbc:AccountingCost": _text("buyer_accounting_reference"),
         "cac:BillingReference": _list("preceding_invoices", {
-            "cac:InvoiceDocumentReference": _through({"cbc:ID": _text("reference"), "cbc:IssueDate": _date("issue_date")}),
+            "cac:InvoiceDocumentReference": _through({
+                "cbc:ID": _text("reference"),
+                "cbc:IssueDate": _date("issue_date"),
+                "cbc:DocumentTypeCode": _call(extended_fr.ubl_preceding_type),
+            }),
         }),
         "cbc:TaxCurrencyCode": _text("vat_accounting_currency_code"),
         "cbc:TaxPointDate": _date("vat_point_date"),
@@ -940,6 +949,7 @@ def _document(credit_note: bool) -> Spec:
         "cac:ReceiptDocumentReference": _through({"cbc:ID": _text("receiving_advice_reference")}),
         "cac:OriginatorDocumentReference": _through({"cbc:ID": _text("tender_reference")}),
         "cbc:UBLVersionID": _call(_h_version),
+        "cac:DeliveryTerms": _call(extended_fr.ubl_delivery_terms),  # INCOTERMS (EXTENDED-CTC-FR)
     }
     if not credit_note:
         kids["cbc:DueDate"] = _date("due_date")
@@ -1132,6 +1142,7 @@ def _read_root(root: Any, data: dict, rd: Reader, streamed_lines: bool = False) 
         attributes(root, Entry("call", None, None, prefixed(root.tag), "", None, None), rd)
     if not spec.read(root, data, rd) and not streamed_lines and blank(root):
         rd.fact(EMPTY, prefixed(root.tag), root.sourceline)  # an empty document (PEPPOL-EN16931-R008)
+    extended_fr.read_ubl_header(root, data, rd)
 
 
 def _build(data: dict, rd: Reader, root_name: str, source: str | None, size: int | None) -> Invoice:

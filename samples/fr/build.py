@@ -16,6 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
 from aiguillage.model.invoice import Invoice
 from aiguillage.model.syntaxes import write_invoice
 
@@ -159,7 +161,113 @@ def samples() -> dict[str, tuple[str, dict[str, Any]]]:
         "postal_address": {"line_one": "8 rue Mercière", "city": "Lyon", "post_code": "69002", "country_code": "FR"},
     }
     out["fr-quincaillerie-martin-B1-ubl"] = ("ubl", martin)
+    # EXTENDED-CTC-FR (BT-24): the parties only the profile carries (agents, invoicer, invoicee,
+    # payer, the payee's address) and line references to an earlier invoice with the line's
+    # delivery place; the writers give the EN 16931 part, `extended_xml` adds the rest.
+    for syntax in ("ubl", "cii"):
+        ext = invoice(f"FR2026-014{1 if syntax == 'ubl' else 2}", "B1", copy.deepcopy(lamps),
+                      payee={"name": "Lumière Affacturage SA", "identifier": {"value": "38765432000010", "scheme": "0009"},
+                             "legal_registration_identifier": {"value": "387654320", "scheme": "0002"}})
+        ext["process_control"]["specification_identifier"] = EXTENDED_ID
+        ext["payment_instructions"]["direct_debit"] = {"mandate_reference": "MDT-DUF-0042", "debited_account_identifier": "FR7610107001011234567890129"}
+        out[f"fr-extended-agents-B1-{syntax}"] = (syntax, ext)
     return out
+
+
+EXTENDED_ID = "urn:cen.eu:en16931:2017#conformant#urn.cpro.gouv.fr:1p0:extended-ctc-fr"
+#: Parties of the EXTENDED-CTC-FR samples: (SIRET, SIREN, electronic address), valid check keys.
+EXTENDED_PARTIES = {
+    "seller_agent": ("44306184100047", "443061841", "443061841_AGENT"),
+    "buyer_agent": ("73282932000074", "732829320", "732829320"),
+    "invoicer": ("35600000000048", "356000000", "356000000_FACT"),
+    "invoicee": ("55203253400646", "552032534", "552032534"),
+    "payer": ("54210765113030", "542107651", "542107651"),
+}
+PAYEE_ADDRESS = "387654320"
+NS = {
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+    "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
+    "qdt": "urn:un:unece:uncefact:data:standard:QualifiedDataType:100",
+}
+
+
+def _el(tag: str, text: str | None = None, **attributes: str) -> etree._Element:
+    prefix, local = tag.split(":")
+    el = etree.Element(f"{{{NS[prefix]}}}{local}", attributes)
+    el.text = text
+    return el
+
+
+def _tree(tag: str, *children: etree._Element, text: str | None = None, **attributes: str) -> etree._Element:
+    el = _el(tag, text, **attributes)
+    el.extend(children)
+    return el
+
+
+def _insert(parent: etree._Element, child: etree._Element, before: tuple[str, ...] = ()) -> None:
+    """Insert `child` before the first of `before` present in `parent` (schema order), else last."""
+    for tag in before:
+        found = parent.find(tag, NS)
+        if found is not None:
+            found.addprevious(child)
+            return
+    parent.append(child)
+
+
+def _ubl_party(tag: str, role: str) -> etree._Element:
+    siret, siren, address = EXTENDED_PARTIES[role]
+    return _tree(tag, _el("cbc:EndpointID", address, schemeID="0225"),
+                 _tree("cac:PartyIdentification", _el("cbc:ID", siret, schemeID="0009")),
+                 _tree("cac:PartyLegalEntity", _el("cbc:RegistrationName", role.replace("_", " ").title()), _el("cbc:CompanyID", siren, schemeID="0002")))
+
+
+def _cii_party(tag: str, role: str) -> etree._Element:
+    siret, siren, address = EXTENDED_PARTIES[role]
+    return _tree(tag, _el("ram:GlobalID", siret, schemeID="0009"), _el("ram:Name", role.replace("_", " ").title()),
+                 _tree("ram:SpecifiedLegalOrganization", _el("ram:ID", siren, schemeID="0002")),
+                 _tree("ram:URIUniversalCommunication", _el("ram:URIID", address, schemeID="0225")))
+
+
+def extended_xml(content: bytes, syntax: str) -> bytes:
+    """The EXTENDED-CTC-FR parts the writers leave out, added to a written invoice."""
+    root = etree.fromstring(content)
+    if syntax == "ubl":
+        for party_tag, agent, provider in (("cac:AccountingSupplierParty", "seller_agent", "invoicer"), ("cac:AccountingCustomerParty", "buyer_agent", "invoicee")):
+            party = root.find(f"{party_tag}/cac:Party", NS)
+            party.append(_ubl_party("cac:AgentParty", agent))
+            party.append(_tree("cac:ServiceProviderParty", _ubl_party("cac:Party", provider)))
+        mandate = root.find("cac:PaymentMeans/cac:PaymentMandate", NS)
+        _insert(mandate, _ubl_party("cac:PayerParty", "payer"), ("cac:PayerFinancialAccount",))
+        root.find("cac:PayeeParty", NS).insert(0, _el("cbc:EndpointID", PAYEE_ADDRESS, schemeID="0225"))
+        for line in root.iterfind("cac:InvoiceLine", NS):
+            reference = _tree("cac:BillingReference", _tree("cac:InvoiceDocumentReference", _el("cbc:ID", "FR2026-0101"),
+                                                              _el("cbc:IssueDate", "2026-11-20"), _el("cbc:DocumentTypeCode", "380")))
+            _insert(line, reference, ("cac:DocumentReference", "cac:PricingReference", "cac:Delivery", "cac:AllowanceCharge", "cac:Item"))
+            delivery = _tree("cac:Delivery", _el("cbc:ActualDeliveryDate", "2026-11-18"),
+                             _tree("cac:DeliveryLocation", _el("cbc:ID", "52198765100010", schemeID="0009")))
+            _insert(line, delivery, ("cac:AllowanceCharge", "cac:Item"))
+    else:
+        transaction = root.find("{*}SupplyChainTradeTransaction")
+        agreement = transaction.find("ram:ApplicableHeaderTradeAgreement", NS)
+        _insert(agreement, _cii_party("ram:SalesAgentTradeParty", "seller_agent"), ("ram:BuyerTaxRepresentativeTradeParty", "ram:SellerTaxRepresentativeTradeParty", "ram:SellerOrderReferencedDocument", "ram:BuyerOrderReferencedDocument", "ram:ContractReferencedDocument", "ram:AdditionalReferencedDocument"))
+        _insert(agreement, _cii_party("ram:BuyerAgentTradeParty", "buyer_agent"), ("ram:SpecifiedProcuringProject",))
+        settlement = transaction.find("ram:ApplicableHeaderTradeSettlement", NS)
+        _insert(settlement, _cii_party("ram:InvoicerTradeParty", "invoicer"), ("ram:InvoiceeTradeParty", "ram:PayeeTradeParty", "ram:SpecifiedTradeSettlementPaymentMeans"))
+        _insert(settlement, _cii_party("ram:InvoiceeTradeParty", "invoicee"), ("ram:PayeeTradeParty", "ram:SpecifiedTradeSettlementPaymentMeans"))
+        _insert(settlement, _cii_party("ram:PayerTradeParty", "payer"), ("ram:SpecifiedTradeSettlementPaymentMeans",))
+        payee = settlement.find("ram:PayeeTradeParty", NS)
+        payee.append(_tree("ram:URIUniversalCommunication", _el("ram:URIID", PAYEE_ADDRESS, schemeID="0225")))
+        for line in transaction.iterfind("ram:IncludedSupplyChainTradeLineItem", NS):
+            delivery = line.find("ram:SpecifiedLineTradeDelivery", NS)
+            delivery.append(_tree("ram:ShipToTradeParty", _el("ram:GlobalID", "52198765100010", schemeID="0009")))
+            delivery.append(_tree("ram:ActualDeliverySupplyChainEvent", _tree("ram:OccurrenceDateTime", _el("udt:DateTimeString", "20261118", format="102"))))
+            settlement_line = line.find("ram:SpecifiedLineTradeSettlement", NS)
+            reference = _tree("ram:InvoiceReferencedDocument", _el("ram:IssuerAssignedID", "FR2026-0101"), _el("ram:TypeCode", "380"),
+                              _tree("ram:FormattedIssueDateTime", _el("qdt:DateTimeString", "20261120", format="102")))
+            _insert(settlement_line, reference, ("ram:AdditionalReferencedDocument", "ram:ReceivableSpecifiedTradeAccountingAccount"))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def build() -> list[Path]:
@@ -167,6 +275,8 @@ def build() -> list[Path]:
     for stem, (fmt, data) in samples().items():
         path = HERE / f"{stem}.{EXTENSION[fmt]}"
         content = write_invoice(Invoice.model_validate(data), fmt)
+        if stem.startswith("fr-extended-"):
+            content = extended_xml(content, fmt)
         if fmt == "facturx" and path.exists():
             continue  # PDFs carry a creation date: keep the committed file unless removed
         if not path.exists() or path.read_bytes() != content:

@@ -1,0 +1,411 @@
+"""Reading the terms only the French EXTENDED-CTC-FR profile carries (agents, invoicer, invoicee,
+payer, line references to earlier invoices, line delivery places), for UBL and CII.
+
+EN 16931 does not use these elements, and the EN 16931 syntax rules (UBL-CR-*, CII-SR-*) judge
+them by the syntax facts the readers record for elements they do not know. So every handler here
+first records exactly those facts (as the readers' own "unknown element" path would), then reads
+the element into the model's EXTENDED-CTC-FR fields (`invoice.py`, marked `extended()`).
+
+Cost on an ordinary invoice: none. The handlers are entries of the readers' tables, reached only
+when such an element is there; the UBL header parties are looked for only when the reader has
+already recorded one of their elements as unused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+
+from aiguillage.model.cii_common import ram
+from aiguillage.model.facts import FactKind
+from aiguillage.model.ubl_common import clark
+from aiguillage.model.ubl_dispatch import (
+    OTHER,
+    REPEATED,
+    UNUSED,
+    Entry,
+    Reader,
+    parse_date,
+    unknown,
+)
+
+# ============================================================================ shared
+
+
+def _identifier(el: Any) -> dict[str, Any]:
+    """An identifier element as the model's Identifier: its text (kept as written) and schemeID."""
+    return {"value": el.text or "", "scheme": el.get("schemeID")}
+
+
+def _first(el: Any, *tags: str) -> Any:
+    """The first element at the end of a path of child tags, or None."""
+    for tag in tags:
+        if el is None:
+            return None
+        el = el.find(tag)
+    return el
+
+
+def _party(identifiers: list[Any], legal: Any, address: Any) -> dict[str, Any]:
+    party: dict[str, Any] = {"identifiers": [_identifier(i) for i in identifiers]}
+    if legal is not None:
+        party["legal_registration_identifier"] = _identifier(legal)
+    if address is not None:
+        party["electronic_address"] = _identifier(address)
+    return party
+
+
+# ============================================================================ UBL
+
+_UBL_ID = clark("cbc:ID")
+_UBL_PARTY_ID = clark("cac:PartyIdentification")
+_UBL_LEGAL = clark("cac:PartyLegalEntity")
+_UBL_COMPANY = clark("cbc:CompanyID")
+_UBL_ENDPOINT = clark("cbc:EndpointID")
+_UBL_PARTY = clark("cac:Party")
+
+
+class _At:
+    """The element path `ubl_dispatch.unknown` takes from a table (`spec.path`)."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+def _unused_ubl(el: Any, e: Entry, rd: Reader) -> None:
+    """The facts the UBL reader records for an element EN 16931 does not use (`unknown`)."""
+    unknown(el, _At(e.path.rpartition("/")[0]), rd)  # type: ignore[arg-type]
+
+
+def _ubl_party(party: Any) -> dict[str, Any]:
+    """A UBL cac:Party-shaped element: PartyIdentification/ID, PartyLegalEntity/CompanyID, EndpointID."""
+    ids = [i for p in party.iterfind(_UBL_PARTY_ID) for i in p.iterfind(_UBL_ID)]
+    return _party(ids, _first(party, _UBL_LEGAL, _UBL_COMPANY), party.find(_UBL_ENDPOINT))
+
+
+#: Header places of the profile's parties in UBL: element path as the reader records it -> model key.
+_UBL_HEADER_PARTIES = {
+    "cac:AccountingSupplierParty/cac:Party/cac:AgentParty": (
+        "seller_agent",
+        ("cac:AccountingSupplierParty", "cac:Party", "cac:AgentParty"),
+    ),
+    "cac:AccountingCustomerParty/cac:Party/cac:AgentParty": (
+        "buyer_agent",
+        ("cac:AccountingCustomerParty", "cac:Party", "cac:AgentParty"),
+    ),
+    "cac:AccountingSupplierParty/cac:Party/cac:ServiceProviderParty": (
+        "invoicer",
+        ("cac:AccountingSupplierParty", "cac:Party", "cac:ServiceProviderParty", "cac:Party"),
+    ),
+    "cac:AccountingCustomerParty/cac:Party/cac:ServiceProviderParty": (
+        "invoicee",
+        ("cac:AccountingCustomerParty", "cac:Party", "cac:ServiceProviderParty", "cac:Party"),
+    ),
+    "cac:PaymentMeans/cac:PaymentMandate/cac:PayerParty": (
+        "payer",
+        ("cac:PaymentMeans", "cac:PaymentMandate", "cac:PayerParty"),
+    ),
+}
+_UBL_PAYEE_ENDPOINT = "cac:PayeeParty/cbc:EndpointID"
+#: Identifiers EN 16931 allows once, which UBL (and EXTENDED-CTC-FR) allows several times.
+_UBL_REPEATED_IDS = {
+    "cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID": (
+        "buyer",
+        ("cac:AccountingCustomerParty", "cac:Party"),
+    ),
+    "cac:PayeeParty/cac:PartyIdentification/cbc:ID": ("payee", ("cac:PayeeParty",)),
+}
+
+
+def read_ubl_header(root: Any, data: dict[str, Any], rd: Reader) -> None:
+    """The profile's header parties and the payee's electronic address, when the reader met them.
+
+    The reader has recorded each such element as unused (UNUSED_ELEMENT with its path), and a
+    second buyer or payee identifier as repeated, so a look at the facts decides whether there is
+    anything to read; most invoices have none.
+    """
+    wanted: set[str] = set()
+    repeated: set[str] = set()
+    for f in rd.facts:  # one pass; on most invoices only currencyID facts (ATTRIBUTE)
+        kind = f[0]
+        if kind is UNUSED:
+            if f[4] is None and (f[1] in _UBL_HEADER_PARTIES or f[1] == _UBL_PAYEE_ENDPOINT):
+                wanted.add(f[1])
+        elif kind is REPEATED and f[1] in _UBL_REPEATED_IDS:
+            repeated.add(f[1])
+    for path in repeated:
+        key, tags = _UBL_REPEATED_IDS[path]
+        party, group = _first(root, *(clark(t) for t in tags)), data.get(key)
+        if party is not None and group is not None:
+            ids = [
+                i
+                for p in party.iterfind(_UBL_PARTY_ID)
+                for i in p.iterfind(_UBL_ID)
+                if (i.get("schemeID") or "").strip().upper() != "SEPA"
+            ]
+            group["additional_identifiers"] = [_identifier(i) for i in ids[1:]]
+    if not wanted:
+        return
+    for path in wanted & _UBL_HEADER_PARTIES.keys():
+        key, tags = _UBL_HEADER_PARTIES[path]
+        party = _first(root, *(clark(t) for t in tags))
+        if party is not None:
+            data[key] = _ubl_party(party)
+    if _UBL_PAYEE_ENDPOINT in wanted:
+        endpoint = _first(root, clark("cac:PayeeParty"), _UBL_ENDPOINT)
+        payee = data.get("payee")
+        if endpoint is not None and payee is not None:
+            payee["electronic_address"] = _identifier(endpoint)
+
+
+def ubl_preceding_type(el: Any, e: Entry, target: dict, rd: Reader) -> None:
+    """BillingReference/InvoiceDocumentReference/DocumentTypeCode: the type of the earlier invoice (EXT-FR-FE-02)."""
+    _unused_ubl(el, e, rd)
+    if "type_code" not in target:
+        target["type_code"] = el.text or ""
+
+
+def ubl_line_billing_reference(el: Any, e: Entry, target: dict, rd: Reader) -> None:
+    """A line's cac:BillingReference: the earlier invoice it refers to (EXT-FR-FE-136 … 138)."""
+    _unused_ubl(el, e, rd)
+    ref = el.find(clark("cac:InvoiceDocumentReference"))
+    if ref is None:
+        return
+    entry: dict[str, Any] = {}
+    number = ref.find(_UBL_ID)
+    if number is not None:
+        entry["reference"] = number.text or ""
+    code = ref.find(clark("cbc:DocumentTypeCode"))
+    if code is not None:
+        entry["type_code"] = code.text or ""
+    issued = ref.find(clark("cbc:IssueDate"))
+    if issued is not None and issued.text:
+        entry["issue_date"] = parse_date(issued.text)
+    target.setdefault("preceding_invoices", []).append(entry)
+
+
+def ubl_line_delivery(el: Any, e: Entry, target: dict, rd: Reader) -> None:
+    """A line's cac:Delivery: delivery place (EXT-FR-FE-146) and date (EXT-FR-FE-158)."""
+    _unused_ubl(el, e, rd)
+    delivery: dict[str, Any] = target.setdefault("delivery", {})
+    day = el.find(clark("cbc:ActualDeliveryDate"))
+    if day is not None and day.text and "actual_delivery_date" not in delivery:
+        delivery["actual_delivery_date"] = parse_date(day.text)
+    location = el.find(clark("cac:DeliveryLocation"))
+    if location is not None:
+        delivery.setdefault("location_identifiers", []).extend(
+            _identifier(i) for i in location.iterfind(_UBL_ID)
+        )
+    legal = _first(el, clark("cac:DeliveryParty"), _UBL_LEGAL, _UBL_COMPANY)
+    if legal is not None:
+        delivery["legal_registration_identifier"] = _identifier(legal)
+
+
+def ubl_attribute_code(el: Any, e: Entry, target: dict, rd: Reader) -> None:
+    """AdditionalItemProperty/NameCode: the property as a code (EXT-FR-FE-159)."""
+    _unused_ubl(el, e, rd)
+    target.setdefault("name_code", el.text or "")
+
+
+#: OTHER fact on a delivery terms element that holds more than EXTENDED-CTC-FR allows (INCOTERMS).
+DETAIL_NOT_INCOTERMS = "more than INCOTERMS: only a code and a location name (EXTENDED-CTC-FR)"
+
+_UBL_INCOTERMS = frozenset({_UBL_ID, clark("cac:DeliveryLocation")})
+_UBL_LOCATION_NAME = clark("cbc:Name")
+
+
+def ubl_delivery_terms(el: Any, e: Entry, target: dict, rd: Reader) -> None:
+    """cac:DeliveryTerms (document or line): EXTENDED-CTC-FR allows the INCOTERMS code (cbc:ID)
+    and the location's name; anything more is an OTHER fact the profile's UBL-FREXT-CR-410 and
+    645 judge (EN 16931's UBL-CR-410 and 645 judge the element itself, as before)."""
+    _unused_ubl(el, e, rd)
+    for child in el:
+        if not isinstance(child.tag, str):
+            continue
+        extra = child.tag not in _UBL_INCOTERMS or any(
+            isinstance(g.tag, str) and g.tag != _UBL_LOCATION_NAME
+            for g in child
+            if child.tag != _UBL_ID
+        )
+        if extra:
+            rd.fact(OTHER, e.path, el.sourceline, None, None, None, DETAIL_NOT_INCOTERMS)
+            return
+
+
+# ============================================================================ CII
+
+_CII_GLOBAL_ID = ram("GlobalID")
+_CII_LEGAL_ID = (ram("SpecifiedLegalOrganization"), ram("ID"))
+_CII_ADDRESS = (ram("URIUniversalCommunication"), ram("URIID"))
+
+
+def _cii_party(party: Any) -> dict[str, Any]:
+    """A CII trade party: GlobalID (ram:ID carries no scheme), legal organisation ID, URI address."""
+    return _party(
+        list(party.iterfind(_CII_GLOBAL_ID)),
+        _first(party, *_CII_LEGAL_ID),
+        _first(party, *_CII_ADDRESS),
+    )
+
+
+def cii_party(key: str) -> Any:
+    """A CII reader handler: one of the profile's parties, read into `key` of the invoice."""
+
+    def handle(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+        reader.unused(element)
+        if key not in target:
+            target[key] = _cii_party(element)
+
+    return handle
+
+
+def cii_payee_address(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+    """PayeeTradeParty/URIUniversalCommunication: the payee's electronic address (EXT-FR-FE-29)."""
+    reader.unused(element)
+    uri = element.find(ram("URIID"))
+    if uri is not None and "electronic_address" not in target:
+        target["electronic_address"] = _identifier(uri)
+
+
+def cii_preceding_type(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+    """InvoiceReferencedDocument/TypeCode: the type of the earlier invoice (EXT-FR-FE-02)."""
+    reader.unused(element)
+    target.setdefault("type_code", element.text or "")
+
+
+def _cii_date(container: Any) -> Any:
+    """The date of a CII date container (udt or qdt DateTimeString, format 102)."""
+    for child in container:
+        text = child.text
+        if text and len(text.strip()) == 8 and text.strip().isdigit():
+            from datetime import date
+
+            try:
+                return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+            except ValueError:
+                return None
+    return None
+
+
+def cii_line_preceding_invoice(
+    reader: Any, element: etree._Element, target: dict, path: Any
+) -> None:
+    """A line's InvoiceReferencedDocument: the earlier invoice it refers to (EXT-FR-FE-136 … 138)."""
+    reader.unused(element)
+    entry: dict[str, Any] = {}
+    number = element.find(ram("IssuerAssignedID"))
+    if number is not None:
+        entry["reference"] = number.text or ""
+    code = element.find(ram("TypeCode"))
+    if code is not None:
+        entry["type_code"] = code.text or ""
+    issued = element.find(ram("FormattedIssueDateTime"))
+    if issued is not None:
+        entry["issue_date"] = _cii_date(issued)
+    target.setdefault("preceding_invoices", []).append(entry)
+
+
+def cii_line_ship_to(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+    """A line's ShipToTradeParty: the delivery place (EXT-FR-FE-146) and its SIREN."""
+    reader.unused(element)
+    delivery: dict[str, Any] = target.setdefault("delivery", {})
+    delivery.setdefault("location_identifiers", []).extend(
+        _identifier(i) for i in element.iterfind(_CII_GLOBAL_ID)
+    )
+    legal = _first(element, *_CII_LEGAL_ID)
+    if legal is not None:
+        delivery["legal_registration_identifier"] = _identifier(legal)
+
+
+def cii_line_delivery_event(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+    """A line's ActualDeliverySupplyChainEvent: the delivery date (EXT-FR-FE-158)."""
+    reader.unused(element)
+    when = element.find(ram("OccurrenceDateTime"))
+    if when is not None:
+        day = _cii_date(when)
+        if day is not None:
+            target.setdefault("delivery", {}).setdefault("actual_delivery_date", day)
+
+
+def cii_attribute_code(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+    """ApplicableProductCharacteristic/TypeCode: the property as a code (EXT-FR-FE-159)."""
+    reader.unused(element)
+    target.setdefault("name_code", element.text or "")
+
+
+def cii_repeatable(key: str, read: Any) -> Any:
+    """A CII identifier handler that also keeps the repetitions EN 16931 refuses.
+
+    `read` is the reader's own handler for the first one (it records the repetition as a fact);
+    the next ones go to `additional_identifiers` (or `additional_<key>s`).
+    """
+    more = "additional_identifiers" if key == "identifier" else f"additional_{key}s"
+
+    def handle(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+        again = key in target
+        read(reader, element, target, path)
+        if again:
+            target.setdefault(more, []).append(_identifier(element))
+
+    return handle
+
+
+def cii_object_reference(read: Any) -> Any:
+    """Header AdditionalReferencedDocument: a second BT-18 (type 130) goes to `additional_object_identifiers`."""
+
+    def handle(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+        again = "invoiced_object_identifier" in target
+        read(reader, element, target, path)
+        if again and (element.findtext(ram("TypeCode")) or "").strip() == "130":
+            number = element.find(ram("IssuerAssignedID"))
+            reference = {
+                "value": None if number is None else number.text or "",
+                "scheme": element.findtext(ram("ReferenceTypeCode")),
+            }
+            target.setdefault("additional_object_identifiers", []).append(reference)
+
+    return handle
+
+
+_CII_INCOTERMS = frozenset({ram("DeliveryTypeCode"), ram("RelevantTradeLocation")})
+_CII_LOCATION_NAME = ram("Name")
+
+
+def cii_delivery_terms(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+    """ram:ApplicableTradeDeliveryTerms (document or line): as `ubl_delivery_terms`, for
+    CII-FREXT-SR-293 and CII-FREXT-SR-106 (the code is ram:DeliveryTypeCode)."""
+    reader.unused(element)
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag not in _CII_INCOTERMS or any(
+            isinstance(g.tag, str) and g.tag != _CII_LOCATION_NAME
+            for g in child
+            if child.tag != ram("DeliveryTypeCode")
+        ):
+            reader.fact(FactKind.OTHER, element, detail=DETAIL_NOT_INCOTERMS)
+            return
+
+
+__all__ = [
+    "DETAIL_NOT_INCOTERMS",
+    "cii_attribute_code",
+    "cii_delivery_terms",
+    "cii_line_delivery_event",
+    "cii_line_preceding_invoice",
+    "cii_line_ship_to",
+    "cii_object_reference",
+    "cii_repeatable",
+    "cii_party",
+    "cii_payee_address",
+    "cii_preceding_type",
+    "read_ubl_header",
+    "ubl_attribute_code",
+    "ubl_delivery_terms",
+    "ubl_line_billing_reference",
+    "ubl_line_delivery",
+    "ubl_preceding_type",
+]
