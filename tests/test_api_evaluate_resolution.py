@@ -76,6 +76,37 @@ def test_a_role_that_may_not_evaluate_is_403_before_the_body_is_read(api_client,
         assert response.status_code == 403, response.get_json()
 
 
+def test_a_revoked_key_of_a_role_that_may_not_evaluate_is_401_not_403(
+    api_client, api_keys, sqlite_url
+):
+    key = api_keys("approver")
+    assert (
+        _evaluate(api_client, key.headers, b"<x/>").status_code == 403
+    )  # remembered by the worker
+    _revoke(sqlite_url, key.plaintext)
+    assert _evaluate(api_client, key.headers, b"<x/>").status_code == 401
+
+
+def test_a_driver_error_is_sqlalchemys_error(sqlite_url):
+    """The API answers SQLAlchemy's OperationalError with 503; the prepared path must raise that, not sqlite3's."""
+    from sqlalchemy import Column, MetaData, String, Table
+    from sqlalchemy.exc import OperationalError
+
+    missing = Table("no_such_table", MetaData(), Column("name", String))
+    engine = make_engine(sqlite_url)
+    try:
+        with pytest.raises(OperationalError, match="no such table"):
+            Prepared(select(missing.c.name)).rows(engine, {})
+        assert (
+            Prepared(select(RulesetVersion.number).where(RulesetVersion.number < 0)).rows(
+                engine, {}
+            )
+            == []
+        )
+    finally:
+        engine.dispose()
+
+
 def test_each_tenant_sees_only_its_own_customers_and_rulesets(api_client, api_keys, conformance):
     first, second = api_keys("admin"), api_keys("admin")
     customer(api_client, first.headers, code="FIRST")  # both customers have the buyer's VAT id

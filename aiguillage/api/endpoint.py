@@ -97,10 +97,11 @@ def endpoint(
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
         @functools.wraps(view)
         def handle(**path: Any) -> Response:
-            if operation.roles is not None:
-                authorise(authenticate(remembered=operation.confirms_key), operation.roles)
+            principal = authenticate(remembered=operation.confirms_key) if operation.roles is not None else None
             arguments = dict(path)
             try:
+                if principal is not None and operation.roles is not None:
+                    authorise(principal, operation.roles)
                 if operation.query is not None:
                     arguments["query"] = parse_query(operation.query)
                 if operation.body is not None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Select
 
 
@@ -85,12 +86,27 @@ class Prepared:
             arguments: Any = [params.get(name) for name in compiled.positional]
         else:
             arguments = {name: params.get(name) for name in compiled.names}
+        dialect = engine.dialect
         connection = engine.raw_connection()
         try:
             cursor = connection.cursor()
             try:
                 cursor.execute(compiled.sql, arguments)
                 found = cursor.fetchall()
+            except dialect.loaded_dbapi.Error as exc:
+                # As SQLAlchemy would: a lost connection is dropped from the pool, and the driver's
+                # error becomes SQLAlchemy's (OperationalError …), which the API answers as usual (503).
+                lost = dialect.is_disconnect(exc, connection.dbapi_connection, cursor)
+                if lost:
+                    connection.invalidate(exc)
+                raise DBAPIError.instance(
+                    compiled.sql,
+                    arguments,
+                    exc,
+                    dialect.loaded_dbapi.Error,
+                    connection_invalidated=lost,
+                    dialect=dialect,
+                ) from exc
             finally:
                 cursor.close()
         finally:
