@@ -14,9 +14,12 @@ one compiles to its own unit while sharing the compiled en16931). Then:
    compiles what it serves), then `--requests` evaluations (bounded) by
    `--concurrency` client threads on raw sockets, rotating over the
    customers (each invoice's buyer VAT id names its customer, so customer
-   matching runs too); prints requests/s, p50/p99 latency, and the server
+   matching runs too); prints requests/s, p50/p99 latency, the server
    workers' CPU time per request (user + system, from /proc), which says
-   what 2 dedicated cores would do on a machine shared with other work.
+   what 2 dedicated cores would do on a machine shared with other work, and
+   the client's own CPU per request (it runs on the same cores), and the
+   load average before and after: on a shared machine the wall figures move
+   with the load, the CPU per request much less.
 
 The invoice is the official example `ubl-tc434-example2.xml` (20 KB, 4 lines)
 from `../shared/conformance`, or `--invoice FILE`.
@@ -325,10 +328,13 @@ def main() -> None:
             _, _, failed = drive(server.port, warm, args.concurrency, keep_alive)
             print(f"warm-up: {len(warm)} requests ({time.perf_counter() - started:.1f} s, {failed} failures)")
             workers = server.workers()
+            load_before = os.getloadavg()[0]
             cpu_before = sum(cpu_seconds(pid) for pid in workers)
+            client_before = time.process_time()
             batch = [prepared[i % len(prepared)] for i in range(args.requests)]
             seconds, latencies, failed = drive(server.port, batch, args.concurrency, keep_alive)
             cpu = sum(cpu_seconds(pid) for pid in workers) - cpu_before
+            client = time.process_time() - client_before
             rate = len(batch) / seconds
             connections = "kept-alive connections" if keep_alive else "a connection per request"
             print(f"throughput: {len(batch)} requests, {args.concurrency} client threads ({connections}), "
@@ -337,9 +343,12 @@ def main() -> None:
                   f"p99 {percentile(latencies, 0.99) * 1000:.2f} ms, mean {statistics.fmean(latencies) * 1000:.2f} ms; "
                   f"{failed} failures; target >= 1,000/s: {'met' if rate >= 1000 else 'NOT met'}")
             per_request = cpu / len(batch)
+            client_per_request = client / len(batch)
             print(f"server CPU: {per_request * 1000:.2f} ms per request (user + system, all workers) → "
                   f"{args.workers / per_request:,.0f} requests/s on {args.workers} dedicated cores; "
-                  f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+                  f"client CPU {client_per_request * 1000:.2f} ms per request (with it, on the same "
+                  f"{args.workers} cores: {args.workers / (per_request + client_per_request):,.0f}/s); "
+                  f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores")
             print("workers' RSS after serving every customer: "
                   + ", ".join(f"{rss_mib(pid):.0f} MiB" for pid in workers))
         finally:

@@ -44,11 +44,17 @@ def database() -> Database:
 
 
 def session() -> Session:
-    """This request's session (opened on first use; a reading one for GET and HEAD)."""
+    """This request's session (opened on first use; a reading one for GET and HEAD, and after `reads_only`)."""
     if "db_session" not in g:
         db = database()
-        g.db_session = db.reading_sessions() if request.method in _SAFE_METHODS else db.sessions()
+        reading = request.method in _SAFE_METHODS or g.get("reads_only", False)
+        g.db_session = db.reading_sessions() if reading else db.sessions()
     return g.db_session
+
+
+def reads_only() -> None:
+    """Say that this request only reads, whatever its method: its session, if it opens one, is a reading one."""
+    g.reads_only = True
 
 
 def commit_if_open() -> None:

@@ -20,7 +20,7 @@ from flask import Response, request
 from pydantic import BaseModel, ValidationError
 
 from aiguillage.api import database
-from aiguillage.api.auth import authenticate, authorise
+from aiguillage.api.auth import authenticate, authorise, confirm
 from aiguillage.api.problems import Problem, from_validation_error
 from aiguillage.store.vocabulary import Role
 
@@ -46,6 +46,8 @@ class Operation:
     produces: tuple[str, ...] = field(default_factory=tuple)
     #: Further problem statuses the endpoint may answer, with what they mean (documented in OpenAPI).
     problems: Mapping[int, str] = field(default_factory=dict)
+    #: The view confirms the key in its own statement (see `auth.authenticate(remembered=True)`).
+    confirms_key: bool = False
 
     @property
     def success_status(self) -> int:
@@ -65,6 +67,7 @@ def endpoint(
     accepts: Iterable[str] = (),
     produces: Iterable[str] = (),
     problems: Mapping[int, str] | None = None,
+    confirms_key: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Declare an endpoint; the view gets path parameters, and `body`/`query` models if declared.
 
@@ -72,6 +75,10 @@ def endpoint(
     `(model, status)` or `(model, status, headers)`, None (204), or a
     `flask.Response` it built itself (for the raw media types in `produces`).
     `accepts` documents a raw request body that the view reads itself.
+    `confirms_key`: the view confirms the caller's key itself, in the query
+    it needs anyway (`POST /v1/evaluate`), calling `auth.confirmed`; a request
+    that fails before that is confirmed here, so an unknown or revoked key is
+    still answered 401 whatever else is wrong with the request.
     """
     operation = Operation(
         summary=summary,
@@ -84,19 +91,27 @@ def endpoint(
         accepts=tuple(accepts),
         produces=tuple(produces),
         problems=dict(problems or {}),
+        confirms_key=confirms_key,
     )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
         @functools.wraps(view)
         def handle(**path: Any) -> Response:
-            if operation.roles is not None:
-                authorise(authenticate(), operation.roles)
+            principal = authenticate(remembered=operation.confirms_key) if operation.roles is not None else None
             arguments = dict(path)
-            if operation.query is not None:
-                arguments["query"] = parse_query(operation.query)
-            if operation.body is not None:
-                arguments["body"] = parse_body(operation.body)
-            response = to_response(view(**arguments), operation)
+            try:
+                if principal is not None and operation.roles is not None:
+                    authorise(principal, operation.roles)
+                if operation.query is not None:
+                    arguments["query"] = parse_query(operation.query)
+                if operation.body is not None:
+                    arguments["body"] = parse_body(operation.body)
+                result = view(**arguments)
+            except Exception:
+                if operation.confirms_key:
+                    confirm()
+                raise
+            response = to_response(result, operation)
             database.commit_if_open()
             return response
 

@@ -16,6 +16,7 @@ import logging
 import re
 import time
 import uuid
+from typing import Any
 
 from flask import Flask, Response, g, request
 from prometheus_client import Histogram
@@ -49,10 +50,22 @@ def _start() -> None:
     request_id()
 
 
+#: (method, route, status) → its histogram child: `labels()` checks and joins the values on every call.
+_SERIES: dict[tuple[str, str, int], Any] = {}
+
+
+def _series(method: str, route: str, status: int) -> Any:
+    key = (method, route, status)
+    child = _SERIES.get(key)
+    if child is None:  # bounded: routes are templates and methods and statuses few
+        child = _SERIES[key] = LATENCY.labels(method, route, str(status))
+    return child
+
+
 def _finish(response: Response) -> Response:
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
-    LATENCY.labels(request.method, route, str(response.status_code)).observe(elapsed)
+    _series(request.method, route, response.status_code).observe(elapsed)
     identifier = request_id()
     response.headers["X-Request-Id"] = identifier
     if REQUESTS.isEnabledFor(logging.INFO):

@@ -18,13 +18,16 @@ worker on its next request.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from aiguillage.api.problems import Problem
 from aiguillage.dsl.diagnostics import RulesError
+from aiguillage.dsl.refdata import ReferenceData
 from aiguillage.engine.compiler import CompiledRuleset
 from aiguillage.engine.loader import library
 from aiguillage.engine.stored import stored_rulesets
@@ -116,13 +119,13 @@ _COLUMNS = {
 }
 
 #: The customer columns read per request: ids only (the whole record is read when an invoice is queued).
-_ID_COLUMNS = ("code", "vat_identifier", "legal_identifier", "peppol_participant_id", "edi_partner_id")
+ID_COLUMNS = ("code", "vat_identifier", "legal_identifier", "peppol_participant_id", "edi_partner_id")
 
 #: Built once: every customer any of whose ids is one of the buyer's (ranked in Python after).
 #: Each OR branch repeats the tenant so that each is one index look-up, (tenant, column).
-_CUSTOMERS_BY_IDS = select(Customer.id, *(getattr(Customer, column) for column in _ID_COLUMNS)).where(
+_CUSTOMERS_BY_IDS = select(Customer.id, *(getattr(Customer, column) for column in ID_COLUMNS)).where(
     or_(*((Customer.tenant_id == bindparam("tenant")) & getattr(Customer, column).in_(bindparam("ids", expanding=True))
-          for column in _ID_COLUMNS)),
+          for column in ID_COLUMNS)),
 )
 
 
@@ -134,10 +137,20 @@ def match_customer(session: Session, tenant_id: uuid.UUID, invoice: Invoice) -> 
     ids = buyer_ids(invoice)
     if not ids:
         return None
-    every = sorted({form for _, _, forms in ids for form in forms})
-    candidates = session.connection().execute(_CUSTOMERS_BY_IDS, {"tenant": tenant_id, "ids": every}).all()
-    if not candidates:
-        return None
+    candidates = session.connection().execute(_CUSTOMERS_BY_IDS, {"tenant": tenant_id, "ids": id_forms(ids)}).all()
+    return best_candidate(ids, candidates)
+
+
+def id_forms(ids: list[tuple[int, str, list[str]]]) -> list[str]:
+    """Every form of every buyer id, once, sorted: what the customer columns are compared with."""
+    return sorted({form for _, _, forms in ids for form in forms})
+
+
+def best_candidate(ids: list[tuple[int, str, list[str]]], candidates: Sequence[Any]) -> CustomerRef | None:
+    """The candidate matched by the strongest buyer id; 409 when two match it equally.
+
+    `candidates` are rows with the customer's `id` and the `ID_COLUMNS`.
+    """
     for _, what, forms in ids:
         wanted = set(forms)
         hits = [c for c in candidates if any(getattr(c, column) in wanted for column in _COLUMNS[what])]
@@ -168,12 +181,13 @@ def customer_for(session: Session, tenant_id: uuid.UUID, invoice: Invoice, code:
 # --------------------------------------------------------------------------- the ruleset version
 
 
-def _versions_in_force() -> Select:
-    """Per candidate ruleset (the customer's, and the tenant's `default`), its newest effective version.
+def versions_in_force(tenant: ColumnElement[Any], own: ColumnElement[bool]) -> Select:
+    """Per candidate ruleset (the customer's: `own`, and the tenant's `default`), its newest effective version.
 
-    One query, built once, answering at most two rows whatever the number of
-    versions: the correlated subquery finds the highest effective number
-    through the unique (ruleset, number) index.
+    One query, built once, answering one row per candidate ruleset whatever
+    the number of versions: the correlated subquery finds the highest
+    effective number through the unique (ruleset, number) index. Versions
+    become effective at the `now` parameter.
     """
     newest = aliased(RulesetVersion)
     highest = (
@@ -186,21 +200,27 @@ def _versions_in_force() -> Select:
                RulesetVersion.number, RulesetVersion.content_hash)
         .join(RulesetVersion, (RulesetVersion.ruleset_id == Ruleset.id) & (RulesetVersion.tenant_id == Ruleset.tenant_id))
         .where(
-            or_(
-                (Ruleset.tenant_id == bindparam("tenant")) & (Ruleset.customer_code == bindparam("customer")),
-                (Ruleset.tenant_id == bindparam("tenant")) & (Ruleset.name == DEFAULT_RULESET),
-            ),
+            or_((Ruleset.tenant_id == tenant) & own, (Ruleset.tenant_id == tenant) & (Ruleset.name == DEFAULT_RULESET)),
             RulesetVersion.number == highest,
         )
     )
 
 
-_VERSIONS_IN_FORCE = _versions_in_force()
+_VERSIONS_IN_FORCE = versions_in_force(bindparam("tenant"), Ruleset.customer_code == bindparam("customer"))
 
 
 def active_version(session: Session, tenant_id: uuid.UUID, customer_code: str | None) -> VersionRef | None:
     """The version in force for a customer (its ruleset, else the tenant's `default`), if any."""
     rows = session.connection().execute(_VERSIONS_IN_FORCE, {"tenant": tenant_id, "customer": customer_code, "now": utcnow()}).all()
+    return version_in_force(rows, customer_code)
+
+
+def version_in_force(rows: Sequence[Any], customer_code: str | None) -> VersionRef | None:
+    """Among the newest effective versions of candidate rulesets, the one in force for the customer.
+
+    `rows` carry `id` (of the ruleset), `name`, `customer_code`, `version_id`,
+    `number` and `content_hash`; rows of other customers' rulesets are ignored.
+    """
     own = [r for r in rows if customer_code is not None and r.customer_code == customer_code]
     if len(own) > 1:
         names = ", ".join(sorted(r.name for r in own))
@@ -212,12 +232,18 @@ def active_version(session: Session, tenant_id: uuid.UUID, customer_code: str | 
     return VersionRef(chosen.id, chosen.name, chosen.version_id, chosen.number, chosen.content_hash)
 
 
-def compiled_version(session: Session, tenant_id: uuid.UUID, version: VersionRef) -> CompiledRuleset:
-    """The compiled form of a stored version; the text is read only when not compiled yet."""
+def compiled_version(session: Session | Callable[[], Session], tenant_id: uuid.UUID, version: VersionRef) -> CompiledRuleset:
+    """The compiled form of a stored version; the text is read only when not compiled yet.
+
+    `session` may be a function returning one: the evaluation path then opens
+    no session at all when the version is compiled already and reads no
+    reference table.
+    """
+    sessions = session if callable(session) else lambda: session
     cache = stored_rulesets()
     try:
-        return cache.compiled(version.name, lambda: _content(session, tenant_id, version.version_id), version.content_hash,
-                              ReferenceTables(session, tenant_id))
+        return cache.compiled(version.name, lambda: _content(sessions(), tenant_id, version.version_id), version.content_hash,
+                              _TenantTables(sessions, tenant_id))
     except RulesError as exc:
         # A published version always checked when it was published; failing now means what it
         # extends, or a reference table it reads, changed under it. Say so rather than decide with something else.
@@ -227,6 +253,24 @@ def compiled_version(session: Session, tenant_id: uuid.UUID, version: VersionRef
             type="ruleset-broken",
             title="Ruleset does not check",
         ) from None
+
+
+class _TenantTables:
+    """The tenant's reference tables (`engine.stored.References`), reaching for a session only when asked."""
+
+    def __init__(self, sessions: Callable[[], Session], tenant_id: uuid.UUID) -> None:
+        self._sessions = sessions
+        self._tenant_id = tenant_id
+
+    @property
+    def scope(self) -> str:
+        return str(self._tenant_id)
+
+    def versions(self, names: Sequence[str]) -> dict[str, str | None]:
+        return ReferenceTables(self._sessions(), self._tenant_id).versions(names)
+
+    def reference(self, name: str) -> ReferenceData | None:
+        return ReferenceTables(self._sessions(), self._tenant_id).reference(name)
 
 
 def _content(session: Session, tenant_id: uuid.UUID, version_id: uuid.UUID) -> str:

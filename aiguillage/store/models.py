@@ -121,6 +121,8 @@ class Ruleset(Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "name"),
         UniqueConstraint("tenant_id", "id"),
+        # The customer's ruleset, looked up on every evaluation (migration 0011).
+        Index("ix_rulesets_tenant_customer", "tenant_id", "customer_code"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)

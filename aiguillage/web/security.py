@@ -19,6 +19,8 @@ from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from aiguillage.web.cookie_session import CookieSessions
+
 log = logging.getLogger(__name__)
 
 _LIMITER = "aiguillage.web.limiter"
@@ -52,6 +54,7 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
+    app.session_interface = CookieSessions()
     csrf.init_app(app)
     app.extensions[_LIMITER] = (MovingWindowRateLimiter(MemoryStorage()),)
 

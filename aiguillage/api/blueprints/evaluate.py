@@ -1,31 +1,35 @@
 """`POST /v1/evaluate`: a dry run. Reads the invoice, decides it, stores nothing.
 
-The request only reads the database (key, customer, version in force), so
-it runs in a reading session: on SQLite it never waits for, nor holds up, a
-writer, and evaluations on several workers run side by side.
+The request only reads the database: the key, the customer and the version
+in force come from one statement (`api.resolution`), on a connection
+without a transaction; the compiled ruleset from the worker's cache. A
+session (a reading one: on SQLite it never waits for, nor holds up, a
+writer) is opened only to read a version's text the first time, or the
+tenant's reference tables a ruleset reads.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from flask import Blueprint
 
 from aiguillage.api import database
-from aiguillage.api.auth import current_principal
+from aiguillage.api.auth import authorise, confirmed, presented_key_hash
 from aiguillage.api.deciding import decide
 from aiguillage.api.documents import DOCUMENT_TYPES, read_body
 from aiguillage.api.endpoint import endpoint
+from aiguillage.api.resolution import resolve
 from aiguillage.api.roles import EVALUATE_INVOICES
 from aiguillage.api.schemas.decisions import EvaluateQuery, Evaluation
-from aiguillage.api.selection import select_for
+from aiguillage.api.selection import STANDARD_RULESET, Selection, compiled_version
+from aiguillage.engine.loader import library
 
 blueprint = Blueprint("evaluate", __name__, url_prefix="/v1")
 
 
 @blueprint.before_request
 def _reading_session() -> None:
-    """Nothing here writes: use a reading session even though the method is POST."""
-    if "db_session" not in g:
-        g.db_session = database.database().reading_sessions()
+    """Nothing here writes: any session opened is a reading one even though the method is POST."""
+    database.reads_only()
 
 
 @blueprint.post("/evaluate")
@@ -41,9 +45,15 @@ def _reading_session() -> None:
     accepts=DOCUMENT_TYPES,
     responses={200: Evaluation},
     problems={404: "no customer with that code", 409: "the buyer matches several customers, or a customer has several rulesets"},
+    confirms_key=True,
 )
 def evaluate_invoice(query: EvaluateQuery) -> Evaluation:
     invoice, _ = read_body()
-    principal = current_principal()
-    selection = select_for(database.session(), principal.tenant_id, invoice, query.customer)
-    return decide(invoice, selection, lang=query.lang, explain=query.explain)
+    resolved = resolve(database.database().engine, presented_key_hash(), invoice, query.customer)
+    principal = confirmed(resolved.principal)
+    authorise(principal, EVALUATE_INVOICES)
+    if resolved.version is None:
+        compiled = library().compiled(STANDARD_RULESET)
+    else:
+        compiled = compiled_version(database.session, principal.tenant_id, resolved.version)
+    return decide(invoice, Selection(resolved.customer, resolved.version, compiled), lang=query.lang, explain=query.explain)
