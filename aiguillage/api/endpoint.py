@@ -46,6 +46,8 @@ class Operation:
     produces: tuple[str, ...] = field(default_factory=tuple)
     #: Further problem statuses the endpoint may answer, with what they mean (documented in OpenAPI).
     problems: Mapping[int, str] = field(default_factory=dict)
+    #: Headers a successful answer may carry, with what they mean (documented in OpenAPI).
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def success_status(self) -> int:
@@ -65,6 +67,7 @@ def endpoint(
     accepts: Iterable[str] = (),
     produces: Iterable[str] = (),
     problems: Mapping[int, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Declare an endpoint; the view gets path parameters, and `body`/`query` models if declared.
 
@@ -84,6 +87,7 @@ def endpoint(
         accepts=tuple(accepts),
         produces=tuple(produces),
         problems=dict(problems or {}),
+        headers=dict(headers or {}),
     )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
