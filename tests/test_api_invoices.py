@@ -68,11 +68,12 @@ def test_idempotency_key_and_number(api_client, admin, conformance):
     first = _submit(api_client, admin.headers, data, "k-1")
     assert first.status_code == 202
     again = _submit(api_client, admin.headers, data, "k-1")
-    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
-    assert again.get_json()["duplicate"] is True and again.headers["Location"] == first.headers["Location"]
+    assert again.status_code == 202 and again.get_json() == first.get_json()  # the first answer, given again
+    assert again.headers["Idempotent-Replayed"] == "true" and again.headers["Location"] == first.headers["Location"]
     # Same seller and number, same content, no key (or another key): the same invoice.
     assert _submit(api_client, admin.headers, data).get_json()["id"] == first.get_json()["id"]
-    assert _submit(api_client, admin.headers, write_invoice(read_invoice(data), "cii")).status_code == 200
+    in_cii = _submit(api_client, admin.headers, write_invoice(read_invoice(data), "cii"))
+    assert in_cii.get_json() == first.get_json() and in_cii.headers["Idempotent-Replayed"] == "true"
     # Only one delivery was ever queued.
     detail = api_client.get(first.headers["Location"], headers=admin.headers).get_json()
     assert len(detail["deliveries"]) == 1 and detail["decision_count"] == 1
@@ -194,8 +195,10 @@ def test_a_repeat_finishes_deciding_an_invoice_left_received(api_client, admin, 
         stored = Invoices(session, admin.tenant_id).receive(read(data), data, CLI, idempotency_key="k-9").invoice.id
     engine.dispose()
     response = _submit(api_client, admin.headers, data, "k-9")
-    assert response.status_code == 200 and response.get_json()["id"] == str(stored)
-    assert response.get_json()["status"] == "queued"
+    assert response.status_code == 202 and response.get_json()["id"] == str(stored)
+    assert response.get_json()["status"] == "queued" and response.headers["Idempotent-Replayed"] == "true"
+    # What the retry answered is the answer from now on (the crashed request answered nothing).
+    assert _submit(api_client, admin.headers, data, "k-9").get_json() == response.get_json()
 
 
 def test_a_factur_x_pdf_is_accepted_and_kept_as_sent(api_client, admin, conformance):

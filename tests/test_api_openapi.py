@@ -37,6 +37,12 @@ def test_document_describes_bodies_roles_and_problems(api_client):
     assert {p["name"] for p in listing["parameters"]} == {"code", "after", "limit"}
     assert document["paths"]["/v1/health"]["get"]["security"] == []
 
+    # A repeat of a submission gets the first answer (202, same body), told apart by a header only.
+    submit = document["paths"]["/v1/invoices"]["post"]
+    assert "200" not in submit["responses"] and "Idempotent-Replayed" in submit["responses"]["202"]["headers"]
+    accepted = document["components"]["schemas"]["InvoiceAccepted"]["properties"]
+    assert accepted["duplicate"]["deprecated"] is True
+
 
 def test_every_v1_route_is_declared_and_all_but_health_need_a_key(api_app):
     v1_rules = [rule for rule in api_app.url_map.iter_rules() if rule.rule.startswith("/v1")]

@@ -44,8 +44,9 @@ def test_ndjson_batch_answers_each_item_and_a_repeat_stores_nothing_twice(api_ap
 
     again = api_client.post("/v1/invoices:batch", data=body, headers=headers).get_json()
     assert again["summary"] == {"items": 7, "stored": 0, "repeated": 5, "failed": 2}
-    first_ids = [r["id"] for r in result["items"]]
-    assert [r["id"] for r in again["items"]] == first_ids
+    # Each stored item gets its first answer again, marked replayed; the unreadable ones are refused again.
+    assert again["items"] == [{**r, "replayed": True} if r["status"] == 202 else r for r in result["items"]]
+    assert [r["replayed"] for r in result["items"]] == [False, False, None, False, None, False, False]
     assert _count(api_app, key.tenant_id) == 5
 
 
@@ -107,7 +108,7 @@ def test_submit_command_posts_files_in_parallel_and_a_rerun_is_a_repeat(served, 
                            timeout=120)
     assert again.returncode == 1
     lines = again.stdout.strip().splitlines()
-    assert sum(": 200 already stored " in line for line in lines) == 6
+    assert sum(": 202 already stored " in line for line in lines) == 6
     assert any(line.startswith(f"{bad}: 400 not stored: ") and "line 1" in line for line in lines)
     assert lines[-1].endswith("0 stored, 6 already stored, 1 failed")
     engine = make_engine(cluster.url)
@@ -139,7 +140,7 @@ def test_submit_command_in_batches_stores_once_and_single_posts_then_repeat_it(s
 
     again = subprocess.run([*base, *files], capture_output=True, text=True, env=env, timeout=120)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert sum(": 200 already stored " in line for line in again.stdout.splitlines()) == 7
+    assert sum(": 202 already stored " in line for line in again.stdout.splitlines()) == 7
     engine = make_engine(cluster.url)
     with session_factory(engine)() as session:
         assert session.scalar(select(func.count()).select_from(InvoiceRecord)) == 7

@@ -99,10 +99,10 @@ def test_a_batch_decides_every_invoice_as_single_posts_do(database_url):
         assert big == ["invoice.receive", "invoice.decide", "invoice.status", "invoice.unusual_amount",
                        "delivery.queue"]
 
-        # The whole batch again: every item a repeat (200) of its invoice, nothing stored or decided twice.
+        # The whole batch again: every item gets its first answer again (replayed), nothing stored or decided twice.
         again = client.post("/v1/invoices:batch", data=body,
                             headers={**batched.headers, "Content-Type": "application/x-ndjson"}).get_json()
-        assert [(i["status"], i["id"]) for i in again["items"]] == [(200, i) for i in batch_ids]
+        assert [(i["status"], i["id"], i["replayed"]) for i in again["items"]] == [(202, i, True) for i in batch_ids]
         assert again["summary"] == {"items": len(documents), "stored": 0, "repeated": len(documents), "failed": 0}
     finally:
         app.extensions["aiguillage.database"].engine.dispose()
@@ -119,7 +119,8 @@ def test_an_item_repeated_inside_its_batch_is_stored_once(database_url):
                  {"idempotency_key": "r-1", "document": other.decode()},  # the key for another invoice: 409
                  {"idempotency_key": "r-2", "document": other.decode()}]
         answer = client.post("/v1/invoices:batch", json=items, headers=key.headers).get_json()
-        assert [i["status"] for i in answer["items"]] == [202, 200, 409, 202]
+        assert [(i["status"], i["replayed"]) for i in answer["items"]] == [(202, False), (202, True), (409, None),
+                                                                         (202, False)]
         assert answer["items"][1]["id"] == answer["items"][0]["id"]
         assert answer["items"][2]["problem"]["existing"] == answer["items"][0]["id"]
         assert answer["items"][1]["invoice_status"] == answer["items"][0]["invoice_status"] == "queued"

@@ -73,7 +73,7 @@ def test_a_crash_between_store_and_decision_is_recovered(cluster):
 
     # The ERP sends CRASH-1 again (same key) to a healthy server: answered with the stored invoice, decided now.
     status, body = cluster.submit(healthy.base, invoice_document("CRASH-1"), "key-crash-1")
-    assert status == 200 and body["duplicate"] is True, body
+    assert status == 202 and body["duplicate"] is False, body
     assert body["id"] == str(stored["CRASH-1"].id) and body["status"] == "queued"
 
     # Nobody sends CRASH-2 again: the worker's recovery pass decides it, and the delivery goes out.

@@ -3,21 +3,29 @@
 - saturation answers 503 with Retry-After before anything is stored;
 - a ruleset that fails on an invoice after it was stored holds it (202), never a 500;
 - contention is retried in the server: the retry helper runs the unit of work again on the
-  errors the database really raises when two transactions meet, and never on anything else.
+  errors the database really raises when two transactions meet, and never on anything else;
+- a repeat (same key, or same seller, number and content; alone or in a batch) gets the first
+  answer again, byte for byte, whatever happened to the invoice since, marked `Idempotent-Replayed`.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+import uuid
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from aiguillage.api.admission import KEYS_EXTENSION, key_of
+from aiguillage.api.submission import decide_received
+from aiguillage.store.actor import Actor
 from aiguillage.store.contention import StillContended, is_contention, retrying
 from aiguillage.store.database import make_engine, session_factory
 from aiguillage.store.models import InvoiceRecord
+from aiguillage.store.repositories.invoices import Invoices
 from aiguillage.testing.cluster import invoice_document
 
 pytest_plugins = ["aiguillage.api.testing"]
@@ -75,9 +83,92 @@ def test_a_repeat_with_the_same_key_answers_the_first_invoice(api_client, api_ke
     key = api_keys("erp")
     first = _submit(api_client, key, "REP-1", "rep-1")
     again = _submit(api_client, key, "REP-1", "rep-1")
-    assert first.status_code == 202 and again.status_code == 200
-    assert again.get_json()["id"] == first.get_json()["id"] and again.get_json()["duplicate"] is True
-    assert again.get_json()["status"] == first.get_json()["status"] != "received"
+    assert first.status_code == 202 and again.status_code == 202
+    assert "Idempotent-Replayed" not in first.headers and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json() and first.get_json()["duplicate"] is False
+    assert first.get_json()["status"] != "received"
+
+
+@pytest.fixture
+def erp(db_backend, store_engine, key_issuer) -> Iterator[tuple]:  # noqa: ANN001
+    """An app on the backend under test, its client and an ERP key of a fresh tenant."""
+    from aiguillage.api import create_app
+
+    url = store_engine.url.render_as_string(hide_password=False)
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    yield app, app.test_client(), key_issuer(url, "erp")
+    app.extensions["aiguillage.database"].engine.dispose()
+
+
+def _move_on(store_engine, tenant_id: uuid.UUID, invoice_id: str, status: str) -> None:  # noqa: ANN001
+    """The invoice's life goes on after the answer (delivered, released, …)."""
+    with session_factory(store_engine)() as session:
+        Invoices(session, tenant_id).set_status(uuid.UUID(invoice_id), status, Actor("test"), reason="moved on")
+        session.commit()
+
+
+def test_a_repeat_gets_the_first_answer_after_the_invoice_moved_on(erp, store_engine):
+    """First answer 202 `held`; the invoice is delivered since; a repeat gets the first body again, plus the header."""
+    _app, client, key = erp
+    first = _submit(client, key, "FIRST-1", "first-1")
+    assert first.status_code == 202 and "Idempotent-Replayed" not in first.headers
+    answered = first.get_json()
+    assert answered["status"] == "held", answered  # no ruleset for this tenant: held, saying why
+    _move_on(store_engine, key.tenant_id, answered["id"], "delivered")
+    assert client.get(answered["status_url"], headers=key.headers).get_json()["status"] == "delivered"
+
+    again = _submit(client, key, "FIRST-1", "first-1")
+    assert again.status_code == 202, again.get_json()
+    assert json.loads(again.data) == json.loads(first.data) == answered
+    assert again.headers["Idempotent-Replayed"] == "true" and again.headers["Location"] == first.headers["Location"]
+    # Same seller, number and content under another key: the same invoice, the same first answer.
+    other = _submit(client, key, "FIRST-1", "first-1-resent")
+    assert (other.status_code, other.get_json(), other.headers["Idempotent-Replayed"]) == (202, answered, "true")
+
+
+def test_a_batch_repeat_answers_each_item_with_its_first_answer(erp, store_engine):
+    _app, client, key = erp
+    items = [{"idempotency_key": f"batch-first-{n}", "invoice": json.loads(invoice_document(f"BF-{n}", charge=20 + n))}
+             for n in range(2)]
+    headers = {**key.headers, "Content-Type": "application/json"}
+    first = client.post("/v1/invoices:batch", json=items, headers=headers).get_json()
+    assert [(i["status"], i["replayed"]) for i in first["items"]] == [(202, False)] * 2, first
+    _move_on(store_engine, key.tenant_id, first["items"][0]["id"], "delivered")
+    again = client.post("/v1/invoices:batch", json=items, headers=headers).get_json()
+    assert again["items"] == [{**item, "replayed": True} for item in first["items"]]
+    assert again["summary"] == {"items": 2, "stored": 0, "repeated": 2, "failed": 0}
+
+
+def test_a_first_answer_received_is_replayed_after_the_recovery_pass(erp, store_engine, monkeypatch):
+    """Deciding failed: the first answer says `received`; the recovery pass decides; a repeat still says `received`."""
+    _app, client, key = erp
+
+    def unavailable(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202 - the store failing between the transactions
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("aiguillage.api.submission.select_for_customer", unavailable)
+    first = _submit(client, key, "LATE-1", "late-1")
+    assert first.status_code == 202 and first.get_json()["status"] == "received", first.get_json()
+    monkeypatch.undo()
+    with session_factory(store_engine)() as session:  # what `recovery.recover_received` does for it
+        decided = decide_received(session, key.tenant_id, Actor("recovery"), uuid.UUID(first.get_json()["id"]))
+    assert decided == "held"
+    again = _submit(client, key, "LATE-1", "late-1")
+    assert (again.status_code, again.get_json(), again.headers["Idempotent-Replayed"]) == (202, first.get_json(), "true")
+
+
+def test_a_repeat_that_decides_a_received_invoice_is_the_answer_repeats_get(erp, store_engine, monkeypatch):
+    """The first request could not decide (answered `received`); the repeat decides it: later repeats get that."""
+    _app, client, key = erp
+    monkeypatch.setattr("aiguillage.api.submission.select_for_customer",
+                        lambda *_a, **_k: (_ for _ in ()).throw(RuntimeError("database went away")))
+    assert _submit(client, key, "LATE-2", "late-2").get_json()["status"] == "received"
+    monkeypatch.undo()
+    deciding = _submit(client, key, "LATE-2", "late-2")
+    assert deciding.status_code == 202 and deciding.get_json()["status"] == "held"
+    assert deciding.headers["Idempotent-Replayed"] == "true"
+    _move_on(store_engine, key.tenant_id, deciding.get_json()["id"], "delivered")
+    assert _submit(client, key, "LATE-2", "late-2").get_json() == deciding.get_json()
 
 
 def test_contention_the_database_really_raises_is_retried(db_backend, store_engine):
@@ -121,6 +212,7 @@ def test_concurrent_repeats_store_once_and_answer_one_id(db_backend, store_engin
     app = create_app({"DATABASE_URL": url, "TESTING": True})
     key = key_issuer(url, "erp")
     answers: list[tuple[int, str]] = []
+    bodies: list[tuple[dict, str | None]] = []
     barrier = threading.Barrier(8)
 
     def send() -> None:
@@ -128,13 +220,16 @@ def test_concurrent_repeats_store_once_and_answer_one_id(db_backend, store_engin
         barrier.wait()
         response = _submit(client, key, "RACE-1", "race-1")
         answers.append((response.status_code, response.get_json().get("id")))
+        bodies.append((response.get_json(), response.headers.get("Idempotent-Replayed")))
 
     threads = [threading.Thread(target=send) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(s for s, _ in answers) == [200] * 7 + [202], answers
+    assert sorted(s for s, _ in answers) == [202] * 8, answers
+    assert sorted(str(replayed) for _, replayed in bodies) == ["None"] + ["true"] * 7  # one stored, seven repeats
+    assert all(body == bodies[0][0] for body, _ in bodies), bodies  # every repeat got the first answer
     assert len({i for _, i in answers}) == 1
     engine = make_engine(url)
     with session_factory(engine)() as session:

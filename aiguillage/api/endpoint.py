@@ -48,6 +48,8 @@ class Operation:
     problems: Mapping[int, str] = field(default_factory=dict)
     #: The view confirms the key in its own statement (see `auth.authenticate(remembered=True)`).
     confirms_key: bool = False
+    #: Headers a successful answer may carry, with what they mean (documented in OpenAPI).
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def success_status(self) -> int:
@@ -68,6 +70,7 @@ def endpoint(
     produces: Iterable[str] = (),
     problems: Mapping[int, str] | None = None,
     confirms_key: bool = False,
+    headers: Mapping[str, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Declare an endpoint; the view gets path parameters, and `body`/`query` models if declared.
 
@@ -92,6 +95,7 @@ def endpoint(
         produces=tuple(produces),
         problems=dict(problems or {}),
         confirms_key=confirms_key,
+        headers=dict(headers or {}),
     )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:

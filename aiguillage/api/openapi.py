@@ -135,6 +135,9 @@ def _operation(
             answer["content"] = {"application/json": {"schema": refs[(model, "serialization")]}}
         if operation.produces and status == operation.success_status:
             answer["content"] = {media: {"schema": _raw_schema(media)} for media in operation.produces}
+        if operation.headers and 200 <= status < 300:
+            answer["headers"] = {name: {"description": text, "schema": {"type": "string"}}
+                                 for name, text in operation.headers.items()}
         document["responses"][str(status)] = answer
     errors = {400: "invalid request", 413: "body too large"} if operation.body is not None else {}
     if operation.accepts:

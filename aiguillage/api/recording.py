@@ -73,8 +73,10 @@ def record_many(session: Session, tenant_id: uuid.UUID, actor: Actor, items: lis
                 now: datetime | None = None) -> dict[uuid.UUID, str]:
     """Record every item still `received`, in the caller's transaction; the status of every item after.
 
-    Items decided meanwhile (a repeat, the recovery pass) are left as they
-    are and answered with their current status. The caller commits.
+    The statuses are recorded as the answer (`answered_status`) with the
+    decision. Items decided meanwhile (a repeat, the recovery pass) are left
+    as they are and answered with their first answer (`received` if the
+    recovery pass decided them), so a repeat of them is answered the same. The caller commits.
     """
     now = now or utcnow()
     locked = intake.lock_received(session, tenant_id, (item.invoice_id for item in items))
@@ -164,7 +166,7 @@ def record_many(session: Session, tenant_id: uuid.UUID, actor: Actor, items: lis
         for invoice_id in workflows:
             start_workflows(session, tenant_id, invoice_id, actor)
     others = [item.invoice_id for item in items if item.invoice_id not in locked]
-    status.update(intake.statuses(session, tenant_id, others))
+    status.update(intake.answered(session, tenant_id, others))
     return status
 
 

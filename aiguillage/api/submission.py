@@ -25,7 +25,12 @@ What an ERP can rely on (issue 11):
   workflow session won by a concurrent request) is retried here, never
   answered 409 (`store.contention`);
 - a repeat (same Idempotency-Key, or same seller, number and content)
-  answers with the first invoice's id, and never stores twice.
+  never stores twice and gets the first answer again: the same id and the
+  status the first answer gave (kept as `answered_status`, written in the
+  transaction that records the decision; NULL: the first answer was
+  `received`), whatever the invoice's status is now. A repeat that itself
+  decides an invoice left `received` (its first request crashed, or could
+  not decide) records what it answers, and later repeats get that.
 """
 
 from __future__ import annotations
@@ -70,7 +75,11 @@ RECEIVED = InvoiceStatus.RECEIVED.value
 
 @dataclass(frozen=True)
 class Submitted:
-    """The stored invoice after submission, and whether this request stored it."""
+    """The answer to a submission: the invoice, the status answered, and whether this request stored it.
+
+    For a repeat (`created` false) the status is the one the first answer
+    gave, not the invoice's status now.
+    """
 
     invoice_id: uuid.UUID
     status: str
@@ -179,7 +188,7 @@ def submit_many(session: Session, tenant_id: uuid.UUID, actor: Actor,
             row, arrival = rows[index], arrivals[index]
             first = stored.get(row["idempotency_key"]) if row["idempotency_key"] is not None else None
             if first is not None and first.model_sha256 == row["model_sha256"] and first.status != RECEIVED:
-                answers[index] = Submitted(first.id, first.status, False)  # a repeat of a decided invoice
+                answers[index] = Submitted(first.id, first.answered_status or RECEIVED, False)  # a decided one's repeat
                 continue
             try:  # the key or number exists: a repeat, or a conflict
                 receipts[index] = Invoices(session, tenant_id).receive(
@@ -194,10 +203,10 @@ def submit_many(session: Session, tenant_id: uuid.UUID, actor: Actor,
     crash_point("after-store")
     for index, receipt in receipts.items():
         record = receipt.invoice
-        status = record.status
-        if status == RECEIVED:  # a repeat of an invoice whose deciding did not finish, or a race's winner
+        status = record.answered_status or RECEIVED  # a repeat of a decided invoice: the first answer
+        if record.status == RECEIVED:  # a repeat of an invoice whose deciding did not finish, or a race's winner
             customer, problem = customers[index]
-            status = decide_received(session, tenant_id, actor, record.id, lang=arrivals[index].lang,
+            status = decide_received(session, tenant_id, actor, record.id, lang=arrivals[index].lang, answering=True,
                                      **({"invoice": arrivals[index].invoice, "customer": customer, "problem": problem}
                                         if receipt.created else {}))
         answers[index] = Submitted(record.id, status, receipt.created)
@@ -230,7 +239,8 @@ def decide_many(session: Session, tenant_id: uuid.UUID, actor: Actor, fresh: lis
         log.exception("deciding %d invoices together failed; deciding each on its own", len(fresh))
         session.rollback()
         return {item.row["id"]: decide_received(session, tenant_id, actor, item.row["id"], invoice=item.arrival.invoice,
-                                                customer=item.customer, problem=item.problem, lang=item.arrival.lang)
+                                                customer=item.customer, problem=item.problem, lang=item.arrival.lang,
+                                                answering=True)
                 for item in fresh}
 
 
@@ -280,8 +290,14 @@ def decide_received(
     customer: CustomerRef | None | object = _LOOK_UP,
     problem: Problem | None = None,
     lang: str | None = None,
+    answering: bool = False,
 ) -> str:
     """Decide a stored `received` invoice and return its new status; never raises.
+
+    `answering`: a request answers with the status returned, so it is
+    recorded as the answer (`answered_status`) with the decision, and an
+    invoice decided meanwhile returns its first answer rather than its
+    status now. The recovery pass answers nobody and records nothing of it.
 
     Without `invoice`/`customer` they are read from the store (a repeat, the
     recovery pass); without `lang`, the decision speaks the language the
@@ -290,7 +306,7 @@ def decide_received(
     must not answer with an error.
     """
     try:
-        return _decide(session, tenant_id, actor, invoice_id, invoice, customer, problem, lang)
+        return _decide(session, tenant_id, actor, invoice_id, invoice, customer, problem, lang, answering)
     except Exception:  # noqa: BLE001 - stored already: log, leave it `received`, let recovery decide
         log.exception("invoice %s: stored but not decided; the recovery pass will decide it", invoice_id)
         session.rollback()
@@ -298,11 +314,12 @@ def decide_received(
 
 
 def _decide(session: Session, tenant_id: uuid.UUID, actor: Actor, invoice_id: uuid.UUID, invoice: Invoice | None,
-            customer: CustomerRef | None | object, problem: Problem | None, lang: str | None) -> str:
+            customer: CustomerRef | None | object, problem: Problem | None, lang: str | None,
+            answering: bool) -> str:
     if invoice is None or customer is _LOOK_UP or lang is None:
         record = Invoices(session, tenant_id).get(invoice_id)
         if record.status != RECEIVED:
-            return record.status
+            return _answer(record, answering)
         lang = lang or record.lang or "en"
     if invoice is None or customer is _LOOK_UP:
         invoice = invoice if invoice is not None else invoice_from_record(record)
@@ -326,7 +343,7 @@ def _decide(session: Session, tenant_id: uuid.UUID, actor: Actor, invoice_id: uu
     def record() -> str:
         stored = _locked_received(session, tenant_id, invoice_id)
         if stored is None:  # decided meanwhile (a repeat, the recovery pass)
-            status = Invoices(session, tenant_id).get(invoice_id).status
+            status = _answer(Invoices(session, tenant_id).get(invoice_id), answering)
             session.commit()
             return status
         if selection is None or decision is None:
@@ -335,10 +352,17 @@ def _decide(session: Session, tenant_id: uuid.UUID, actor: Actor, invoice_id: uu
             status = InvoiceStatus.HELD.value
         else:
             status = _record(session, tenant_id, actor, stored, decision, selection)
+        if answering:
+            stored.answered_status = status  # flushed by this commit: the decision and its answer go together
         session.commit()
         return status
 
     return retrying(session, record, what=f"deciding invoice {invoice_id}")
+
+
+def _answer(record: InvoiceRecord, answering: bool) -> str:
+    """What to return for an invoice decided by someone else: its first answer to a request, else its status."""
+    return (record.answered_status or RECEIVED) if answering else record.status
 
 
 def _stored_customer(session: Session, tenant_id: uuid.UUID, record: InvoiceRecord,

@@ -64,6 +64,8 @@ class Outcome:
     path: Path
     status: int
     line: str
+    #: The answer was a repeat's: the invoice was stored before (`Idempotent-Replayed`, a batch item's `replayed`).
+    replayed: bool = False
 
     @property
     def stored(self) -> bool:
@@ -98,8 +100,8 @@ def run(args: argparse.Namespace) -> int:
             print(outcome.line, flush=True)
             outcomes.append(outcome)
     elapsed = time.monotonic() - started
-    stored = sum(o.status == 202 for o in outcomes)
-    repeats = sum(o.status == 200 for o in outcomes)
+    repeats = sum(o.stored and o.replayed for o in outcomes)
+    stored = sum(o.stored for o in outcomes) - repeats
     failed = len(outcomes) - stored - repeats
     rate = len(outcomes) / elapsed if elapsed > 0 else 0.0
     print(f"aiguillage submit: {len(outcomes)} file(s) in {elapsed:.1f} s ({rate:.1f}/s): {stored} stored, "
@@ -119,7 +121,8 @@ def _post(endpoint: str, args: argparse.Namespace, path: Path) -> Outcome:
         request = urllib.request.Request(endpoint, data=data, method="POST", headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=args.timeout) as response:
-                return _answered(path, response.status, response.read())
+                return _answered(path, response.status, response.read(),
+                                 replayed=response.headers.get("Idempotent-Replayed") == "true")
         except urllib.error.HTTPError as error:
             body = error.read()
             if error.code in (429, 503) and attempt < args.retries:
@@ -186,7 +189,7 @@ def _post_batch(endpoint: str, args: argparse.Namespace, paths: list[Path]) -> l
                 again.append(path)
                 continue
             body_of = {"id": answer.get("id"), "status": answer.get("invoice_status"), **(answer.get("problem") or {})}
-            outcomes[path] = _answered(path, status, json.dumps(body_of).encode())
+            outcomes[path] = _answered(path, status, json.dumps(body_of).encode(), replayed=bool(answer.get("replayed")))
         waiting = again
         if waiting:
             time.sleep(pause)
@@ -195,14 +198,15 @@ def _post_batch(endpoint: str, args: argparse.Namespace, paths: list[Path]) -> l
     return [outcomes[path] for path in paths]
 
 
-def _answered(path: Path, status: int, body: bytes) -> Outcome:
+def _answered(path: Path, status: int, body: bytes, *, replayed: bool = False) -> Outcome:
     try:
         document = json.loads(body)
     except ValueError:
         document = {}
     if status in (200, 202):
-        kind = "stored" if status == 202 else "already stored"
-        return Outcome(path, status, f"{path}: {status} {kind} {document.get('id')} {document.get('status')}")
+        kind = "already stored" if replayed else "stored"
+        return Outcome(path, status, f"{path}: {status} {kind} {document.get('id')} {document.get('status')}",
+                       replayed)
     detail = document.get("detail") or body[:200].decode(errors="replace")
     return Outcome(path, status, f"{path}: {status} not stored: {detail}")
 

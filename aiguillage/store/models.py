@@ -270,6 +270,10 @@ class InvoiceRecord(Base):
     received_by: Mapped[str] = mapped_column(String(200))
     #: The language the submitter asked the decision's messages in (`?lang=`): the recovery pass decides in it.
     lang: Mapped[str | None] = mapped_column(String(35))
+    #: The status the first answer to a submission gave (issue 11: a repeat gets the first answer), written in the
+    #: transaction that decides the invoice for a request; NULL: the first answer was `received` (the recovery
+    #: pass decides without answering anyone, so it never writes it).
+    answered_status: Mapped[str | None] = mapped_column(String(24))
 
 
 class DecisionRecord(Base):

@@ -7,7 +7,8 @@ of which a single submission is a batch of one): the readable items are
 stored in one transaction and decided in one more, so a month-end run costs
 a few statements per batch rather than per invoice. One bad item is answered
 with its problem and the others are stored. A repeat of a whole batch (the ERP lost the answer)
-stores nothing twice and answers every item with its first invoice.
+stores nothing twice and answers every item with its first answer (202, the same id and the
+status first answered), marked `replayed: true`.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ NDJSON = "application/x-ndjson"
     "one of `invoice` (the JSON syntax), `document` (UBL or CII XML, or JSON, as text) or `document_base64` "
     "(e.g. Factur-X). Every item is stored and decided as by `POST /v1/invoices`, on its own: the answer "
     "(200) lists one result per item, in order, with the status the item would have had alone (202 stored, "
-    "200 a repeat of its key, 4xx/5xx not stored, with a problem document). Send failed items again; "
-    "sending the whole batch again stores nothing twice.",
+    "4xx/5xx not stored, with a problem document). An item that repeats an invoice already stored gets its first "
+    "answer again (202, the same id, the status first answered) with `replayed: true`. Send failed items "
+    "again; sending the whole batch again stores nothing twice.",
     roles=SUBMIT_INVOICES,
     accepts=("application/json", NDJSON),
     responses={200: BatchResult},
@@ -70,8 +72,8 @@ def submit_batch() -> BatchResult:
     results = _submit_all(raw_items)
     return BatchResult(items=results, summary=BatchSummary(
         items=len(results),
-        stored=sum(r.status == 202 for r in results),
-        repeated=sum(r.status == 200 for r in results),
+        stored=sum(r.status == 202 and not r.replayed for r in results),
+        repeated=sum(bool(r.replayed) for r in results),
         failed=sum(r.status >= 400 for r in results),
     ))
 
@@ -144,8 +146,8 @@ def _submit_all(raw_items: list[tuple[int, Any]]) -> list[BatchItemResult]:
                 answers[index] = _failed(index, key, outcome)
             else:
                 answers[index] = BatchItemResult(
-                    index=index, idempotency_key=key, status=202 if outcome.created else 200,
-                    id=outcome.invoice_id, invoice_status=outcome.status, duplicate=not outcome.created,
+                    index=index, idempotency_key=key, status=202, replayed=not outcome.created,
+                    id=outcome.invoice_id, invoice_status=outcome.status, duplicate=False,
                     status_url=url_for("invoices.get_invoice", invoice_id=outcome.invoice_id),
                 )
     return [answers[index] for index, _ in raw_items]

@@ -1,8 +1,11 @@
 """Invoices: submit (`POST /v1/invoices`), list, read one with its history, download its document.
 
 A repeat of an invoice already stored (same `Idempotency-Key`, or same
-seller and number with the same business content) answers 200 with the
-existing invoice's id, so an ERP that lost an answer can simply send again.
+seller and number with the same business content) gets the first answer
+again, as Stripe and the IETF Idempotency-Key draft do: 202, the same id,
+the status the first answer gave, the same status URL, plus the header
+`Idempotent-Replayed: true`. An ERP that lost an answer can simply send
+again and act on what it gets exactly as on the first answer.
 The same key or number with *different* content is a client bug and
 answers 409 with the existing id in `existing` (the store's convention).
 
@@ -49,6 +52,9 @@ from aiguillage.store.vocabulary import Role
 
 blueprint = Blueprint("invoices", __name__, url_prefix="/v1/invoices")
 
+#: The response header that marks a repeat's answer (the first answer, given again).
+REPLAYED = "Idempotent-Replayed"
+
 
 def _visible(invoice_id: uuid.UUID) -> InvoiceRecord:
     """The tenant's invoice, also checked against a customer key's own customer (404 otherwise)."""
@@ -73,13 +79,18 @@ def _summary(record: InvoiceRecord) -> InvoiceSummary:
     summary="Submit an invoice for dispatch",
     description="The invoice is stored before anything else, then decided by the customer's ruleset version "
     "in force and queued for delivery (one delivery per route), held, or rejected. Answers 202 with the "
-    "invoice's id and its status URL (also in `Location`). Send an `Idempotency-Key` header: a repeat with "
-    "the same key, or the same seller and invoice number and the same content, answers 200 with the same id. "
+    "invoice's id, the status it reached while answering (`received` if it is decided a few seconds later) and "
+    "its status URL (also in `Location`). Send an `Idempotency-Key` header: a repeat with the same key, or the "
+    "same seller and invoice number and the same content, stores nothing and gets the first answer again (202, "
+    "the same body, the status as first answered, not as now) with the header `Idempotent-Replayed: true`. "
     "The same key or number with different content answers 409 (`existing` names the stored invoice).",
     roles=SUBMIT_INVOICES,
     query=SubmitQuery,
     accepts=DOCUMENT_TYPES,
-    responses={200: InvoiceAccepted, 202: InvoiceAccepted},
+    responses={202: InvoiceAccepted},
+    headers={"Location": "the invoice's status URL",
+             "Idempotent-Replayed": "`true` when this repeats a submission already stored: the body is its first "
+             "answer, given again; absent on the first answer"},
     problems={404: "no customer with that code", 409: "the Idempotency-Key or invoice number was used for another invoice",
               429: "this API key has its share of the server in flight: nothing was stored, send again after Retry-After",
               503: "the server is saturated: nothing was stored, send again after Retry-After"},
@@ -99,8 +110,11 @@ def submit_invoice(query: SubmitQuery) -> tuple[InvoiceAccepted, int, dict[str, 
         lang=query.lang,
     )
     location = url_for("invoices.get_invoice", invoice_id=result.invoice_id)
-    body = InvoiceAccepted(id=result.invoice_id, status=result.status, status_url=location, duplicate=not result.created)
-    return body, 202 if result.created else 200, {"Location": location}
+    body = InvoiceAccepted(id=result.invoice_id, status=result.status, status_url=location, duplicate=False)
+    headers = {"Location": location}
+    if not result.created:
+        headers[REPLAYED] = "true"
+    return body, 202, headers
 
 
 @blueprint.get("")

@@ -41,10 +41,14 @@ class BatchItemResult(BaseModel):
 
     index: int = Field(description="The item's position (0-based; for NDJSON, its line number minus one)")
     idempotency_key: str | None
-    status: int = Field(description="202 stored now, 200 a repeat of a stored invoice; 4xx/5xx: not stored")
+    status: int = Field(description="202 stored (now, or by the first submission: see `replayed`); 4xx/5xx: not stored")
     id: uuid.UUID | None = None
-    invoice_status: InvoiceState | None = None
-    duplicate: bool | None = None
+    invoice_status: InvoiceState | None = Field(None, description="The status first answered (a repeat gets the same)")
+    replayed: bool | None = Field(None, description="True when the item repeats an invoice already stored: this is "
+                                  "its first answer given again; false when stored now; absent when not stored")
+    duplicate: bool | None = Field(None, deprecated=True,
+                                   description="Always false when stored: read `replayed`. Kept for clients that read "
+                                   "it; to be removed")
     status_url: str | None = None
     problem: dict[str, Any] | None = Field(None, description="An RFC 9457 problem document when not stored")
 
@@ -53,8 +57,8 @@ class BatchSummary(BaseModel):
     """Counts over the batch."""
 
     items: int
-    stored: int = Field(description="Items stored by this request (202)")
-    repeated: int = Field(description="Items that repeat an invoice already stored (200)")
+    stored: int = Field(description="Items stored by this request (202, not replayed)")
+    repeated: int = Field(description="Items that repeat an invoice already stored (202 with `replayed`)")
     failed: int = Field(description="Items not stored (4xx, 5xx): send them again once fixed or later")
 
 

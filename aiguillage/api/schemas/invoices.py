@@ -25,12 +25,16 @@ class SubmitQuery(Request):
 
 
 class InvoiceAccepted(BaseModel):
-    """A submission was stored: where to follow it."""
+    """A submission was stored: where to follow it. A repeat gets this same body again."""
 
     id: uuid.UUID
-    status: InvoiceState
+    status: InvoiceState = Field(description="The status when the submission was first answered (a repeat gets "
+                                 "the same); the status now is at `status_url`")
     status_url: str = Field(description="GET it for the status, decision, deliveries and audit trail")
-    duplicate: bool = Field(description="True when this repeats an invoice already submitted (same id returned)")
+    duplicate: bool = Field(
+        False, deprecated=True,
+        description="Always false: a repeat gets the first answer again, byte for byte, and is told apart by the "
+        "header `Idempotent-Replayed: true` (batch items: `replayed`). Kept for clients that read it; to be removed.")
 
 
 class InvoiceSummary(BaseModel):

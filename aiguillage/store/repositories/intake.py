@@ -17,6 +17,10 @@ Concurrency is settled by the same constraints and row locks as before:
   to `Invoices.receive`, which tells a repeat from a conflict;
 - `lock_received` locks the batch's invoices (in id order) that are still
   `received`, so a repeat or the recovery pass decides nothing twice.
+
+The status a request answers is written with the decision (`set_statuses`
+sets `answered_status` in the same UPDATE), so a repeat can be given the
+first answer again (`answered`, `by_keys`).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,14 +58,16 @@ _LOCK_RECEIVED = (
     .order_by(INVOICES.c.id)
     .with_for_update()
 )
-_STATUSES = select(INVOICES.c.id, INVOICES.c.status).where(
+_ANSWERED = select(INVOICES.c.id, func.coalesce(INVOICES.c.answered_status, literal(RECEIVED)).label("answered")).where(
     INVOICES.c.tenant_id == bindparam("tenant"), INVOICES.c.id.in_(bindparam("ids", expanding=True)))
 _SET_STATUS = (
     update(INVOICES)
     .where(INVOICES.c.tenant_id == bindparam("tenant"), INVOICES.c.id.in_(bindparam("ids", expanding=True)))
-    .values(status=bindparam("new_status"), updated_at=bindparam("now", type_=INVOICES.c.updated_at.type))
+    .values(status=bindparam("new_status"), answered_status=bindparam("new_status"),
+            updated_at=bindparam("now", type_=INVOICES.c.updated_at.type))
 )
-_BY_KEYS = select(INVOICES.c.idempotency_key, INVOICES.c.id, INVOICES.c.model_sha256, INVOICES.c.status).where(
+_BY_KEYS = select(INVOICES.c.idempotency_key, INVOICES.c.id, INVOICES.c.model_sha256, INVOICES.c.status,
+                  INVOICES.c.answered_status).where(
     INVOICES.c.tenant_id == bindparam("tenant"), INVOICES.c.idempotency_key.in_(bindparam("keys", expanding=True)))
 _INSERT_INVOICES = {
     name: module.insert(INVOICES).on_conflict_do_nothing().returning(INVOICES.c.id, INVOICES.c.amount_with_vat)
@@ -122,7 +128,7 @@ def insert_outbox(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def by_keys(session: Session, tenant_id: uuid.UUID, keys: Iterable[str]) -> dict[str, Any]:
-    """The invoices stored under these Idempotency-Keys: {key: row with id, model_sha256, status}."""
+    """The invoices stored under these Idempotency-Keys: {key: row with id, model_sha256, status, answered_status}."""
     wanted = sorted(set(keys))
     if not wanted:
         return {}
@@ -138,18 +144,22 @@ def lock_received(session: Session, tenant_id: uuid.UUID, ids: Iterable[uuid.UUI
     return set(session.connection().execute(_LOCK_RECEIVED, {"tenant": tenant_id, "ids": wanted}).scalars())
 
 
-def statuses(session: Session, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The current status of each invoice."""
+def answered(session: Session, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The status each invoice's first answer gave (`received` when none was recorded with a decision)."""
     wanted = list(set(ids))
     if not wanted:
         return {}
-    rows = session.connection().execute(_STATUSES, {"tenant": tenant_id, "ids": wanted})
-    return {row.id: row.status for row in rows}
+    rows = session.connection().execute(_ANSWERED, {"tenant": tenant_id, "ids": wanted})
+    return {row.id: row.answered for row in rows}
 
 
 def set_statuses(session: Session, tenant_id: uuid.UUID, new: Mapping[uuid.UUID, str],
                  now: datetime | None = None) -> None:
-    """Move each invoice to its status: one UPDATE per distinct status (a handful per batch)."""
+    """Move each invoice to the status its decision gives, recorded as the answer too (`answered_status`).
+
+    One UPDATE per distinct status (a handful per batch). Only for invoices
+    decided for a request (the caller answers with these statuses).
+    """
     now = now or utcnow()
     by_status: dict[str, list[uuid.UUID]] = {}
     for invoice_id, status in new.items():
