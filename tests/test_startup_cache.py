@@ -97,19 +97,20 @@ def _no_building_of_lark(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lark.Lark, "__init__", refuse)
 
 
-def test_the_second_run_reads_parser_parsed_files_and_code_from_the_cache(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_second_run_reads_parser_parsed_files_and_units_from_the_cache(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = disk_cache.STATS.writes
     cold = _findings(cache_dir)
     assert disk_cache.STATS.writes > before
     kinds = {p.parent.name for p in cache_dir.rglob("*.pickle")}
-    assert kinds == {"lark", "rules", "code"}
+    assert kinds == {"lark", "rules", "code", "units"}
     stored = sorted(cache_dir.rglob("*.pickle"))
 
     hits, writes, misses = disk_cache.STATS.hits, disk_cache.STATS.writes, disk_cache.STATS.misses
     _no_building_of_lark(monkeypatch)
     warm = _findings(cache_dir)
     assert warm == cold
-    assert disk_cache.STATS.hits - hits == len([p for p in stored if p.parent.name != "lark"])
+    # A compiled unit comes whole (metadata, constants, code): its generated source is not compiled again.
+    assert disk_cache.STATS.hits - hits == len([p for p in stored if p.parent.name not in ("lark", "code")])
     assert disk_cache.STATS.writes == writes and disk_cache.STATS.misses == misses
     assert rules_parser._lark.cache_info().currsize == 0  # every file came parsed: no parser needed at all
     rules_parser._lark()  # and the parser itself loads from the cache (building it would fail here)
@@ -163,7 +164,7 @@ def test_concurrent_cold_runs_agree_and_leave_whole_entries(tmp_path: Path, monk
     assert not list(cache.rglob("*.tmp"))
     monkeypatch.setenv(disk_cache.ENV_VAR, str(cache))
     before = disk_cache.STATS.damaged
-    assert {p.parent.name for p in cache.rglob("*.pickle")} == {"lark", "rules", "code"}
+    assert {p.parent.name for p in cache.rglob("*.pickle")} == {"lark", "rules", "code", "units"}
     for path in cache.rglob("*.pickle"):
         assert disk_cache.load(path.parent.name, path.stem) is not None
     assert disk_cache.STATS.damaged == before

@@ -102,6 +102,12 @@ class FieldNode:
             node = node.parent
         return out[::-1]
 
+    def __reduce__(self) -> tuple[typing.Any, tuple[str]]:
+        """Pickled as its path: a compiled ruleset kept on disk points into this process's one catalogue."""
+        if node_at(self.path) is not self:
+            raise TypeError(f"field node {self.path!r} is not the catalogue's own")
+        return node_at, (self.path,)
+
     def label(self, lang: str = "en") -> str:
         labels = OCCURRENCE_LABELS.get(self.path)
         if labels:
@@ -185,6 +191,11 @@ def nodes_by_path() -> dict[str, FieldNode]:
 
     visit(root())
     return out
+
+
+def node_at(path: str) -> FieldNode | None:
+    """The catalogue's node at a catalogue path, the invoice itself for ""."""
+    return root() if path == "" else nodes_by_path().get(path)
 
 
 def by_bt(bt: str) -> FieldNode | None:

@@ -23,6 +23,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -170,8 +171,7 @@ def compile_unit(program: Program) -> CompiledUnit:
     with _LOCK:
         unit = _UNITS.get(program.hash)
         if unit is None:
-            metas = _metas(program)
-            functions = _UnitCompiler(program, metas).build(explain=False)
+            metas, functions = _fast_functions(program)
             unit = CompiledUnit(program.name, program.version, program.hash, metas, program, functions)
             _remember(_UNITS, program.hash, unit)
             STATS.unit_compilations += 1
@@ -242,6 +242,54 @@ def _build(program: Program, lineage: list[Program], key: str, profile: str | No
         flags = [tuple(m.id not in disabled for m in u.metas) for u in units]
         route_unit = next((u for u, p in zip(reversed(units), reversed(lineage), strict=True) if p.has_route), None)
         return CompiledRuleset(program.name, program.version, key, units, flags, severities, route_unit, program.customers, profile=profile)
+
+
+def _fast_functions(program: Program) -> tuple[list[RuleMeta], Functions]:
+    """A unit's rule metadata and functions, kept on disk by content: a warm run neither walks the
+    rules for their metadata nor generates their code, it unpickles the constants and runs the code.
+    A ruleset reading a tenant's reference tables (the service) is not kept: their rows stay off disk."""
+    entry = disk_cache.key("unit", program.hash, _engine_fingerprint())
+    saved = None if program.references else disk_cache.load("units", entry)
+    if isinstance(saved, tuple) and len(saved) == 4:
+        metas, constants, source, code_bytes = saved
+        try:
+            code = marshal.loads(code_bytes)
+        except (EOFError, ValueError, TypeError):
+            code = None
+        if isinstance(code, CodeType) and isinstance(metas, list) and isinstance(constants, dict):
+            namespace = _base_namespace()
+            namespace.update(constants)
+            exec(code, namespace)  # noqa: S102 - our own generated code, checksummed on disk
+            return metas, Functions(namespace.get("enrich"), namespace.get("validate"), namespace.get("route"), source)
+    metas = _metas(program)
+    compiler = _UnitCompiler(program, metas)
+    functions = compiler.build(explain=False)
+    if not program.references:
+        disk_cache.store("units", entry, (metas, compiler.constants, functions.source, marshal.dumps(compiler.code)))
+    return metas, functions
+
+
+@cache
+def _engine_fingerprint() -> str:
+    """The source of everything a compiled unit's form depends on beside the ruleset itself (the
+    language, the catalogue, the code generator and the runtime it calls), and the Python version."""
+    package = Path(__file__).resolve().parent.parent
+    parts: list[str | bytes] = [sys.version]
+    for folder in ("dsl", "engine", "model"):
+        for path in sorted((package / folder).glob("*.py")) + sorted((package / folder).glob("*.lark")):
+            parts += [f"{folder}/{path.name}", path.read_bytes()]
+    return disk_cache.key(*parts)
+
+
+def _base_namespace() -> dict[str, Any]:
+    """What generated code finds beside its own constants: the runtime's helpers."""
+    namespace: dict[str, Any] = {"__builtins__": _BUILTINS}
+    for name in runtime.EXPORTS:
+        namespace[f"_rt_{name}"] = getattr(runtime, name)
+    namespace["_rt_Decimal"] = Decimal
+    namespace["_rt_str"] = str
+    namespace["_rt_family_hits"] = families.hits
+    return namespace
 
 
 def _code_object(source: str, filename: str) -> CodeType:
@@ -336,12 +384,11 @@ class _UnitCompiler:
     def __init__(self, program: Program, metas: list[RuleMeta]) -> None:
         self.program = program
         self.metas = metas
-        self.namespace: dict[str, Any] = {"__builtins__": _BUILTINS}
-        for name in runtime.EXPORTS:
-            self.namespace[f"_rt_{name}"] = getattr(runtime, name)
-        self.namespace["_rt_Decimal"] = Decimal
-        self.namespace["_rt_str"] = str
-        self.namespace["_rt_family_hits"] = families.hits
+        self.namespace = _base_namespace()
+        self._base = set(self.namespace)
+        #: After `build`: the constants the generated code reads (rule metadata included) and its code object.
+        self.constants: dict[str, Any] = {}
+        self.code: CodeType | None = None
         self.consts = Constants(self.namespace)
         self.codelists = program.decls.codelists
         rules = [*program.enrich_rules, *program.validate_rules]
@@ -359,7 +406,9 @@ class _UnitCompiler:
             self.route(code, explain)
         source = "\n".join(code.lines) + "\n"
         filename = f"<ruleset {self.program.name} {self.program.version}{' explain' if explain else ''}>"
-        exec(_code_object(source, filename), self.namespace)  # noqa: S102 - our own generated code
+        self.constants = {k: v for k, v in self.namespace.items() if k not in self._base}
+        self.code = _code_object(source, filename)
+        exec(self.code, self.namespace)  # noqa: S102 - our own generated code
         return Functions(self.namespace.get("enrich"), self.namespace.get("validate"), self.namespace.get("route"), source)
 
     def gen(self, *, hoist: bool) -> Gen:
