@@ -14,19 +14,19 @@ temporary folder, so xdist workers run each variant's XSLT once.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from conftest import REPO, conformance_dir
 
 from aiguillage.cli.main import main
 from aiguillage.engine.loader import library
+from aiguillage.testing import known_differences
 from aiguillage.testing.differential import Comparison, compare
+from aiguillage.testing.known_differences import unexplained
 from aiguillage.testing.mutations import Mutator
 from aiguillage.testing.oracle import Oracle
 
@@ -60,34 +60,7 @@ def documents(syntax: str) -> list[tuple[str, bytes]]:
 
 
 def known_entries() -> dict[str, list[dict[str, str]]]:
-    data = yaml.safe_load(KNOWN.read_text(encoding="utf-8")) or {}
-    for syntax, entries in data.items():
-        for entry in entries or []:
-            assert {"rule", "side", "reason"} <= set(entry), f"{KNOWN}: {syntax} entry {entry} needs rule, side, reason"
-            assert entry["side"] in ("official", "ours", "stopped"), f"{KNOWN}: bad side in {entry}"
-    return {k: v or [] for k, v in data.items()}
-
-
-def unexplained(comparison: Comparison, entries: list[dict[str, str]], used: set[int]) -> list[str]:
-    """What in one difference no known entry explains (marking the entries that did explain)."""
-    left = []
-
-    def explained(rule: str, side: str) -> bool:
-        for number, entry in enumerate(entries):
-            if entry["side"] == side and fnmatch.fnmatchcase(rule, entry["rule"]):
-                used.add(number)
-                return True
-        return False
-
-    if comparison.official.error is not None:
-        if not explained("*", "stopped"):
-            left.append(f"official stopped: {comparison.official.error}")
-        return left
-    if comparison.read_error is not None:
-        return [f"read error: {comparison.read_error}"]
-    left += [f"official only {r} ({f})" for r, f in sorted(comparison.missing) if not explained(r, "official")]
-    left += [f"ours only {r} ({f})" for r, f in sorted(comparison.extra) if not explained(r, "ours")]
-    return left
+    return known_differences.load(KNOWN)
 
 
 @pytest.fixture(scope="session")

@@ -18,14 +18,15 @@ import os
 from pathlib import Path
 
 import pytest
-import yaml
 from conftest import REPO, conformance_dir
-from test_differential import oracle_cache, unexplained  # noqa: F401 - the fixture is used by name
+from test_differential import oracle_cache  # noqa: F401 - the fixture is used by name
 
 from aiguillage.engine.loader import library
+from aiguillage.testing import known_differences
 from aiguillage.testing.differential import compare
 from aiguillage.testing.facturx_oracle import GUIDELINES, FacturXOracle, stylesheet
 from aiguillage.testing.facturx_variants import as_profile
+from aiguillage.testing.known_differences import unexplained
 from aiguillage.testing.mutations import Mutator
 
 VARIANTS = int(os.environ.get("AIGUILLAGE_FX_VARIANTS", "300"))
@@ -43,13 +44,9 @@ def documents(profile: str) -> list[tuple[str, bytes]]:
 
 
 def known_entries() -> dict[str, list[dict[str, str]]]:
-    data = yaml.safe_load(KNOWN.read_text(encoding="utf-8")) or {}
-    for profile, entries in data.items():
-        assert profile in GUIDELINES, f"{KNOWN}: unknown profile {profile}"
-        for entry in entries or []:
-            assert {"rule", "side", "reason"} <= set(entry), f"{KNOWN}: {profile} entry {entry} needs rule, side, reason"
-            assert entry["side"] in ("official", "ours", "stopped"), f"{KNOWN}: bad side in {entry}"
-    return {k: v or [] for k, v in data.items()}
+    data = known_differences.load(KNOWN)
+    assert set(data) <= set(GUIDELINES), f"{KNOWN}: unknown profile in {sorted(data)}"
+    return data
 
 
 @pytest.mark.conformance
