@@ -40,6 +40,7 @@ from typing import Any
 
 import yaml
 from flask.testing import FlaskClient
+from werkzeug.datastructures import Headers
 
 from aiguillage.adapters.testing.http_server import Answer, LoopbackHttpServer
 from aiguillage.dispatch.channels import AdapterPool
@@ -86,6 +87,8 @@ class Landing:
     sample: str
     customer: str
     accepted: dict[str, Any]
+    #: The API answered with the first answer of an earlier run (same key, kept database).
+    replayed: bool = False
     detail: dict[str, Any] = field(default_factory=dict)
 
 
@@ -274,11 +277,16 @@ class ApiClient:
         self.headers = {"Authorization": f"Bearer {key}"}
 
     def call(self, method: str, path: str, ok: tuple[int, ...] = (200, 201), **kwargs: Any) -> dict[str, Any]:
+        return self.answer(method, path, ok, **kwargs)[0]
+
+    def answer(self, method: str, path: str, ok: tuple[int, ...] = (200, 201),
+               **kwargs: Any) -> tuple[dict[str, Any], Headers]:
+        """The JSON body and the headers (a submission's `Idempotent-Replayed` says it was a repeat)."""
         headers = {**self.headers, **kwargs.pop("headers", {})}
         response = self.client.open(path, method=method, headers=headers, **kwargs)
         if response.status_code not in ok:
             raise DemoError(f"{method} {path}: {response.status_code} {response.get_data(as_text=True)[:500]}")
-        return response.get_json(silent=True) or {}
+        return response.get_json(silent=True) or {}, response.headers
 
 
 def ensure_customer(api: ApiClient, demo: DemoCustomer) -> dict[str, Any]:
@@ -314,12 +322,12 @@ def publish_ruleset(api: ApiClient, demo: DemoCustomer) -> dict[str, Any]:
 
 def submit(api: ApiClient, demo: DemoCustomer, sample: Path) -> Landing:
     """`POST /v1/invoices` for one sample, for its customer; a repeat on a kept database is a duplicate."""
-    accepted = api.call(
-        "POST", f"/v1/invoices?customer={demo.code}", ok=(200, 202), data=sample.read_bytes(),
+    accepted, headers = api.answer(
+        "POST", f"/v1/invoices?customer={demo.code}", ok=(202,), data=sample.read_bytes(),
         headers={"Content-Type": _CONTENT_TYPES.get(sample.suffix, "application/octet-stream"),
                  "Idempotency-Key": f"demo-{sample.name}"},
     )
-    return Landing(sample.name, demo.code, accepted)
+    return Landing(sample.name, demo.code, accepted, replayed=headers.get("Idempotent-Replayed") == "true")
 
 
 def drain(worker: Worker, rounds: int = 5) -> WorkerStats:

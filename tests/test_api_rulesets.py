@@ -177,7 +177,8 @@ def test_the_document_describes_the_new_endpoints(api_client):
     assert {"explain", "lang", "customer"} <= {p["name"] for p in evaluate["parameters"]}
     assert {"200", "400", "401", "403", "404", "409", "413", "415"} <= set(evaluate["responses"])
     submit = document["paths"]["/v1/invoices"]["post"]
-    assert {"200", "202", "409"} <= set(submit["responses"])
+    assert {"202", "409"} <= set(submit["responses"])
+    assert "Idempotent-Replayed" in submit["responses"]["202"]["headers"]
     download = document["paths"]["/v1/invoices/{invoice_id}/document"]["get"]
     assert "application/pdf" in download["responses"]["200"]["content"]
     for path in ("/v1/rulesets", "/v1/rulesets/{ruleset_id}/publish", "/v1/rulesets/{ruleset_id}/rollback",

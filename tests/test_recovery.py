@@ -115,8 +115,10 @@ def test_the_recovery_pass_decides_in_the_language_the_invoice_was_submitted_wit
                 receipt = Invoices(session, tenant).receive(read_invoice(data, "test"), data, CLI, lang=lang)
                 ids[lang] = receipt.invoice.id
             session.commit()
-        assert recover_received(sessions, older_than=timedelta(0)) == 2
+        # the database is shared with the worker's other tests: at least ours, whatever they left
+        assert recover_received(sessions, older_than=timedelta(0), limit=100_000) >= 2
         with sessions() as session:
+            assert "received" not in {Invoices(session, tenant).get(i).status for i in ids.values()}
             messages = {}
             for lang, invoice_id in ids.items():
                 [decision] = Invoices(session, tenant).decisions(invoice_id)

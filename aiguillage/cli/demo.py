@@ -121,7 +121,7 @@ def _invoice_lines(landing: Landing, folder: Path) -> list[str]:
     ruleset = decision.get("ruleset") or {}
     version = ruleset.get("version")
     ruleset_text = f"{ruleset.get('name', '?')}" + (f" v{version}" if version is not None else "")
-    duplicate = " (duplicate of an earlier run)" if landing.accepted.get("duplicate") else ""
+    duplicate = " (duplicate of an earlier run)" if landing.replayed else ""
     lines = [
         f"{landing.sample}  ->  customer {detail.get('customer') or landing.customer}, "
         f"invoice {detail.get('number')}, ruleset {ruleset_text}{duplicate}",
