@@ -43,10 +43,8 @@ def ordered_map(
             pid = os.fork()
             if pid == 0:  # pragma: no cover - runs in the child, which never returns
                 os.close(read_end)
-                for (
-                    _,
-                    earlier,
-                ) in workers:  # else an earlier worker's pipe keeps a reader when the parent quits
+                # Else an earlier worker's pipe keeps a reader when the parent quits.
+                for _, earlier in workers:
                     earlier.close()
                 _work(fn, chunks[number::jobs], write_end)
             os.close(write_end)
