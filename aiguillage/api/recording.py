@@ -120,7 +120,7 @@ def record_many(session: Session, tenant_id: uuid.UUID, actor: Actor, items: lis
 
     candidates = [Candidate(item.invoice_id, item.seller_key, item.number,
                             buyer_key_of(item.model, item.customer_code), item.amount, item.issue_date,
-                            _duplicate_window(result)) for item, result, _ in checked]
+                            duplicate_window(result)) for item, result, _ in checked]
     findings = observe_many(session, tenant_id, candidates, now=now)
     outbox: list[dict[str, Any]] = []
     workflows: list[uuid.UUID] = []
@@ -203,7 +203,7 @@ def _settings(session: Session, tenant_id: uuid.UUID, selection: Selection, cach
     return cache[key]
 
 
-def _duplicate_window(result: dict[str, Any]) -> int:
+def duplicate_window(result: dict[str, Any]) -> int:
     """The decision's duplicate window (a malformed setting: the default, as `starting._policy` says)."""
     try:
         return policy_from_decision(result).duplicate_window_s
