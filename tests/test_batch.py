@@ -75,6 +75,18 @@ def test_batch_is_in_the_openapi_document(api_client):
     assert "BatchResult" in json.dumps(operation["responses"]["200"])
 
 
+def _invoice_files(tmp_path, stem: str, prefix: str, count: int, charge: int) -> tuple[list[str], object]:  # noqa: ANN001
+    """`count` invoice files (`{stem}-{i}.json`, numbers `{prefix}-{i}`, charges from `charge` on) and an unreadable one."""
+    files = []
+    for index in range(count):
+        path = tmp_path / f"{stem}-{index}.json"
+        path.write_bytes(invoice_document(f"{prefix}-{index}", charge=charge + index))
+        files.append(str(path))
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<Invoice><unclosed></Invoice>")
+    return files, bad
+
+
 @pytest.fixture
 def served(tmp_path):
     cluster = Cluster(f"sqlite:///{tmp_path / 'submit.db'}", tmp_path)
@@ -88,13 +100,7 @@ def served(tmp_path):
 
 def test_submit_command_posts_files_in_parallel_and_a_rerun_is_a_repeat(served, tmp_path):
     cluster, server = served
-    files = []
-    for index in range(6):
-        path = tmp_path / f"inv-{index}.json"
-        path.write_bytes(invoice_document(f"F-{index}", charge=40 + index))
-        files.append(str(path))
-    bad = tmp_path / "bad.xml"
-    bad.write_text("<Invoice><unclosed></Invoice>")
+    files, bad = _invoice_files(tmp_path, "inv", "F", 6, charge=40)
     command = [sys.executable, "-m", "aiguillage", "submit", *files, "--jobs", "3", "--url", server.base,
                "--key", cluster.key]
     env = cluster.environment()
@@ -120,13 +126,7 @@ def test_submit_command_posts_files_in_parallel_and_a_rerun_is_a_repeat(served, 
 def test_submit_command_in_batches_stores_once_and_single_posts_then_repeat_it(served, tmp_path):
     """`--batch N`: N files per `POST /v1/invoices:batch`; the keys are the file keys of single posts."""
     cluster, server = served
-    files = []
-    for index in range(7):
-        path = tmp_path / f"batch-{index}.json"
-        path.write_bytes(invoice_document(f"B-{index}", charge=60 + index))
-        files.append(str(path))
-    bad = tmp_path / "bad.xml"
-    bad.write_text("<Invoice><unclosed></Invoice>")
+    files, bad = _invoice_files(tmp_path, "batch", "B", 7, charge=60)
     base = [sys.executable, "-m", "aiguillage", "submit", "--url", server.base, "--key", cluster.key]
     env = cluster.environment()
     first = subprocess.run([*base, *files, str(bad), "--batch", "3", "--jobs", "2"], capture_output=True, text=True,

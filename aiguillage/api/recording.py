@@ -90,8 +90,8 @@ def record_many(session: Session, tenant_id: uuid.UUID, actor: Actor, items: lis
         trail = rows[item.invoice_id] = _Rows()
         if item.selection is None or item.decision is None:
             status[item.invoice_id] = HELD
-            trail.audit.append(_audit(tenant_id, actor, "invoice.status", item.invoice_id,
-                                      {"from": RECEIVED, "to": HELD, "reason": item.reason}, now))
+            trail.audit.append(intake.audit_row(tenant_id, actor, "invoice.status", item.invoice_id,
+                                                 {"from": RECEIVED, "to": HELD, "reason": item.reason}, now))
             trail.events.append(_held(tenant_id, item, item.reason, now))
             continue
         outcome = verdict(item.decision)
@@ -105,11 +105,11 @@ def record_many(session: Session, tenant_id: uuid.UUID, actor: Actor, items: lis
             "outcome": outcome.outcome, "result": result, "created_at": now,
         })
         status[item.invoice_id] = outcome.status.value
-        trail.audit.append(_audit(tenant_id, actor, "invoice.decide", item.invoice_id,
-                                  {"decision": str(decision_id), "outcome": outcome.outcome}, now))
-        trail.audit.append(_audit(tenant_id, actor, "invoice.status", item.invoice_id,
-                                  {"from": RECEIVED, "to": outcome.status.value,
-                                   "reason": f"decision {outcome.outcome}"}, now))
+        trail.audit.append(intake.audit_row(tenant_id, actor, "invoice.decide", item.invoice_id,
+                                             {"decision": str(decision_id), "outcome": outcome.outcome}, now))
+        trail.audit.append(intake.audit_row(tenant_id, actor, "invoice.status", item.invoice_id,
+                                             {"from": RECEIVED, "to": outcome.status.value,
+                                              "reason": f"decision {outcome.outcome}"}, now))
         trail.events.append(event_row(tenant_id, "invoice.decided",
                                       decided_data(outcome.outcome, outcome.status.value, result),
                                       invoice_id=item.invoice_id, invoice_number=item.number, at=now))
@@ -120,7 +120,7 @@ def record_many(session: Session, tenant_id: uuid.UUID, actor: Actor, items: lis
 
     candidates = [Candidate(item.invoice_id, item.seller_key, item.number,
                             buyer_key_of(item.model, item.customer_code), item.amount, item.issue_date,
-                            _duplicate_window(result)) for item, result, _ in checked]
+                            duplicate_window(result)) for item, result, _ in checked]
     findings = observe_many(session, tenant_id, candidates, now=now)
     outbox: list[dict[str, Any]] = []
     workflows: list[uuid.UUID] = []
@@ -145,12 +145,12 @@ def record_many(session: Session, tenant_id: uuid.UUID, actor: Actor, items: lis
                     "status": OutboxStatus.PENDING.value, "attempts": 0, "next_attempt_at": now,
                     "created_at": now, "updated_at": now, "requeued_after": 0,
                 })
-                trail.audit.append(_audit(tenant_id, actor, "delivery.queue", item.invoice_id,
-                                          {"delivery": str(entry_id), "channel": route.channel}, now))
+                trail.audit.append(intake.audit_row(tenant_id, actor, "delivery.queue", item.invoice_id,
+                                                     {"delivery": str(entry_id), "channel": route.channel}, now))
         elif item.decision.holds:
-            trail.audit.append(_audit(tenant_id, actor, "invoice.hold", item.invoice_id,
-                                      {"holds": [h.model_dump(mode="json") for h in item.decision.holds],
-                                       "routes_waiting": len(item.decision.routes)}, now))
+            trail.audit.append(intake.audit_row(tenant_id, actor, "invoice.hold", item.invoice_id,
+                                                 {"holds": [h.model_dump(mode="json") for h in item.decision.holds],
+                                                  "routes_waiting": len(item.decision.routes)}, now))
         if _wants_workflows(result, item.model):
             workflows.append(item.invoice_id)
 
@@ -176,21 +176,16 @@ def _lookalike_rows(tenant_id: uuid.UUID, actor: Actor, item: Decided, finding: 
     if finding.duplicate_of is not None:
         reason = f"probable duplicate of invoice {finding.duplicate_of} (same {finding.duplicate_by})"
         if status[item.invoice_id] != HELD:
-            trail.audit.append(_audit(tenant_id, actor, "invoice.status", item.invoice_id,
-                                      {"from": status[item.invoice_id], "to": HELD, "reason": reason}, now))
+            trail.audit.append(intake.audit_row(tenant_id, actor, "invoice.status", item.invoice_id,
+                                                 {"from": status[item.invoice_id], "to": HELD, "reason": reason}, now))
             status[item.invoice_id] = HELD
         trail.events.append(_held(tenant_id, item, reason, now))
-        trail.audit.append(_audit(tenant_id, actor, "invoice.duplicate", item.invoice_id,
-                                  {"of": str(finding.duplicate_of), "by": finding.duplicate_by}, now))
+        trail.audit.append(intake.audit_row(tenant_id, actor, "invoice.duplicate", item.invoice_id,
+                                             {"of": str(finding.duplicate_of), "by": finding.duplicate_by}, now))
     if finding.unusual:
-        trail.audit.append(_audit(tenant_id, actor, "invoice.unusual_amount", item.invoice_id,
-                                  {"severity": "warning", "amount_cents": finding.amount_cents,
-                                   "usual_limit_cents": finding.limit_cents}, now))
-
-
-def _audit(tenant_id: uuid.UUID, actor: Actor, action: str, invoice_id: uuid.UUID, detail: dict[str, Any],
-           now: datetime) -> dict[str, Any]:
-    return intake.audit_row(tenant_id, actor, action, invoice_id, detail, now)
+        trail.audit.append(intake.audit_row(tenant_id, actor, "invoice.unusual_amount", item.invoice_id,
+                                             {"severity": "warning", "amount_cents": finding.amount_cents,
+                                              "usual_limit_cents": finding.limit_cents}, now))
 
 
 def _held(tenant_id: uuid.UUID, item: Decided, reason: str | None, now: datetime) -> dict[str, Any]:
@@ -208,7 +203,7 @@ def _settings(session: Session, tenant_id: uuid.UUID, selection: Selection, cach
     return cache[key]
 
 
-def _duplicate_window(result: dict[str, Any]) -> int:
+def duplicate_window(result: dict[str, Any]) -> int:
     """The decision's duplicate window (a malformed setting: the default, as `starting._policy` says)."""
     try:
         return policy_from_decision(result).duplicate_window_s

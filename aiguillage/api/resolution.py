@@ -56,10 +56,9 @@ from aiguillage.api.selection import (
 )
 from aiguillage.model.invoice import Invoice
 from aiguillage.store.base import utcnow
-from aiguillage.store.models import ApiKey, Customer, Ruleset, Tenant
+from aiguillage.store.models import Customer, Ruleset
 from aiguillage.store.prepared import Prepared
-from aiguillage.store.repositories.keys import Principal
-from aiguillage.store.vocabulary import Role
+from aiguillage.store.repositories.keys import PRINCIPAL_BY_HASH, Principal, principal_of
 
 #: The most buyer id forms there can be: four kinds of id in at most two forms each. They are bound as
 #: `id0` … parameters of a statement built once per count, rather than an "expanding" IN list that
@@ -109,19 +108,7 @@ def _statement(forms: int | None) -> Select:
     are cast to match. The key and the matched customers are common table
     expressions, each looked up once however often the rest refers to them.
     """
-    caller = (
-        select(
-            ApiKey.id,
-            ApiKey.tenant_id,
-            ApiKey.customer_code,
-            Tenant.name,
-            ApiKey.prefix,
-            ApiKey.role,
-        )
-        .join(Tenant, Tenant.id == ApiKey.tenant_id)
-        .where(ApiKey.secret_hash == bindparam("secret_hash"), ApiKey.revoked_at.is_(None))
-        .cte("caller")
-    )
+    caller = PRINCIPAL_BY_HASH.cte("caller")
     tenant = select(caller.c.tenant_id).scalar_subquery()
     if forms is None:
         matches: ColumnElement[bool] = (Customer.tenant_id == tenant) & (
@@ -214,14 +201,7 @@ def resolve(engine: Engine, key_hash: str, invoice: Invoice, code: str | None) -
     versions: list[_Version] = []
     for kind, row_id, ref, row_code, a, b, c, d, number in statement.rows(engine, parameters):
         if kind == "k":
-            principal = Principal(
-                tenant_id=ref,
-                tenant_name=a,
-                key_id=row_id,
-                key_prefix=b,
-                role=Role(c),
-                customer_code=row_code,
-            )
+            principal = principal_of(ref, a, row_id, b, c, row_code)
         elif kind == "c":
             candidates.append(_Candidate(row_id, row_code, a, b, c, d))
         else:

@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from aiguillage.api.deciding import decide, stored_result, verdict
 from aiguillage.api.problems import Problem
-from aiguillage.api.recording import Decided, record_many
+from aiguillage.api.recording import Decided, duplicate_window, record_many
 from aiguillage.api.selection import CustomerRef, Selection, customer_for, select_for_customer
 from aiguillage.engine.decision import Decision
 from aiguillage.events import record as events
@@ -408,7 +408,7 @@ def _record(session: Session, tenant_id: uuid.UUID, actor: Actor, record: Invoic
         # A probable duplicate is held (reason and audit by the look-alike checks), never queued.
         from aiguillage.workflows.duplicates import check_duplicate
 
-        window_s = _duplicate_window(stored.result)
+        window_s = duplicate_window(stored.result)
         if check_duplicate(session, tenant_id, record.id, actor, window_s=window_s).duplicate_of is not None:
             return InvoiceStatus.HELD.value
     if outcome.status is InvoiceStatus.QUEUED:
@@ -424,17 +424,6 @@ def _record(session: Session, tenant_id: uuid.UUID, actor: Actor, record: Invoic
 
         start_workflows(session, tenant_id, record.id, actor)
     return outcome.status.value
-
-
-def _duplicate_window(result: dict) -> int:
-    """The decision's duplicate window (a malformed setting: the default, as `starting._policy` says)."""
-    from aiguillage.store.errors import Invalid
-    from aiguillage.workflows.policy import DEFAULTS, policy_from_decision
-
-    try:
-        return policy_from_decision(result).duplicate_window_s
-    except Invalid:
-        return DEFAULTS.duplicate_window_s
 
 
 def _enqueue(session: Session, tenant_id: uuid.UUID, actor: Actor, record: InvoiceRecord, decision: Decision,

@@ -34,8 +34,8 @@ def record(session: Session, tenant_id: uuid.UUID, type_name: str, data: dict[st
     if invoice_id is not None and invoice_number is None:
         invoice_number = session.scalar(
             select(InvoiceRecord.number).where(InvoiceRecord.tenant_id == tenant_id, InvoiceRecord.id == invoice_id))
-    row = EventRecord(id=uuid.uuid4(), tenant_id=tenant_id, type=type_name, occurred_at=at or utcnow(),
-                      invoice_id=invoice_id, invoice_number=invoice_number, payload=check_payload(type_name, data))
+    row = EventRecord(**event_row(tenant_id, type_name, data, invoice_id=invoice_id, invoice_number=invoice_number,
+                                  at=at))
     session.add(row)
     session.flush()
     return row

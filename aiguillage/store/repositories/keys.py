@@ -115,7 +115,8 @@ class ApiKeys(TenantScoped):
 
 #: Built once: the principal's columns for a key hash, unless revoked (one look-up in the unique hash index).
 #: Columns only, through Core: this runs on every API request, and building ORM entities cost more than the query.
-_PRINCIPAL_BY_HASH = (
+#: Also the `caller` of `api.resolution`'s one statement per evaluation.
+PRINCIPAL_BY_HASH = (
     select(ApiKey.tenant_id, Tenant.name, ApiKey.id, ApiKey.prefix, ApiKey.role, ApiKey.customer_code)
     .join(Tenant, Tenant.id == ApiKey.tenant_id)
     .where(ApiKey.secret_hash == bindparam("secret_hash"), ApiKey.revoked_at.is_(None))
@@ -130,10 +131,14 @@ def resolve(session: Session, presented: str) -> Principal | None:
     """
     if not looks_like_key(presented):
         return None
-    row = session.connection().execute(_PRINCIPAL_BY_HASH, {"secret_hash": hash_key(presented)}).one_or_none()
-    if row is None:
-        return None
-    tenant_id, tenant_name, key_id, prefix, role, customer_code = row
+    row = session.connection().execute(PRINCIPAL_BY_HASH, {"secret_hash": hash_key(presented)}).one_or_none()
+    return None if row is None else principal_of(*row)
+
+
+def principal_of(
+    tenant_id: uuid.UUID, tenant_name: str, key_id: uuid.UUID, prefix: str, role: str, customer_code: str | None
+) -> Principal:
+    """The principal for the columns of `PRINCIPAL_BY_HASH`, in its order."""
     return Principal(
         tenant_id=tenant_id,
         tenant_name=tenant_name,
