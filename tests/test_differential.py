@@ -63,16 +63,6 @@ def known_entries() -> dict[str, list[dict[str, str]]]:
     return known_differences.load(KNOWN)
 
 
-@pytest.fixture(scope="session")
-def oracle_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Shared by every xdist worker of one run (the base temp folder's parent is common)."""
-    root = tmp_path_factory.getbasetemp()
-    shared = root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
-    path = shared / "oracle-cache"
-    path.mkdir(exist_ok=True)
-    return path
-
-
 def run(syntax: str, cache: Path) -> Iterator[tuple[Any, Comparison]]:
     stylesheet = conformance_dir() / "en16931" / "xslt" / STYLESHEETS[syntax]
     oracle = Oracle(stylesheet, cache=cache)
