@@ -51,3 +51,14 @@ def unit_test_files() -> list[Path]:
 @pytest.fixture(scope="session")
 def conformance() -> Path:
     return conformance_dir()
+
+
+@pytest.fixture(scope="session")
+def oracle_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The official artefacts' verdict cache (aiguillage.testing.oracle), shared by every
+    xdist worker of one run (the base temp folder's parent is common)."""
+    root = tmp_path_factory.getbasetemp()
+    shared = root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+    path = shared / "oracle-cache"
+    path.mkdir(exist_ok=True)
+    return path

@@ -96,16 +96,6 @@ def compared_ids() -> frozenset[str]:
     return frozenset(rule for rule in ids if rule.startswith(("PEPPOL-EN16931-", "PEPPOL-COMMON-")))
 
 
-@pytest.fixture(scope="session")
-def oracle_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Shared by every xdist worker of one run (the base temp folder's parent is common)."""
-    root = tmp_path_factory.getbasetemp()
-    shared = root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
-    path = shared / "oracle-cache"
-    path.mkdir(exist_ok=True)
-    return path
-
-
 def run(
     syntax: str, cache_folder: Path, count: int = VARIANTS
 ) -> Iterator[tuple[Variant, Comparison]]:

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, conformance_dir
-from test_differential import oracle_cache  # noqa: F401 - the fixture is used by name
 
 from aiguillage.engine.loader import library
 from aiguillage.testing import known_differences
@@ -51,7 +50,7 @@ def known_entries() -> dict[str, list[dict[str, str]]]:
 
 @pytest.mark.conformance
 @pytest.mark.parametrize("profile", list(GUIDELINES))
-def test_mutated_profile_invoices_get_the_official_verdict(profile: str, oracle_cache: Path) -> None:  # noqa: F811
+def test_mutated_profile_invoices_get_the_official_verdict(profile: str, oracle_cache: Path) -> None:
     chooser = library().compiled("factur-x")
     compiled = chooser.profiles[GUIDELINES[profile]]
     ours = {m.id for unit in compiled.units for m in unit.metas if m.kind == "validate"}
@@ -75,7 +74,7 @@ def test_mutated_profile_invoices_get_the_official_verdict(profile: str, oracle_
     assert total >= VARIANTS * 0.99, f"only {total} variants were made"
     summary = f"{profile}: {total} variants, {agree} fully equal ({100 * agree / total:.1f}%), on {len(oracle.scope)} ids"
     assert not failures, summary + f", {len(failures)} unexplained:\n" + "\n".join(failures[:40])
-    stale = [f"{e['rule']} ({e['side']})" for n, e in enumerate(entries) if n not in used]
+    stale = known_differences.stale(entries, used)
     if VARIANTS >= 300 and SEED == 0:
         assert not stale, f"{summary}; entries of {KNOWN.name} nothing needs any more: {stale}"
 

@@ -126,18 +126,6 @@ class FacturXOracle(Oracle):
             return result
         return OracleResult(frozenset(p for p in result.fired if p[0] in self.scope), result.error)
 
-    def _run(self, xml: bytes) -> OracleResult:
-        try:
-            node = self._processor.parse_xml(xml_text=xml.decode("utf-8"))
-            report = self._executable.transform_to_string(xdm_node=node)
-        except Exception as exc:  # noqa: BLE001 - Saxon raises PySaxonApiError and friends
-            return OracleResult(frozenset(), error=" ".join(str(exc).split())[:300])
-        if report is None:
-            return OracleResult(frozenset(), error="the stylesheet produced no report")
-        fired = set()
-        root = etree.fromstring(report.encode("utf-8"))
-        for tag in _FIRED:
-            for element in root.iter(tag):
-                text = element.find(f"{{{SVRL_NS}}}text")
-                fired.add((_name(element.get("id"), "".join(text.itertext()) if text is not None else ""), element.get("flag") or "fatal"))
-        return OracleResult(frozenset(fired))
+    def _rule_of(self, fired: etree._Element) -> str:
+        text = fired.find(f"{{{SVRL_NS}}}text")
+        return _name(fired.get("id"), "".join(text.itertext()) if text is not None else "")

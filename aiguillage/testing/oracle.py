@@ -117,8 +117,12 @@ class Oracle:
         fired = set()
         for tag in _FIRED:
             for element in root.iter(tag):
-                fired.add((element.get("id", "?"), element.get("flag") or "fatal"))
+                fired.add((self._rule_of(element), element.get("flag") or "fatal"))
         return OracleResult(frozenset(fired))
+
+    def _rule_of(self, fired: etree._Element) -> str:
+        """The rule a fired SVRL assert or report names (its `id`)."""
+        return fired.get("id", "?")
 
     # ----------------------------------------------------------------- cache
 
