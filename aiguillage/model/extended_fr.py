@@ -285,16 +285,14 @@ def cii_preceding_type(reader: Any, element: etree._Element, target: dict, path:
 
 
 def _cii_date(container: Any) -> Any:
-    """The date of a CII date container (udt or qdt DateTimeString, format 102)."""
+    """The date of a CII date container (udt or qdt DateTimeString, format 102): the first
+    child written as eight digits, read by the CII reader's own date parser."""
+    from aiguillage.model.cii_reader import _parse_date  # cii_reader imports this module
+
     for child in container:
         text = child.text
         if text and len(text.strip()) == 8 and text.strip().isdigit():
-            from datetime import date
-
-            try:
-                return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
-            except ValueError:
-                return None
+            return _parse_date(text)
     return None
 
 
