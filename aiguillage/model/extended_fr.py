@@ -47,6 +47,16 @@ def _first(el: Any, *tags: str) -> Any:
     return el
 
 
+def _texts(el: Any, tags: dict[str, str]) -> dict[str, Any]:
+    """The text of each child tag that is there (empty text as ""), under its model key."""
+    found: dict[str, Any] = {}
+    for key, tag in tags.items():
+        child = el.find(tag)
+        if child is not None:
+            found[key] = child.text or ""
+    return found
+
+
 def _party(identifiers: list[Any], legal: Any, address: Any) -> dict[str, Any]:
     party: dict[str, Any] = {"identifiers": [_identifier(i) for i in identifiers]}
     if legal is not None:
@@ -168,19 +178,17 @@ def ubl_preceding_type(el: Any, e: Entry, target: dict, rd: Reader) -> None:
         target["type_code"] = el.text or ""
 
 
+#: A line's earlier invoice: model key -> child of cac:InvoiceDocumentReference.
+_UBL_PRECEDING = {"reference": _UBL_ID, "type_code": clark("cbc:DocumentTypeCode")}
+
+
 def ubl_line_billing_reference(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     """A line's cac:BillingReference: the earlier invoice it refers to (EXT-FR-FE-136 … 138)."""
     _unused_ubl(el, e, rd)
     ref = el.find(clark("cac:InvoiceDocumentReference"))
     if ref is None:
         return
-    entry: dict[str, Any] = {}
-    number = ref.find(_UBL_ID)
-    if number is not None:
-        entry["reference"] = number.text or ""
-    code = ref.find(clark("cbc:DocumentTypeCode"))
-    if code is not None:
-        entry["type_code"] = code.text or ""
+    entry = _texts(ref, _UBL_PRECEDING)
     issued = ref.find(clark("cbc:IssueDate"))
     if issued is not None and issued.text:
         entry["issue_date"] = parse_date(issued.text)
@@ -277,17 +285,19 @@ def cii_preceding_type(reader: Any, element: etree._Element, target: dict, path:
 
 
 def _cii_date(container: Any) -> Any:
-    """The date of a CII date container (udt or qdt DateTimeString, format 102)."""
+    """The date of a CII date container (udt or qdt DateTimeString, format 102): the first
+    child written as eight digits, read by the CII reader's own date parser."""
+    from aiguillage.model.cii_reader import _parse_date  # cii_reader imports this module
+
     for child in container:
         text = child.text
         if text and len(text.strip()) == 8 and text.strip().isdigit():
-            from datetime import date
-
-            try:
-                return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
-            except ValueError:
-                return None
+            return _parse_date(text)
     return None
+
+
+#: A line's earlier invoice: model key -> child of ram:InvoiceReferencedDocument.
+_CII_PRECEDING = {"reference": ram("IssuerAssignedID"), "type_code": ram("TypeCode")}
 
 
 def cii_line_preceding_invoice(
@@ -295,13 +305,7 @@ def cii_line_preceding_invoice(
 ) -> None:
     """A line's InvoiceReferencedDocument: the earlier invoice it refers to (EXT-FR-FE-136 … 138)."""
     reader.unused(element)
-    entry: dict[str, Any] = {}
-    number = element.find(ram("IssuerAssignedID"))
-    if number is not None:
-        entry["reference"] = number.text or ""
-    code = element.find(ram("TypeCode"))
-    if code is not None:
-        entry["type_code"] = code.text or ""
+    entry = _texts(element, _CII_PRECEDING)
     issued = element.find(ram("FormattedIssueDateTime"))
     if issued is not None:
         entry["issue_date"] = _cii_date(issued)
