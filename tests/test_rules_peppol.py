@@ -186,6 +186,40 @@ def test_r101_fires_on_a_line_document_reference_without_type_code(peppol: Any) 
     assert "PEPPOL-EN16931-R101" not in fired(peppol, ubl(typed))
 
 
+def test_r101_asks_for_some_reference_of_type_130_in_the_line(peppol: Any) -> None:
+    """As the official test reads it: another reference beside one of type 130 passes; " 130" is not 130."""
+    ref = "<cac:DocumentReference><cbc:ID>M-{0}</cbc:ID><cbc:DocumentTypeCode>{0}</cbc:DocumentTypeCode></cac:DocumentReference>"
+    line = "<cac:InvoiceLine><cbc:ID>1</cbc:ID>{}</cac:InvoiceLine>"
+    assert "PEPPOL-EN16931-R101" not in fired(peppol, ubl(line.format(ref.format("VA") + ref.format("130"))))
+    assert "PEPPOL-EN16931-R101" in fired(peppol, ubl(line.format(ref.format("VA") + ref.format("ZZ"))))
+    assert "PEPPOL-EN16931-R101" in fired(peppol, ubl(line.format(ref.format(" 130"))))
+
+
+CII_LINE = (
+    '<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" '
+    'xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100">'
+    "<rsm:SupplyChainTradeTransaction><ram:IncludedSupplyChainTradeLineItem>"
+    "<ram:AssociatedDocumentLineDocument><ram:LineID>1</ram:LineID></ram:AssociatedDocumentLineDocument>"
+    "<ram:SpecifiedLineTradeSettlement>{}</ram:SpecifiedLineTradeSettlement>"
+    "</ram:IncludedSupplyChainTradeLineItem></rsm:SupplyChainTradeTransaction></rsm:CrossIndustryInvoice>"
+)
+
+
+@pytest.mark.parametrize(
+    ("references", "fires"),
+    [
+        ("<ram:IssuerAssignedID>M-1</ram:IssuerAssignedID>", True),  # no TypeCode: still BT-128 for EN 16931
+        ("<ram:IssuerAssignedID>M-1</ram:IssuerAssignedID><ram:TypeCode>916</ram:TypeCode>", True),
+        ("<ram:IssuerAssignedID>M-1</ram:IssuerAssignedID><ram:TypeCode>130</ram:TypeCode>", False),
+    ],
+)
+def test_r101_in_cii_reads_the_line_reference_type_code(peppol: Any, references: str, fires: bool) -> None:
+    document = CII_LINE.format(f"<ram:AdditionalReferencedDocument>{references}</ram:AdditionalReferencedDocument>")
+    invoice = read_invoice(document.encode(), "test.xml")
+    assert invoice.lines[0].object_identifier.value == "M-1"
+    assert ("PEPPOL-EN16931-R101" in fired(peppol, document.encode())) is fires
+
+
 # --------------------------------------------------------------------------- the same verdicts from CII
 
 

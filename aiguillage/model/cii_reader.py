@@ -38,7 +38,17 @@ from aiguillage.model.cii_common import (
 from aiguillage.model.cii_common import (
     rsm as _rsm,
 )
-from aiguillage.model.cii_facts import PENDING, FactRecorder, Path, _flat, _join
+from aiguillage.model.cii_facts import (
+    NO_DOCUMENT_ID,
+    NO_MEANS_TYPE_CODE,
+    PENDING,
+    FactRecorder,
+    Path,
+    _flat,
+    _join,
+    has_child,
+    has_text_child,
+)
 from aiguillage.model.errors import InvoiceReadError
 from aiguillage.model.facts import FactKind
 from aiguillage.model.invoice import Invoice
@@ -619,6 +629,7 @@ def _additional_document(reader: _Reader, element: etree._Element, target: dict,
     start = len(reader.facts)
     document: dict[str, Any] = {}
     reader.walk(element, _ADDITIONAL_DOCUMENT, document, PENDING)
+    _document_id(reader, element)
     type_code = document.pop("_type", None)
     scheme = document.pop("_scheme", None)
     if type_code != "916" or scheme is not None:
@@ -634,10 +645,27 @@ def _additional_document(reader: _Reader, element: etree._Element, target: dict,
         _again_in_supporting_documents(reader, element)
 
 
+_ISSUER_ASSIGNED_ID = _ram("IssuerAssignedID")
+
+
+def _document_id(reader: _Reader, element: etree._Element) -> None:
+    """BR-52 asks every ram:AdditionalReferencedDocument (BT-18, BT-17, BG-24, BT-128 alike) for a
+    ram:IssuerAssignedID that is not blank: an OTHER fact when it has none."""
+    if not has_text_child(element, _ISSUER_ASSIGNED_ID):
+        reader.fact(FactKind.OTHER, element, detail=NO_DOCUMENT_ID)
+
+
 def _line_document(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
     """A line's AdditionalReferencedDocument (BT-128), judged by its TypeCode as the header's."""
     reader.group(element, _LINE_DOCUMENT, target, path)
+    _document_id(reader, element)
     type_code = next((child.text for child in element if child.tag == _TYPE_CODE), None)
+    # The binding field `object_reference_type_code` (PEPPOL-EN16931-R101): None once one of the
+    # line's references says exactly 130, else the first one's code as written ("" without one).
+    if type_code == "130":
+        target["object_reference_type_code"] = None
+    elif "object_reference_type_code" not in target:
+        target["object_reference_type_code"] = type_code or ""
     if type_code != "130":
         _judge_by_type_code(reader, element, type_code, _LINE_BY_TYPE_CODE)
 
@@ -658,6 +686,8 @@ def _payment_means(reader: _Reader, element: etree._Element, target: dict, path:
     start = len(reader.facts)
     means: dict[str, Any] = {}
     reader.walk(element, _MEANS, means, PENDING)
+    if "means_type_code" not in means:  # BR-49 asks each payment means for its code (CII repeats them)
+        reader.fact(FactKind.OTHER, element, _join(path, "means_type_code"), detail=NO_MEANS_TYPE_CODE)
     for key in ("means_type_code", "means_text"):
         if key in means:
             if key not in target:
@@ -724,6 +754,19 @@ _LEGAL_ORGANIZATION: Table = {
 }
 
 _ELECTRONIC_ADDRESS: Table = {_ram("URIID"): _identifier("electronic_address")}
+_URI_COMMUNICATION = _ram("URIUniversalCommunication")
+#: OTHER: the party's first ram:URIUniversalCommunication has no ram:URIID (BR-62, BR-63 ask its schemeID).
+NO_URIID = "ram:URIUniversalCommunication without ram:URIID"
+
+
+def _electronic_address(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """BT-34 / BT-49. The official BR-62 / BR-63 read the schemeID of the party's first
+    ram:URIUniversalCommunication: when it has no ram:URIID the model has no address, and an
+    OTHER fact says that the container is there."""
+    reader.walk(element, _ELECTRONIC_ADDRESS, target, path)
+    if not has_child(element, _ram("URIID")) and next(element.itersiblings(_URI_COMMUNICATION, preceding=True), None) is None:
+        reader.fact(FactKind.OTHER, element, _join(path, "electronic_address"), detail=NO_URIID)
+
 
 _SELLER: Table = {
     _ram("ID"): _identifier("identifiers", many=True, scheme_unused=True),
@@ -733,7 +776,7 @@ _SELLER: Table = {
     _ram("SpecifiedLegalOrganization"): _through(_LEGAL_ORGANIZATION),
     _ram("DefinedTradeContact"): _group("contact", _CONTACT),
     _ram("PostalTradeAddress"): _group("postal_address", _ADDRESS),
-    _ram("URIUniversalCommunication"): _through(_ELECTRONIC_ADDRESS),
+    _URI_COMMUNICATION: _electronic_address,
     _ram("SpecifiedTaxRegistration"): _tax_registration("vat_identifier", "tax_registration_identifier"),
 }
 
@@ -744,7 +787,7 @@ _BUYER: Table = {
     _ram("SpecifiedLegalOrganization"): _through(_LEGAL_ORGANIZATION),
     _ram("DefinedTradeContact"): _group("contact", _CONTACT),
     _ram("PostalTradeAddress"): _group("postal_address", _ADDRESS),
-    _ram("URIUniversalCommunication"): _through(_ELECTRONIC_ADDRESS),
+    _URI_COMMUNICATION: _electronic_address,
     _ram("SpecifiedTaxRegistration"): _tax_registration("vat_identifier", None),
 }
 

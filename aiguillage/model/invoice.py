@@ -451,6 +451,11 @@ class InvoiceLine(Part):
     item: Item | None = group("BG-31", "1..1", "The item")
     preceding_invoices: list[LinePrecedingInvoice] = extended(group("EXT-FR-FE-BG-LINE-PRECEDING-INVOICE", "0..n", "Earlier invoices the line refers to (EXTENDED-CTC-FR)"))
     delivery: LineDelivery | None = extended(group("EXT-FR-FE-BG-LINE-DELIVERY", "0..1", "Delivery of the line (EXTENDED-CTC-FR)"))
+    #: The type code of the line's document references (UBL cac:DocumentReference/
+    #: cbc:DocumentTypeCode, CII ram:AdditionalReferencedDocument/ram:TypeCode) as written when
+    #: none of them says exactly 130, "" when the first has none; None without a reference or
+    #: with one of type 130. Peppol's R101 reads it; BT-128 is read as each binding says.
+    object_reference_type_code: str | None = binding("code", "Type code of the line's document references, when none is 130 (\"\" when none is given)")
 
 
 # --------------------------------------------------------------------------- the invoice
@@ -509,8 +514,9 @@ class Invoice(Part):
 #: Fields of `Invoice` that are not business terms.
 NON_BUSINESS_FIELDS = frozenset({"provenance", "syntax_facts"})
 #: Fields below the invoice that are not business terms either: what a syntax binding said
-#: (the tax scheme of a category, `terms.binding`). A writer gives the binding's own value.
-BINDING_FIELDS = frozenset({"tax_scheme", "vat_tax_scheme"})
+#: (the tax scheme of a category, a line reference's type code, `terms.binding`). A writer gives
+#: the binding's own value.
+BINDING_FIELDS = frozenset({"tax_scheme", "vat_tax_scheme", "object_reference_type_code"})
 
 
 def business_terms(invoice: Invoice) -> dict:

@@ -38,8 +38,8 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
   cac:PaymentMeans (SR-44, SR-47); a second PaymentDueDate, PaymentMeansCode
   @name, CardAccount or PaymentMandate anywhere (SR-45, 46, 54, 55);
   cac:PartyTaxScheme beyond two (SR-42); a second SEPA creditor id (SR-29);
-  a DescriptionCode in a further root cac:InvoicePeriod when the first had one
-  (SR-49, value = the code);
+  a DescriptionCode in a further root cac:InvoicePeriod when an earlier one had one
+  (SR-49, value = the code; the first code found, in whichever period, is BT-8);
   a second cac:TaxTotal in one currency or subtotals in two cac:TaxTotal
   (PEPPOL-EN16931-R053/R054).
 * INVALID_VALUE, value = the text: a date that is not YYYY-MM-DD or not a day
@@ -58,7 +58,9 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
   cbc:CompanyID or cac:TaxScheme/cbc:ID (UBL-SR-53; the CompanyID is then not
   mapped), an AllowanceCharge without cbc:ChargeIndicator (read as allowance;
   in a price: PEPPOL-EN16931-R044),
-  a line cac:DocumentReference without cbc:DocumentTypeCode (PEPPOL-EN16931-R101).
+  a line cac:DocumentReference without cbc:DocumentTypeCode (PEPPOL-EN16931-R101), a
+  cac:PaymentMeans without cbc:PaymentMeansCode, also one EN 16931 does not use (BR-49:
+  DETAIL_NO_MEANS_CODE).
 
 Decided from the model itself: UBL-DT-01 and BR-DEC-* (amounts keep their
 digits, `Decimal.as_tuple().exponent`), UBL-SR-07, UBL-SR-48, SR-19…21's name
@@ -83,11 +85,14 @@ from aiguillage.model.invoice import Invoice, InvoiceLine
 from aiguillage.model.ubl_common import CREDIT_NOTE_TAG, INVOICE_TAG, clark, prefixed
 from aiguillage.model.ubl_dispatch import (
     ATTRIBUTE,
+    DETAIL_NO_DOCUMENT_ID,
+    DETAIL_NO_MEANS_CODE,
     DETAIL_ONE,
     EMPTY,
     INVALID,
     MISSING,
     NOT_A_DATE,
+    NOT_A_NUMBER,
     OTHER,
     REPEATED,
     UNUSED,
@@ -99,6 +104,7 @@ from aiguillage.model.ubl_dispatch import (
     attributes,
     blank,
     empty,
+    judged_wherever,
     make,
     parse_date,
     parse_decimal,
@@ -126,10 +132,14 @@ DETAIL_NO_SCHEME = "missing cac:TaxScheme/cbc:ID"
 DETAIL_INDICATOR = "expected true or false"
 #: INVALID_VALUE: the same, in an allowance or charge with a percentage or a base amount but not both.
 DETAIL_INDICATOR_LONE = "expected true or false (percentage or base amount without the other)"
+#: INVALID_VALUE: a percentage or base amount that is not a number, the other element being absent (R041, R042).
+DETAIL_LONE_NUMBER = "not an xs:decimal (percentage or base amount without the other)"
 #: OTHER: an allowance or charge without ChargeIndicator (read as an allowance).
 DETAIL_NO_INDICATOR = "missing cbc:ChargeIndicator"
 #: OTHER: the same, with a percentage or a base amount but not both.
 DETAIL_NO_INDICATOR_LONE = "missing cbc:ChargeIndicator (percentage or base amount without the other)"
+#: UNUSED_ELEMENT (value = the code) of a reason code in a price allowance whose indicator is false (BR-CL-19).
+DETAIL_PRICE_REASON = "reason code of a price allowance (ChargeIndicator false)"
 #: OTHER: a line cac:DocumentReference without cbc:DocumentTypeCode (PEPPOL-EN16931-R101).
 DETAIL_NO_TYPE = "missing cbc:DocumentTypeCode"
 #: UNUSED_ELEMENT (attribute schemeID) of a line cac:DocumentReference without cbc:DocumentTypeCode.
@@ -266,12 +276,32 @@ _CHARGE_INDICATOR = clark("cbc:ChargeIndicator")
 
 def _h_price_allowance(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     """BG-29's discount and gross price, read into the price; without ChargeIndicator an OTHER fact (R044)."""
+    mark = len(rd.facts)
     if not walk(el, e.spec, target, rd):
         empty(el, e, rd)
     for child in el:
         if child.tag == _CHARGE_INDICATOR:
+            if (child.text or "").strip() in ("false", "0"):
+                _price_reason_codes(el, rd, mark)
             return
     rd.fact(OTHER, e.path, el.sourceline, e.field, None, None, DETAIL_NO_INDICATOR)
+
+
+_REASON_CODE = clark("cbc:AllowanceChargeReasonCode")
+
+
+def _price_reason_codes(el: Any, rd: Reader, mark: int) -> None:
+    """The unused-element fact of a reason code in a price allowance whose ChargeIndicator is
+    false (as xs:boolean) gets the code as value and DETAIL_PRICE_REASON: the official BR-CL-19
+    judges the code of every cac:AllowanceCharge[cbc:ChargeIndicator = false()], this one too."""
+    lines = {child.sourceline: child.text or "" for child in el if child.tag == _REASON_CODE}
+    if not lines:
+        return
+    facts = rd.facts
+    for i in range(mark, len(facts)):
+        fact = facts[i]
+        if fact[0] is UNUSED and fact[4] is None and fact[2] in lines and fact[1].endswith("/cbc:AllowanceChargeReasonCode"):
+            facts[i] = (*fact[:5], lines[fact[2]], DETAIL_PRICE_REASON)
 
 
 def _h_price_indicator(el: Any, e: Entry, target: dict, rd: Reader) -> None:
@@ -391,10 +421,26 @@ def _h_party_tax_scheme(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) 
     if company_el is None:
         return
     key = "vat_identifier" if is_vat else "tax_registration_identifier"
+    _name_company_repeats(el, rd, e.field, key)
     if key in target:
         rd.fact(REPEATED, e.spec[company_el.tag].path, company_el.sourceline, f"{e.field}.{key}", None, company, DETAIL_ONE)
     else:
         target[key] = company
+
+
+def _name_company_repeats(el: Any, rd: Reader, field: str, key: str) -> None:
+    """A cbc:CompanyID repeated inside one cac:PartyTaxScheme was recorded before its scheme was
+    known: give its REPEATED fact the term's field (UBL-SR-12 / UBL-SR-13 count the CompanyIDs
+    of the VAT / of the other schemes)."""
+    placeholder = f"{field}._company"
+    facts = rd.facts
+    first = el.sourceline or 0
+    for i in range(len(facts) - 1, -1, -1):
+        fact = facts[i]
+        if (fact[2] or 0) < first:
+            break
+        if fact[0] is REPEATED and fact[3] == placeholder:
+            facts[i] = (*fact[:3], f"{field}.{key}", *fact[4:])
 
 
 def _count_seller_schemes(el: Any, e: Entry, party: dict, rd: Reader) -> None:
@@ -410,8 +456,11 @@ def _h_invoice_period(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) ->
     """Root cac:InvoicePeriod: dates are BG-14 (under delivery), DescriptionCode is BT-8."""
     if rd.period_seen:
         rd.fact(REPEATED, e.path, el.sourceline, e.field, None, None, DETAIL_ONE)
-        if "_code" in tmp and "vat_point_date_code" in target:  # UBL-SR-49 counts codes across periods
-            rd.fact(REPEATED, f"{e.path}/cbc:DescriptionCode", el.sourceline, "vat_point_date_code", None, tmp["_code"], DETAIL_ONE)
+        if "_code" in tmp:
+            if "vat_point_date_code" in target:  # UBL-SR-49 counts codes across periods
+                rd.fact(REPEATED, f"{e.path}/cbc:DescriptionCode", el.sourceline, "vat_point_date_code", None, tmp["_code"], DETAIL_ONE)
+            else:  # the document's first cbc:DescriptionCode, which the official rules judge wherever it is
+                target["vat_point_date_code"] = tmp["_code"]
         return
     rd.period_seen = True
     period = tmp
@@ -430,6 +479,8 @@ def _h_additional_document(el: Any, e: Entry, tmp: dict, target: dict, rd: Reade
     """Type 130 is BT-18, type 50 in a credit note BT-11, anything else a supporting document (BG-24)."""
     type_code = tmp.pop("_type", None)
     id_el = tmp.pop("_id", None)
+    if judged_wherever(el) is not None:  # BR-52, whatever the type code
+        rd.fact(OTHER, e.path, el.sourceline, e.field, None, None, DETAIL_NO_DOCUMENT_ID)
     code = type_code.strip() if type_code else None
     ident = _identifier(id_el, e.spec[id_el.tag], rd) if id_el is not None else {}
     if code == "130" or (code == "50" and rd.credit_note):
@@ -457,6 +508,7 @@ def _h_line_document(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> 
         rd.fact(REPEATED, e.path, el.sourceline, e.field, None, None, DETAIL_ONE)
     rd.docref_line = id(target)
     type_code = tmp.get("_type")
+    _note_reference_type(target, type_code)
     if type_code is None:  # PEPPOL-EN16931-R101
         rd.fact(OTHER, e.path, el.sourceline, e.field, None, None, DETAIL_NO_TYPE)
     elif type_code.strip() != "130":
@@ -473,6 +525,16 @@ def _h_line_document(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> 
         target["object_identifier"] = ident
 
 
+def _note_reference_type(line: dict, type_code: str | None) -> None:
+    """The binding field `object_reference_type_code`: None once a reference says exactly 130,
+    else the first reference's code as written ("" without one); the official R101 asks for
+    some reference of type 130 whatever the others say."""
+    if type_code == "130":
+        line["object_reference_type_code"] = None
+    elif "object_reference_type_code" not in line:
+        line["object_reference_type_code"] = type_code or ""
+
+
 def _h_allowance_charge(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     """BG-20/21 or BG-27/28: the ChargeIndicator picks the list.
 
@@ -485,6 +547,7 @@ def _h_allowance_charge(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     if not walk(el, e.spec, tmp, rd):
         empty(el, e, rd)
     lone = ("percentage" in tmp) != ("base_amount" in tmp)
+    _lone_unreadable(el, rd, mark)
     if "_charge" not in tmp:
         rd.fact(OTHER, e.path, el.sourceline, e.field, None, None, DETAIL_NO_INDICATOR_LONE if lone else DETAIL_NO_INDICATOR)
     elif lone:
@@ -495,6 +558,27 @@ def _h_allowance_charge(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     else:
         key = "allowances"
     target.setdefault(key, []).append(tmp)
+
+
+_PERCENTAGE = clark("cbc:MultiplierFactorNumeric")
+_BASE_AMOUNT = clark("cbc:BaseAmount")
+
+
+def _lone_unreadable(el: Any, rd: Reader, mark: int) -> None:
+    """A percentage or base amount that is not a number, in an allowance or charge that has the
+    one element and not the other: its INVALID_VALUE fact gets DETAIL_LONE_NUMBER. The model has
+    no value, while PEPPOL-EN16931-R041/R042 look at the elements (`[cbc:BaseAmount and
+    not(cbc:MultiplierFactorNumeric)]`)."""
+    facts = rd.facts
+    if len(facts) == mark:
+        return
+    tags = {child.tag for child in el}
+    if (_PERCENTAGE in tags) == (_BASE_AMOUNT in tags):
+        return
+    for i in range(mark, len(facts)):
+        fact = facts[i]
+        if fact[0] is INVALID and fact[6] == NOT_A_NUMBER and fact[3] is not None and fact[3].endswith(("].percentage", "].base_amount")):
+            facts[i] = (*fact[:6], DETAIL_LONE_NUMBER)
 
 
 def _lone_indicator(rd: Reader, mark: int) -> None:
@@ -566,6 +650,8 @@ def _h_payment_means(el: Any, e: Entry, local: dict, target: dict, rd: Reader) -
     if pay is None:
         pay = rd.payment = {}
     spec = e.spec
+    if not local.get("_codes"):  # BR-49 asks each cac:PaymentMeans for its code
+        rd.fact(OTHER, e.path, el.sourceline, f"{e.field}.means_type_code", None, None, DETAIL_NO_MEANS_CODE)
     for number, code_el in enumerate(local.get("_codes", ())):
         entry = spec[code_el.tag]
         if number:  # UBL-SR-27
@@ -602,7 +688,7 @@ def _merge_means_code(el: Any, e: Entry, pay: dict, rd: Reader) -> None:
     text = el.text
     if text is None or text.isspace():
         empty(el, e, rd)
-        text = None
+        text = text or ""  # present but empty: a code for exists() (BR-49), not one of UNTDID 4461
     _merge_differing(pay, "means_type_code", text, el, e, rd)
 
 
