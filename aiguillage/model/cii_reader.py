@@ -285,7 +285,16 @@ def _base_quantity(*, overwrite: bool) -> Handler:
         if unit is not None:
             target["base_quantity_unit_code"] = unit
 
-    return handle
+    if overwrite:
+        return handle
+
+    def gross(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+        unit = element.get("unitCode")
+        if unit is not None:  # the binding field: the gross price's own unit, whichever wins BT-150
+            target["gross_base_quantity_unit_code"] = unit
+        handle(reader, element, target, path)
+
+    return gross
 
 
 def _date(key: str, accepted: str = UDT_DATE_TIME) -> Handler:
@@ -451,10 +460,16 @@ def _tax_registration(vat_key: str, local_key: str | None) -> Handler:
                 reader.text(child, target, path, local_key)
             else:
                 reader.fact(FactKind.UNUSED_ELEMENT, child, attribute="schemeID", value=scheme, detail="tax registration scheme not used here")
+                # Peppol's check-digit rules judge any ram:ID by its scheme: the identifier too.
+                reader.fact(FactKind.OTHER, child, value=child.text or "", detail=SCHEMED_IDENTIFIER)
 
     return handle
 
 
+#: OTHER (value = the identifier) beside the unused-element fact of its schemeID, same path and
+#: line: a tax registration's ram:ID with a scheme other than VA or FC, which Peppol's
+#: PEPPOL-COMMON-R040…R050 judge by its scheme (their CII context is any ram:ID).
+SCHEMED_IDENTIFIER = "identifier with a schemeID, not in the model"
 #: OTHER facts' details for what the CII binding asks of a group (syntax-values.rules).
 BOTH_PERSON_AND_DEPARTMENT = "ram:PersonName and ram:DepartmentName both given"
 NO_CHARGE_INDICATOR = "missing ram:ChargeIndicator (read as an allowance)"

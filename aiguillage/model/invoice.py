@@ -399,6 +399,9 @@ class PriceDetails(Part):
     gross_price: Decimal | None = term("BT-148", "unit_price", "0..1", "Price before discount")
     base_quantity: Decimal | None = term("BT-149", "quantity", "0..1", "Number of units the price is for")
     base_quantity_unit_code: str | None = term("BT-150", "code", "0..1", "Unit of the base quantity (UN/ECE Rec 20/21)")
+    #: CII may give the gross price a base quantity of its own (BT-149/150 are the net price's):
+    #: its unit as written, None without one. Peppol's CII R130 compares it too.
+    gross_base_quantity_unit_code: str | None = binding("code", "Unit of the gross price's own base quantity (CII), when it has one")
 
 
 class LineVat(Part):
@@ -516,7 +519,7 @@ NON_BUSINESS_FIELDS = frozenset({"provenance", "syntax_facts"})
 #: Fields below the invoice that are not business terms either: what a syntax binding said
 #: (the tax scheme of a category, a line reference's type code, `terms.binding`). A writer gives
 #: the binding's own value.
-BINDING_FIELDS = frozenset({"tax_scheme", "vat_tax_scheme", "object_reference_type_code"})
+BINDING_FIELDS = frozenset({"tax_scheme", "vat_tax_scheme", "object_reference_type_code", "gross_base_quantity_unit_code"})
 
 
 def business_terms(invoice: Invoice) -> dict:

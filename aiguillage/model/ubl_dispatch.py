@@ -59,6 +59,13 @@ _AMOUNTS = frozenset(clark(f"cbc:{name}") for name in (
     "PayableAmount",
 ))
 _TAX_AMOUNT = clark("cbc:TaxAmount")
+#: OTHER (value = the identifier as written) beside the unused-element fact of its schemeID, same
+#: path and line: an identifier Peppol's PEPPOL-COMMON-R040…R050 judge by its scheme wherever it
+#: stands (cbc:EndpointID, cac:PartyIdentification/cbc:ID, cbc:CompanyID), here inside an
+#: element EN 16931 does not use. (The CII reader says the same of a tax registration's ram:ID.)
+DETAIL_SCHEMED_IDENTIFIER = "identifier with a schemeID, not in the model"
+_SCHEMED = frozenset({clark("cbc:EndpointID"), clark("cbc:CompanyID")})
+_PARTY_IDENTIFICATION = clark("cac:PartyIdentification")
 _TAX_SUBTOTAL = clark("cac:TaxSubtotal")
 _TAX_TOTAL = clark("cac:TaxTotal")
 
@@ -252,6 +259,7 @@ def unknown(el: Any, spec: Spec, rd: Reader) -> None:
         rd.fact(OTHER, path, line, None, None, None, detail)
     if _is_amount(el) and el.get("currencyID") is None:
         rd.fact(MISSING, path, line, None, "currencyID")
+    _schemed_identifier(el, path, rd)
     if len(el) and has_element(el):
         _unknown_subtree(el, path, rd)
     elif blank(el):
@@ -281,6 +289,7 @@ def _unknown_subtree(el: Any, path: str, rd: Reader) -> None:
             rd.fact(OTHER, child_path, line, None, None, None, detail)
         if _is_amount(child) and child.get("currencyID") is None:
             rd.fact(MISSING, child_path, line, None, "currencyID")
+        _schemed_identifier(child, child_path, rd)
         if len(child) and has_element(child):
             _unknown_subtree(child, child_path, rd)
         elif blank(child):
@@ -303,6 +312,15 @@ def _is_amount(el: Any) -> bool:
         return False
     parent = el.getparent()
     return parent is not None and (parent.tag == _TAX_SUBTOTAL or parent.tag == _TAX_TOTAL and any(c.tag == _TAX_SUBTOTAL for c in parent))
+
+
+def _schemed_identifier(el: Any, path: str, rd: Reader) -> None:
+    """An unused identifier with a schemeID that Peppol's check-digit rules judge: its text."""
+    if el.get("schemeID") is None:
+        return
+    tag = el.tag
+    if tag in _SCHEMED or tag == _ID and (parent := el.getparent()) is not None and parent.tag == _PARTY_IDENTIFICATION:
+        rd.fact(OTHER, path, el.sourceline, None, None, el.text or "", DETAIL_SCHEMED_IDENTIFIER)
 
 
 def judged_wherever(el: Any) -> str | None:
