@@ -17,8 +17,9 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
   (BR-CL-03, PEPPOL-EN16931-R051/CL007). `field` is the model field; the
   detail is DETAIL_TAX_TOTAL_ALONE on the TaxAmount of a cac:TaxTotal without
   cac:TaxSubtotal (also on its MISSING_ATTRIBUTE fact).
-* MISSING_ATTRIBUTE: an amount without currencyID; an attachment (BT-125)
-  without mimeCode or filename (UBL-DT-06, UBL-DT-07).
+* MISSING_ATTRIBUTE: an amount without currencyID, also one EN 16931 does not
+  use there (BR-CL-03, PEPPOL-EN16931-R051/CL007 judge every amount); an
+  attachment (BT-125) without mimeCode or filename (UBL-DT-06, UBL-DT-07).
 * UNUSED_ELEMENT: an element EN 16931 does not use at that place (all UBL-CR-*
   rules: test `path` against the rule's path), and each of its attributes,
   its subtree skipped; also, with
@@ -30,7 +31,9 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
   DocumentTypeCode is not 130, and the schemeID of one without a
   DocumentTypeCode (kept out of BT-128: BR-CL-07 judges it only with 130);
   cac:Attachment or cbc:DocumentDescription in an
-  AdditionalDocumentReference of type 130 (UBL-CR-666, UBL-CR-673).
+  AdditionalDocumentReference of type 130 (UBL-CR-666, UBL-CR-673). A reason
+  code in a price allowance whose ChargeIndicator is false has value = the
+  code and detail DETAIL_PRICE_REASON (BR-CL-19 judges it).
 * REPEATED, `field` = model path, `detail` one of the DETAIL_* constants below:
   an element occurring again where the binding allows one (UBL-SR-01…56:
   e.g. SR-12 is a REPEATED fact at `…/cac:PartyTaxScheme/cbc:CompanyID` with
@@ -49,7 +52,9 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
   percentage or a base amount without the other, which R043 leaves to
   R041/R042); a price allowance whose ChargeIndicator is not false (R044); UBLVersionID
   other than 2.1 (UBL-CR-002); an AdditionalDocumentReference type code
-  other than 130 (or 50 in a credit note) (UBL-SR-43).
+  other than 130 (or 50 in a credit note) (UBL-SR-43). A percentage or base
+  amount that is not a number, in an allowance or charge without the other
+  element, has detail DETAIL_LONE_NUMBER (PEPPOL-EN16931-R041/R042).
 * EMPTY_ELEMENT: an element with neither text nor children (PEPPOL R008);
   an empty text term reads as "" (present, as Schematron's exists() sees it).
   An unused leaf whose name ends in Date and is not a date also gets an
@@ -58,9 +63,18 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
   cbc:CompanyID or cac:TaxScheme/cbc:ID (UBL-SR-53; the CompanyID is then not
   mapped), an AllowanceCharge without cbc:ChargeIndicator (read as allowance;
   in a price: PEPPOL-EN16931-R044),
-  a line cac:DocumentReference without cbc:DocumentTypeCode (PEPPOL-EN16931-R101), a
-  cac:PaymentMeans without cbc:PaymentMeansCode, also one EN 16931 does not use (BR-49:
-  DETAIL_NO_MEANS_CODE).
+  a line cac:DocumentReference without cbc:DocumentTypeCode. Elements the
+  official rules judge wherever they stand, also where EN 16931 does not use
+  them (`ubl_dispatch.judged_wherever`): a cac:PaymentMeans without
+  cbc:PaymentMeansCode (BR-49), a cac:AdditionalDocumentReference without a
+  cbc:ID that is not blank (BR-52), a cac:BillingReference without
+  cac:InvoiceDocumentReference/cbc:ID outside BG-3 (BR-55, UBL-SR-07); and,
+  inside an unused element, an identifier with a schemeID that Peppol's
+  PEPPOL-COMMON-R040…R050 judge (value = the identifier, beside the schemeID's
+  unused-element fact at the same path and line).
+
+Binding fields (`terms.binding`) of a line: `object_reference_type_code`, the
+type code of its cac:DocumentReference when none says 130 (PEPPOL-EN16931-R101).
 
 Decided from the model itself: UBL-DT-01 and BR-DEC-* (amounts keep their
 digits, `Decimal.as_tuple().exponent`), UBL-SR-07, UBL-SR-48, SR-19…21's name
@@ -294,10 +308,10 @@ def _price_reason_codes(el: Any, rd: Reader, mark: int) -> None:
     """The unused-element fact of a reason code in a price allowance whose ChargeIndicator is
     false (as xs:boolean) gets the code as value and DETAIL_PRICE_REASON: the official BR-CL-19
     judges the code of every cac:AllowanceCharge[cbc:ChargeIndicator = false()], this one too."""
-    lines = {child.sourceline: child.text or "" for child in el if child.tag == _REASON_CODE}
-    if not lines:
-        return
     facts = rd.facts
+    if not any(facts[i][0] is UNUSED for i in range(mark, len(facts))):
+        return
+    lines = {child.sourceline: child.text or "" for child in el if child.tag == _REASON_CODE}
     for i in range(mark, len(facts)):
         fact = facts[i]
         if fact[0] is UNUSED and fact[4] is None and fact[2] in lines and fact[1].endswith("/cbc:AllowanceChargeReasonCode"):
@@ -570,15 +584,17 @@ def _lone_unreadable(el: Any, rd: Reader, mark: int) -> None:
     no value, while PEPPOL-EN16931-R041/R042 look at the elements (`[cbc:BaseAmount and
     not(cbc:MultiplierFactorNumeric)]`)."""
     facts = rd.facts
-    if len(facts) == mark:
+    unreadable = [
+        i
+        for i in range(mark, len(facts))
+        if facts[i][0] is INVALID and facts[i][6] == NOT_A_NUMBER and (facts[i][3] or "").endswith(("].percentage", "].base_amount"))
+    ]
+    if not unreadable:
         return
     tags = {child.tag for child in el}
-    if (_PERCENTAGE in tags) == (_BASE_AMOUNT in tags):
-        return
-    for i in range(mark, len(facts)):
-        fact = facts[i]
-        if fact[0] is INVALID and fact[6] == NOT_A_NUMBER and fact[3] is not None and fact[3].endswith(("].percentage", "].base_amount")):
-            facts[i] = (*fact[:6], DETAIL_LONE_NUMBER)
+    if (_PERCENTAGE in tags) != (_BASE_AMOUNT in tags):
+        for i in unreadable:
+            facts[i] = (*facts[i][:6], DETAIL_LONE_NUMBER)
 
 
 def _lone_indicator(rd: Reader, mark: int) -> None:
