@@ -60,6 +60,13 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
   in a price: PEPPOL-EN16931-R044),
   a line cac:DocumentReference without cbc:DocumentTypeCode (PEPPOL-EN16931-R101).
 
+Binding terms (`terms.binding`, not business terms) for what the UBL artefact
+judges as grouped in the XML: `tax_totals`, each cac:TaxTotal with its TaxAmount,
+currencyID and its own subtotals' tax amounts (BR-CO-14, PEPPOL-EN16931-R054/R055);
+in a VAT breakdown, `repeated_categories` (a cac:TaxCategory given again in the
+subtotal: BR-O-01, UBL-SR-32) and `other_tax_category_code` (the code of a
+category of another tax scheme: BR-S-01).
+
 Decided from the model itself: UBL-DT-01 and BR-DEC-* (amounts keep their
 digits, `Decimal.as_tuple().exponent`), UBL-SR-07, UBL-SR-48, SR-19…21's name
 condition. Nothing is recorded for a valid invoice except the currencyID
