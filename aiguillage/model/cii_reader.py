@@ -11,7 +11,10 @@ instances; pydantic takes about a third of the read.)
 What the XML says that the model cannot hold is recorded as syntax facts
 (`facts.py`) with the element path and source line: values that are not
 dates or numbers, elements repeated where one is allowed, elements EN 16931
-does not use. Reading never raises on business data.
+does not use. Reading never raises on business data. Binding terms
+(`terms.binding`) keep what the official rules judge as the XML groups it:
+the tax type of each VAT category (`tax_scheme`), and every ram:TaxTotalAmount
+with the position of its settlement (`tax_totals`, BR-CO-15, PEPPOL-EN16931-R053/R054).
 """
 
 from __future__ import annotations
