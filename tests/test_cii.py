@@ -111,6 +111,8 @@ def _filled(model: type[BaseModel], prefix: str = "") -> typing.Any:
     for name, field in model.model_fields.items():
         if model is Invoice and name in NON_BUSINESS_FIELDS or is_extended(field):
             continue  # EXTENDED-CTC-FR terms are read, not written, in EN 16931 CII
+        if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("group") and field.json_schema_extra.get("binding"):
+            continue  # how a syntax grouped the terms (terms.binding_group): read, never written
         kind, repeats = _unwrap(field.annotation)
         path = f"{prefix}.{name}" if prefix else name
         entries = [_value(kind, path, index) for index in range(2 if repeats else 1)]

@@ -357,6 +357,8 @@ def _fill(model: type[BaseModel], path: str) -> BaseModel:
     for name, field in model.model_fields.items():
         if path == "" and name in NON_BUSINESS_FIELDS or is_extended(field):
             continue  # EXTENDED-CTC-FR terms are read, not written, in EN 16931 UBL
+        if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("group") and field.json_schema_extra.get("binding"):
+            continue  # how a syntax grouped the terms (terms.binding_group): read, never written
         inner, repeats = _inner(field.annotation)
         here = f"{path}{name}"
         if isinstance(inner, type) and issubclass(inner, BaseModel):

@@ -129,7 +129,11 @@ def _walk(model: type[BaseModel], parent: FieldNode) -> None:
         entry = paths.get(path)
         if entry is None:
             extra = info.json_schema_extra
-            if isinstance(extra, dict) and extra.get("binding"):
+            if isinstance(extra, dict) and extra.get("group") and extra.get("binding"):
+                # How a syntax grouped what the model holds otherwise (terms.binding_group).
+                node = _add(parent, name, FieldNode(name, path, "", "group", repeats, None, inner, info.description or ""))
+                _walk(inner, node)
+            elif isinstance(extra, dict) and extra.get("binding"):
                 # Not a business term but readable: what a syntax binding said (terms.binding).
                 _add(parent, name, FieldNode(name, path, "", str(extra["data_type"]), False, None, None, info.description or ""))
             continue  # not a business term (provenance, syntax_facts: added below)

@@ -11,7 +11,10 @@ instances; pydantic takes about a third of the read.)
 What the XML says that the model cannot hold is recorded as syntax facts
 (`facts.py`) with the element path and source line: values that are not
 dates or numbers, elements repeated where one is allowed, elements EN 16931
-does not use. Reading never raises on business data.
+does not use. Reading never raises on business data. Binding terms
+(`terms.binding`) keep what the official rules judge as the XML groups it:
+the tax type of each VAT category (`tax_scheme`), and every ram:TaxTotalAmount
+with the position of its settlement (`tax_totals`, BR-CO-15, PEPPOL-EN16931-R053/R054).
 """
 
 from __future__ import annotations
@@ -108,7 +111,7 @@ Table = dict[str, Spec]
 class _Reader(FactRecorder):
     """State of one read: the invoice dict being filled and the facts recorded."""
 
-    __slots__ = ("facts", "invoice", "tax_totals")
+    __slots__ = ("facts", "further_tax_totals", "invoice", "tax_totals")
 
     def __init__(self) -> None:
         self.invoice: dict[str, Any] = {}
@@ -116,6 +119,8 @@ class _Reader(FactRecorder):
         #: (amount, currencyID, element, totals path): BT-110 and BT-111 are told
         #: apart by currency only once BT-5 and BT-6 are known.
         self.tax_totals: list[tuple[Decimal | None, str | None, etree._Element, Path]] = []
+        #: (amount, currencyID, element) of the ram:TaxTotalAmount of a repeated monetary summation.
+        self.further_tax_totals: list[tuple[Decimal | None, str | None, etree._Element]] = []
 
     def walk(self, element: etree._Element, table: Table, target: dict, path: Path) -> None:
         """Dispatch every child by its tag; children the table lacks are not EN 16931.
@@ -1030,6 +1035,27 @@ _VAT_BREAKDOWN: Table = {
     _ram("RateApplicablePercent"): _percent("rate"),
 }
 
+_TAX_TOTAL_AMOUNT = _ram("TaxTotalAmount")
+
+
+def _monetary_summation(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """BG-22, which the binding allows once: a repeated one is a REPEATED fact and not read.
+
+    Its ram:TaxTotalAmount are still VAT totals for the official rules that count them all
+    (BR-CO-15, PEPPOL-EN16931-R053): kept, as written, for the binding field `tax_totals`.
+    """
+    totals = target.get("totals")
+    if totals is None:
+        reader.walk(element, _TOTALS, target.setdefault("totals", {}), (path, "totals"))
+        return
+    reader.repeated(element, path, "totals")
+    for child in element:
+        if child.tag == _TAX_TOTAL_AMOUNT:
+            text = child.text
+            amount = _parse_decimal(text) if text and not text.isspace() else None
+            reader.further_tax_totals.append((amount, child.get("currencyID"), child))
+
+
 _TOTALS: Table = {
     _ram("LineTotalAmount"): _amount("line_net_amount"),
     _ram("ChargeTotalAmount"): _amount("charge_total_amount"),
@@ -1061,7 +1087,7 @@ _SETTLEMENT: Table = {
     _ram("BillingSpecifiedPeriod"): _within(("delivery",), _group("invoicing_period", _PERIOD)),
     _ram("SpecifiedTradeAllowanceCharge"): _allowance_charge(_DOCUMENT_ALLOWANCE_CHARGE),
     _ram("SpecifiedTradePaymentTerms"): _through(_PAYMENT_TERMS),
-    _ram("SpecifiedTradeSettlementHeaderMonetarySummation"): _group("totals", _TOTALS),
+    _ram("SpecifiedTradeSettlementHeaderMonetarySummation"): _monetary_summation,
     _ram("InvoiceReferencedDocument"): _list(
         "preceding_invoices",
         {
@@ -1138,6 +1164,20 @@ def _place_tax_totals(reader: _Reader) -> None:
             totals[key] = value
 
 
+def _tax_totals_as_written(reader: _Reader) -> list[dict]:
+    """Binding: every ram:TaxTotalAmount, a repeated summation's too, with the position of its
+    ram:ApplicableHeaderTradeSettlement (1 the first met): the artefacts judge each settlement."""
+    settlements: dict[etree._Element, int] = {}
+    found = [(value, currency, element) for value, currency, element, _ in reader.tax_totals] + reader.further_tax_totals
+    out = []
+    for value, currency, element in found:
+        summation = element.getparent()
+        settlement = summation.getparent() if summation is not None else None
+        position = settlements.setdefault(settlement, len(settlements) + 1) if settlement is not None else 1
+        out.append({"amount": value, "currency_id": currency, "settlement": position})
+    return out
+
+
 def read_cii(root: etree._Element, source: str | None = None, *, size: int | None = None) -> Invoice:
     """Read a parsed `rsm:CrossIndustryInvoice` into the model; never raises on business data."""
     if root.tag != ROOT_TAG:
@@ -1153,6 +1193,7 @@ def read_cii(root: etree._Element, source: str | None = None, *, size: int | Non
     reader.attributes(root)
     if reader.tax_totals:
         _place_tax_totals(reader)
+    invoice["tax_totals"] = _tax_totals_as_written(reader)
     _untyped_taxes(invoice)
     invoice["provenance"] = {"syntax": "cii", "root": "CrossIndustryInvoice", "source": source, "size": size}
     invoice["syntax_facts"] = reader.facts

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from aiguillage.model.facts import Provenance, SyntaxFact
-from aiguillage.model.terms import binding, extended, group, term
+from aiguillage.model.terms import binding, binding_group, extended, group, term
 
 
 class Part(BaseModel):
@@ -287,6 +287,19 @@ class DocumentTotals(Part):
     amount_due_for_payment: Decimal | None = term("BT-115", "amount", "1..1", "Amount still to pay")
 
 
+class RepeatedTaxCategory(Part):
+    """Not a business group: a UBL cac:TaxCategory given again in one cac:TaxSubtotal.
+
+    The breakdown keeps the first as its category; the UBL artefact still counts
+    the others (BR-O-01 counts categories O, UBL-SR-32 exemption reasons).
+    """
+
+    category_code: str | None = binding("code", "The repeated category's cbc:ID")
+    exemption_reason: str | None = binding("text", "Its cbc:TaxExemptionReason")
+    #: As `VatBreakdown.tax_scheme`: None for VAT.
+    tax_scheme: str | None = binding("code", "Its tax scheme, when not VAT (\"\" when none is given)")
+
+
 class VatBreakdown(Part):
     """BG-23: the VAT for one category and rate."""
 
@@ -299,6 +312,32 @@ class VatBreakdown(Part):
     #: The tax scheme as written when it is not exactly "VAT" (UBL cac:TaxScheme/cbc:ID,
     #: CII ram:TypeCode), "" when there is none; None for VAT.
     tax_scheme: str | None = binding("code", "Tax scheme of the breakdown's category, when not VAT (\"\" when none is given)")
+    #: UBL: a subtotal whose cac:TaxScheme/cbc:ID is not VAT has no VAT category (category_code
+    #: and rate are None), yet the UBL artefact's BR-S-01 counts categories S whatever the scheme.
+    other_tax_category_code: str | None = binding("code", "UBL: the category cbc:ID of a subtotal whose tax scheme is not VAT (no VAT category then)")
+    repeated_categories: list[RepeatedTaxCategory] = binding_group("UBL: further cac:TaxCategory in the same cac:TaxSubtotal")
+
+
+class TaxSubtotal(Part):
+    """Not a business group: one UBL cac:TaxSubtotal as its cac:TaxTotal holds it (each is also in BG-23)."""
+
+    tax_amount: Decimal | None = binding("amount", "The subtotal's cbc:TaxAmount")
+
+
+class TaxTotal(Part):
+    """Not a business group: a VAT total as the syntax writes it.
+
+    UBL: each cac:TaxTotal, with its cbc:TaxAmount and its own subtotals. CII: each
+    ram:TaxTotalAmount, of every ram:SpecifiedTradeSettlementHeaderMonetarySummation
+    (a repeated one too), without subtotals. The model's BT-110 and BT-111 are picked
+    from them by currency; official rules judge them one by one (UBL BR-CO-14, CII
+    BR-CO-15, Peppol's R053 to R055).
+    """
+
+    amount: Decimal | None = binding("amount", "The tax amount (None when missing or not a number)")
+    currency_id: str | None = binding("code", "Its currencyID as written (None when missing)")
+    subtotals: list[TaxSubtotal] = binding_group("UBL: its cac:TaxSubtotal")
+    settlement: int | None = binding("quantity", "CII: position of its ram:ApplicableHeaderTradeSettlement (1 the first), as the artefacts judge each")
 
 
 class SupportingDocument(Part):
@@ -500,6 +539,7 @@ class Invoice(Part):
     charges: list[DocumentCharge] = group("BG-21", "0..n", "Document-level charges")
     totals: DocumentTotals | None = group("BG-22", "1..1", "Totals")
     vat_breakdown: list[VatBreakdown] = group("BG-23", "1..n", "VAT breakdown")
+    tax_totals: list[TaxTotal] = binding_group("The VAT totals as the syntax writes them (UBL cac:TaxTotal, CII ram:TaxTotalAmount)")
     supporting_documents: list[SupportingDocument] = group("BG-24", "0..n", "Supporting documents")
     lines: list[InvoiceLine] = group("BG-25", "1..n", "Invoice lines")
     seller_agent: SellerAgent | None = extended(group("EXT-FR-FE-BG-SELLER-AGENT", "0..1", "The seller's agent (EXTENDED-CTC-FR)"))  # type: ignore[valid-type]
@@ -517,9 +557,19 @@ class Invoice(Part):
 #: Fields of `Invoice` that are not business terms.
 NON_BUSINESS_FIELDS = frozenset({"provenance", "syntax_facts"})
 #: Fields below the invoice that are not business terms either: what a syntax binding said
-#: (the tax scheme of a category, a line reference's type code, `terms.binding`). A writer gives
-#: the binding's own value.
-BINDING_FIELDS = frozenset({"tax_scheme", "vat_tax_scheme", "object_reference_type_code", "gross_base_quantity_unit_code"})
+#: (the tax scheme of a category, a line reference's type code, VAT totals as grouped, `terms.binding`).
+#: A writer gives the binding's own value.
+BINDING_FIELDS = frozenset(
+    {
+        "tax_scheme",
+        "vat_tax_scheme",
+        "object_reference_type_code",
+        "gross_base_quantity_unit_code",
+        "other_tax_category_code",
+        "repeated_categories",
+        "tax_totals",
+    }
+)
 
 
 def business_terms(invoice: Invoice) -> dict:

@@ -76,6 +76,13 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
 Binding fields (`terms.binding`) of a line: `object_reference_type_code`, the
 type code of its cac:DocumentReference when none says 130 (PEPPOL-EN16931-R101).
 
+Binding terms (`terms.binding`, not business terms) for what the UBL artefact
+judges as grouped in the XML: `tax_totals`, each cac:TaxTotal with its TaxAmount,
+currencyID and its own subtotals' tax amounts (BR-CO-14, PEPPOL-EN16931-R054/R055);
+in a VAT breakdown, `repeated_categories` (a cac:TaxCategory given again in the
+subtotal: BR-O-01, UBL-SR-32) and `other_tax_category_code` (the code of a
+category of another tax scheme: BR-S-01).
+
 Decided from the model itself: UBL-DT-01 and BR-DEC-* (amounts keep their
 digits, `Decimal.as_tuple().exponent`), UBL-SR-07, UBL-SR-48, SR-19…21's name
 condition. Nothing is recorded for a valid invoice except the currencyID
@@ -370,13 +377,21 @@ def _h_category(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> None:
     other than exactly "VAT" (" vat ", "FR", or none: "") is kept in the
     category's `tax_scheme` (`vat_tax_scheme` of an allowance or charge), for
     the rules that read a category only under TaxScheme VAT (BR-CO-04, BR-S-01, ...).
+
+    In a VAT breakdown, the code of a category of another scheme is kept apart
+    (`other_tax_category_code`), and a category given again in the same
+    cac:TaxSubtotal is kept in `repeated_categories` (with the REPEATED fact):
+    binding fields, for the official rules that count every cac:TaxCategory.
     """
     scheme = tmp.pop("_scheme", None)
+    subtotal = e.path == _SUBTOTAL_CATEGORY
     if scheme != "VAT":
         if scheme is None or scheme.strip().upper() != "VAT":
             code = tmp.get("category_code", tmp.get("vat_category_code"))
             rd.fact(UNUSED, e.path, el.sourceline, e.field, None, code, DETAIL_NO_SCHEME if scheme is None else DETAIL_NOT_VAT)
             if scheme is not None and e.extra is None and not e.path.endswith("AllowanceCharge/cac:TaxCategory"):
+                if subtotal and code is not None and "other_tax_category_code" not in target:
+                    target["other_tax_category_code"] = code
                 return
         # The scheme as written ("" when none): the rules judge where the binding asks for VAT.
         tmp["vat_tax_scheme" if e.path.endswith("AllowanceCharge/cac:TaxCategory") else "tax_scheme"] = scheme or ""
@@ -389,8 +404,16 @@ def _h_category(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> None:
     for key in tmp:
         if key in target:
             rd.fact(REPEATED, e.path, el.sourceline, e.field, None, None, DETAIL_ONE)
+            if subtotal:
+                again = {k: tmp[k] for k in _REPEATED_CATEGORY_KEYS if k in tmp}
+                target.setdefault("repeated_categories", []).append(again)
             return
     target.update(tmp)
+
+
+#: The VAT breakdown's category, and what a repeated one keeps (`RepeatedTaxCategory`).
+_SUBTOTAL_CATEGORY = "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory"
+_REPEATED_CATEGORY_KEYS = ("category_code", "exemption_reason", "tax_scheme")
 
 
 def _h_party_identification(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> None:
@@ -1090,8 +1113,15 @@ def _resolve_tax_totals(data: dict, rd: Reader) -> None:
     taken: set[str] = set()
     breakdown: list[dict] = []
     with_subtotals = 0
+    as_written: list[dict] = []
     for total in rd.tax_totals:
         amount = total.get("_amount")
+        subtotals = total.get("_subtotals")
+        as_written.append({
+            "amount": amount[0] if amount is not None else None,
+            "currency_id": amount[1] if amount is not None else None,
+            "subtotals": [{"tax_amount": sub.get("tax_amount")} for sub in subtotals or ()],
+        })
         if amount is not None:
             value, currency, line = amount
             in_bt6 = bt6 is not None and currency == bt6 and (bt6 != bt5 or "vat_amount" in taken)
@@ -1101,7 +1131,6 @@ def _resolve_tax_totals(data: dict, rd: Reader) -> None:
             else:
                 taken.add(key)
                 data.setdefault("totals", {})[key] = value
-        subtotals = total.get("_subtotals")
         if subtotals:
             with_subtotals += 1
             if with_subtotals > 1:
@@ -1109,6 +1138,8 @@ def _resolve_tax_totals(data: dict, rd: Reader) -> None:
             breakdown.extend(subtotals)
     if breakdown:
         data["vat_breakdown"] = breakdown
+    # Binding: each cac:TaxTotal as written, for the rules that judge them one by one.
+    data["tax_totals"] = as_written
 
 
 _new_fact = SyntaxFact.__new__
