@@ -38,7 +38,7 @@ from aiguillage.model.cii_common import (
 from aiguillage.model.cii_common import (
     rsm as _rsm,
 )
-from aiguillage.model.cii_facts import PENDING, FactRecorder, Path, _flat, _join
+from aiguillage.model.cii_facts import PENDING, FactRecorder, Path, _flat, _join, qname
 from aiguillage.model.errors import InvoiceReadError
 from aiguillage.model.facts import FactKind
 from aiguillage.model.invoice import Invoice
@@ -121,11 +121,13 @@ class _Reader(FactRecorder):
             kind = spec.__class__
             if kind is str:
                 text = child.text
-                if text and spec not in target:
+                if text and spec not in target and not text.isspace():
                     target[spec] = text
                 else:
                     self.text(child, target, path, spec)
             elif kind is dict:
+                if not len(child):
+                    self.blank(child)
                 self.walk(child, spec, target, path)
             elif kind is tuple:
                 key, attribute, attribute_key = spec
@@ -142,6 +144,8 @@ class _Reader(FactRecorder):
                         elif attribute_key not in target:
                             target[attribute_key] = extra
             elif kind is _Group:
+                if not len(child):
+                    self.blank(child)
                 key = spec.key
                 if spec.many:
                     entries = target.get(key)
@@ -164,8 +168,13 @@ class _Reader(FactRecorder):
                     target[spec.key] = text or ""
             elif spec is None:
                 self.unused(child)
-            else:
+            elif len(child):
                 spec(self, child, target, path)
+            else:  # a leaf handler records an empty leaf; a container handler does not
+                recorded = len(self.facts)
+                spec(self, child, target, path)
+                if not any(f["kind"] is FactKind.EMPTY_ELEMENT for f in self.facts[recorded:]):
+                    self.blank(child)
 
     def group(self, element: etree._Element, spec: _Group, target: dict, path: Path) -> None:
         """Enter a model group: a new list entry, a new group, or a shared one."""
@@ -769,9 +778,34 @@ _SHIP_TO: Table = {
     _ram("PostalTradeAddress"): _group("address", _ADDRESS),
 }
 
+def _period_date(key: str) -> Handler:
+    """BT-73/74, BT-134/135: the date, or what the official rules compare instead (they compare
+    the texts of udt:DateTimeString): the text that is no date in the binding `<key>_text`
+    ("" when empty), a ram:StartDateTime or ram:EndDateTime without udt:DateTimeString in
+    `<key>_blank` (model/invoice.py, `InvoicingPeriod`)."""
+    text_key = f"{key}_text"
+    blank_key = f"{key}_blank"
+
+    def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+        if key in target or text_key in target or blank_key in target:
+            reader.repeated(element, path, key)
+            return
+        value = reader.date(element, path, key, UDT_DATE_TIME)
+        if value is not None:
+            target[key] = value
+            return
+        for child in element:
+            if child.tag == UDT_DATE_TIME:
+                target[text_key] = child.text or ""
+                return
+        target[blank_key] = qname(element.tag)
+
+    return handle
+
+
 _PERIOD: Table = {
-    _ram("StartDateTime"): _date("start_date"),
-    _ram("EndDateTime"): _date("end_date"),
+    _ram("StartDateTime"): _period_date("start_date"),
+    _ram("EndDateTime"): _period_date("end_date"),
 }
 
 _CATEGORY_TAX: Table = {
@@ -984,6 +1018,31 @@ _TOTALS: Table = {
     _ram("DuePayableAmount"): _amount("amount_due_for_payment"),
 }
 
+_TAX_TOTAL_AMOUNT = _ram("TaxTotalAmount")
+#: The detail of a currencyID fact of a TaxTotalAmount in a repeated ram:ApplicableHeaderTradeSettlement.
+OTHER_SETTLEMENT = "in another ram:ApplicableHeaderTradeSettlement"
+
+
+def _totals(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """BG-22, read once. A repeated ram:SpecifiedTradeSettlementHeaderMonetarySummation is a
+    REPEATED fact, and the currencyID of each of its ram:TaxTotalAmount still an ATTRIBUTE fact
+    (no model field): the official rules count TaxTotalAmount by currencyID, in the whole
+    document (BR-CO-15) or in one ram:ApplicableHeaderTradeSettlement (PEPPOL-EN16931-R053),
+    and judge its code (BR-CL-03). One in another (repeated) settlement says so in `detail`."""
+    if "totals" not in target:
+        group = target["totals"] = {}
+        reader.walk(element, _TOTALS, group, (path, "totals"))
+        return
+    reader.repeated(element, path, "totals")
+    same_settlement = any(sibling.tag == element.tag for sibling in element.itersiblings(preceding=True))
+    detail = None if same_settlement else OTHER_SETTLEMENT
+    for child in element:
+        if child.tag == _TAX_TOTAL_AMOUNT:
+            currency = child.get("currencyID")
+            if currency is not None:
+                reader.fact(FactKind.ATTRIBUTE, child, attribute="currencyID", value=currency, detail=detail)
+
+
 _DIRECT_DEBIT = ("payment_instructions", "direct_debit")
 
 _PAYMENT_TERMS: Table = {
@@ -1003,7 +1062,7 @@ _SETTLEMENT: Table = {
     _ram("BillingSpecifiedPeriod"): _within(("delivery",), _group("invoicing_period", _PERIOD)),
     _ram("SpecifiedTradeAllowanceCharge"): _allowance_charge(_DOCUMENT_ALLOWANCE_CHARGE),
     _ram("SpecifiedTradePaymentTerms"): _through(_PAYMENT_TERMS),
-    _ram("SpecifiedTradeSettlementHeaderMonetarySummation"): _group("totals", _TOTALS),
+    _ram("SpecifiedTradeSettlementHeaderMonetarySummation"): _totals,
     _ram("InvoiceReferencedDocument"): _list(
         "preceding_invoices",
         {
@@ -1059,6 +1118,27 @@ _ROOT: Table = {
 }
 
 
+_TRANSACTION_TAG = _rsm("SupplyChainTradeTransaction")
+#: The header parts the official rules take for their context (PEPPOL-EN16931-R003 the agreement,
+#: R053 the settlement, …): when one is missing, those rules are not judged.
+_HEADER_PARTS = tuple(_ram(name) for name in ("ApplicableHeaderTradeAgreement", "ApplicableHeaderTradeDelivery", "ApplicableHeaderTradeSettlement"))
+
+
+def _missing_parts(reader: _Reader, root: etree._Element) -> None:
+    """MISSING_ELEMENT facts for a missing rsm:SupplyChainTradeTransaction or header part (the
+    model cannot tell a missing part from one that holds nothing); a missing transaction
+    misses its header parts too."""
+    transaction = root.find(_TRANSACTION_TAG)
+    missing = [tag for tag in _HEADER_PARTS if transaction is None or transaction.find(tag) is None]
+    if transaction is None:
+        missing.insert(0, _TRANSACTION_TAG)
+    for tag in missing:
+        name = qname(tag)
+        path = name if tag == _TRANSACTION_TAG else f"{qname(_TRANSACTION_TAG)}/{name}"
+        parent = root if transaction is None else transaction
+        reader.facts.append({"kind": FactKind.MISSING_ELEMENT, "path": path, "line": parent.sourceline, "field": None, "detail": "required by the syntax"})
+
+
 def _place_tax_totals(reader: _Reader) -> None:
     """BT-110 has the invoice currency, BT-111 the VAT accounting currency (BT-6)."""
     invoice = reader.invoice
@@ -1093,6 +1173,7 @@ def read_cii(root: etree._Element, source: str | None = None, *, size: int | Non
     invoice = reader.invoice
     reader.walk(root, _ROOT, invoice, "")
     reader.attributes(root)
+    _missing_parts(reader, root)
     if reader.tax_totals:
         _place_tax_totals(reader)
     _untyped_taxes(invoice)

@@ -195,6 +195,16 @@ class InvoicingPeriod(Part):
 
     start_date: date | None = term("BT-73", "date", "0..1", "First day of the period")
     end_date: date | None = term("BT-74", "date", "0..1", "Last day of the period")
+    #: Bindings, not terms: what the syntax wrote for a date the reader took no date from, which
+    #: the official rules compare as written. `*_text`: the date string's text when it is not a
+    #: date (CII udt:DateTimeString, "" when that element is empty; UBL cbc:StartDate when it has
+    #: text). `*_blank`: the date element's name when it is there with no value at all (CII a
+    #: ram:StartDateTime without udt:DateTimeString, UBL an empty cbc:StartDate). Both are None
+    #: when the date was read or its element is not there.
+    start_date_text: str | None = binding("text", "Start date as written when it is no date (\"\" when empty)")
+    end_date_text: str | None = binding("text", "End date as written when it is no date (\"\" when empty)")
+    start_date_blank: str | None = binding("code", "The start date's element, when it is there without a value")
+    end_date_blank: str | None = binding("code", "The end date's element, when it is there without a value")
 
 
 class Delivery(Part):
@@ -369,6 +379,11 @@ class LinePeriod(Part):
 
     start_date: date | None = term("BT-134", "date", "0..1", "First day of the period")
     end_date: date | None = term("BT-135", "date", "0..1", "Last day of the period")
+    # What the syntax wrote for a date the reader took no date from, as for BG-14.
+    start_date_text: str | None = binding("text", "Start date as written when it is no date (\"\" when empty)")
+    end_date_text: str | None = binding("text", "End date as written when it is no date (\"\" when empty)")
+    start_date_blank: str | None = binding("code", "The start date's element, when it is there without a value")
+    end_date_blank: str | None = binding("code", "The end date's element, when it is there without a value")
 
 
 class LineAllowance(Part):
@@ -509,8 +524,11 @@ class Invoice(Part):
 #: Fields of `Invoice` that are not business terms.
 NON_BUSINESS_FIELDS = frozenset({"provenance", "syntax_facts"})
 #: Fields below the invoice that are not business terms either: what a syntax binding said
-#: (the tax scheme of a category, `terms.binding`). A writer gives the binding's own value.
-BINDING_FIELDS = frozenset({"tax_scheme", "vat_tax_scheme"})
+#: (the tax scheme of a category, `terms.binding`). A writer gives the binding's own value;
+#: what was written instead of a period's date (`*_text`, `*_blank`) it leaves out.
+BINDING_FIELDS = frozenset(
+    {"tax_scheme", "vat_tax_scheme", "start_date_text", "end_date_text", "start_date_blank", "end_date_blank"}
+)
 
 
 def business_terms(invoice: Invoice) -> dict:
