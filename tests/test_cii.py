@@ -503,6 +503,18 @@ def test_a_period_date_that_is_no_date_is_kept_as_written() -> None:
     assert business_terms(invoice)["lines"][0]["period"] == {"start_date": None, "end_date": None}
 
 
+def test_a_repeated_exchanged_document_fills_no_term() -> None:
+    """The official rules judge each rsm:ExchangedDocument apart (PEPPOL-EN16931-R002 counts the
+    notes of one): the terms are the first's; the repeated one is a fact, its own facts kept."""
+    document = "<rsm:ExchangedDocument><ram:ID>{}</ram:ID><ram:IncludedNote><ram:Content>{}</ram:Content></ram:IncludedNote></rsm:ExchangedDocument>"
+    invoice = read_fragment(document.format("A", "first") + document.format("B", ""))
+    assert invoice.number == "A" and [note.text for note in invoice.notes] == ["first"]
+    assert [(f.kind, f.path) for f in fragment_facts(invoice)] == [
+        (FactKind.REPEATED, "rsm:ExchangedDocument"),
+        (FactKind.EMPTY_ELEMENT, "rsm:ExchangedDocument/ram:IncludedNote/ram:Content"),
+    ]
+
+
 def test_a_repeated_monetary_summation_keeps_its_tax_total_currencies() -> None:
     """BR-CO-15 counts every ram:TaxTotalAmount by currencyID, PEPPOL-EN16931-R053 those of one
     ram:ApplicableHeaderTradeSettlement: a repeated summation's are facts, saying which."""

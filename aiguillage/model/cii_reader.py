@@ -1111,9 +1111,20 @@ def _context(reader: _Reader, element: etree._Element, target: dict, path: Path)
         reader.fact(FactKind.OTHER, element, detail=GUIDELINE_COUNT)
 
 
+def _document(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """rsm:ExchangedDocument, whose terms are read from the first one only, as a repeated group's
+    are: the official rules judge each ExchangedDocument apart (PEPPOL-EN16931-R002 counts the
+    notes of one), so a repeated one is a REPEATED fact, still walked for the facts in it."""
+    if not any(sibling.tag == element.tag for sibling in element.itersiblings(preceding=True)):
+        reader.walk(element, _DOCUMENT, target, path)
+        return
+    reader.fact(FactKind.REPEATED, element, detail="only one is allowed; the first is kept")
+    reader.walk(element, _DOCUMENT, {}, path)
+
+
 _ROOT: Table = {
     _rsm("ExchangedDocumentContext"): _context,
-    _rsm("ExchangedDocument"): _through(_DOCUMENT),
+    _rsm("ExchangedDocument"): _document,
     _rsm("SupplyChainTradeTransaction"): _through(_TRANSACTION),
 }
 
