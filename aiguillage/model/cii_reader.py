@@ -778,6 +778,7 @@ _SHIP_TO: Table = {
     _ram("PostalTradeAddress"): _group("address", _ADDRESS),
 }
 
+
 def _period_date(key: str) -> Handler:
     """BT-73/74, BT-134/135: the date, or what the official rules compare instead (they compare
     the texts of udt:DateTimeString): the text that is no date in the binding `<key>_text`
@@ -1132,7 +1133,9 @@ _ROOT: Table = {
 _TRANSACTION_TAG = _rsm("SupplyChainTradeTransaction")
 #: The header parts the official rules take for their context (PEPPOL-EN16931-R003 the agreement,
 #: R053 the settlement, …): when one is missing, those rules are not judged.
-_HEADER_PARTS = tuple(_ram(name) for name in ("ApplicableHeaderTradeAgreement", "ApplicableHeaderTradeDelivery", "ApplicableHeaderTradeSettlement"))
+_HEADER_PARTS = tuple(
+    _ram(name) for name in ("ApplicableHeaderTradeAgreement", "ApplicableHeaderTradeDelivery", "ApplicableHeaderTradeSettlement")
+)
 
 
 def _missing_parts(reader: _Reader, root: etree._Element) -> None:
@@ -1147,7 +1150,9 @@ def _missing_parts(reader: _Reader, root: etree._Element) -> None:
         name = qname(tag)
         path = name if tag == _TRANSACTION_TAG else f"{qname(_TRANSACTION_TAG)}/{name}"
         parent = root if transaction is None else transaction
-        reader.facts.append({"kind": FactKind.MISSING_ELEMENT, "path": path, "line": parent.sourceline, "field": None, "detail": "required by the syntax"})
+        reader.facts.append(
+            {"kind": FactKind.MISSING_ELEMENT, "path": path, "line": parent.sourceline, "field": None, "detail": "required by the syntax"}
+        )
 
 
 def _place_tax_totals(reader: _Reader) -> None:
