@@ -1046,6 +1046,29 @@ def test_vat_point_codes_are_counted_across_invoice_periods() -> None:
     assert [f.path for f in facts(first_without, FactKind.REPEATED)] == ["cac:InvoicePeriod"]
 
 
+def test_a_period_date_that_is_no_date_is_kept_as_written() -> None:
+    """PEPPOL-EN16931-R110/R111 compare a line's empty cbc:StartDate as no value: the period says
+    the element is there (`*_blank`), and a text that is no date is kept (`*_text`)."""
+    data = document(
+        "<cac:InvoicePeriod><cbc:StartDate>2024-01-01</cbc:StartDate><cbc:EndDate>20240131</cbc:EndDate></cac:InvoicePeriod>\n"
+        "<cac:InvoiceLine><cbc:ID>1</cbc:ID><cac:InvoicePeriod><cbc:StartDate/><cbc:EndDate>2024-01-31</cbc:EndDate>"
+        "</cac:InvoicePeriod></cac:InvoiceLine>"
+    )
+    for invoice in (read(data), read_ubl_bytes(data)):
+        header = invoice.delivery.invoicing_period
+        assert (header.start_date, header.end_date, header.end_date_text, header.end_date_blank) == (date(2024, 1, 1), None, "20240131", None)
+        period = invoice.lines[0].period
+        assert (period.start_date, period.start_date_text, period.start_date_blank) == (None, None, "cbc:StartDate")
+        assert (period.end_date, period.end_date_text, period.end_date_blank) == (date(2024, 1, 31), None, None)
+        assert [(f.kind, f.field) for f in invoice.syntax_facts if f.field and "period" in f.field] == [
+            (FactKind.INVALID_VALUE, "delivery.invoicing_period.end_date"),
+            (FactKind.EMPTY_ELEMENT, "lines[].period.start_date"),
+        ]
+    repeated = read(document("<cac:InvoiceLine><cbc:ID>1</cbc:ID><cac:InvoicePeriod><cbc:EndDate/><cbc:EndDate>2024-01-31</cbc:EndDate></cac:InvoicePeriod></cac:InvoiceLine>"))
+    assert repeated.lines[0].period.end_date is None and repeated.lines[0].period.end_date_blank == "cbc:EndDate"
+    assert [f.field for f in facts(repeated, FactKind.REPEATED)] == ["lines[].period.end_date"]
+
+
 def test_scheme_of_a_line_reference_without_type_code_is_not_bt_128_1() -> None:
     """BR-CL-07 judges a line reference's schemeID only with DocumentTypeCode 130: without one it is a fact."""
     data = document('<cac:InvoiceLine><cbc:ID>1</cbc:ID>\n<cac:DocumentReference><cbc:ID schemeID="XXA">SUB-1</cbc:ID></cac:DocumentReference></cac:InvoiceLine>')

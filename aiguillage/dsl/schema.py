@@ -154,7 +154,7 @@ def _synthetic(root: FieldNode) -> None:
     """`syntax_facts[]` and `provenance`: readable by rules, not business terms."""
     facts = _add(root, "syntax_facts", FieldNode("syntax_facts", "syntax_facts[]", "", "group", True, None, SyntaxFact, "What the syntax said beyond the semantic model"))
     for name, data_type, text in (
-        ("kind", "code", "repeated, invalid_value, unused_element, missing_attribute, attribute, empty_element or other"),
+        ("kind", "code", "repeated, invalid_value, unused_element, missing_attribute, missing_element, attribute, empty_element or other"),
         ("path", "text", "Element path in the source (cac:Party/cbc:Name)"),
         ("line", "number", "Source line of the element"),
         ("field", "text", "The semantic field involved (seller.vat_identifier)"),

@@ -45,7 +45,7 @@ def _join(path: Path, key: str) -> str:
 _QNAMES: dict[str, str] = {}
 
 
-def _qname(tag: str) -> str:
+def qname(tag: str) -> str:
     """`{ns}Local` as the conventional `prefix:Local`, cached (facts are many on fragments)."""
     name = _QNAMES.get(tag)
     if name is None:
@@ -129,8 +129,8 @@ def _judged(name: str, element: etree._Element) -> bool:
 def element_path(element: etree._Element) -> str:
     """The element's path below the root, prefixes as conventionally written
     (`rsm:SupplyChainTradeTransaction/ram:…`), as the UBL reader gives it."""
-    parts = [_qname(element.tag)]
-    parts.extend(_qname(ancestor.tag) for ancestor in element.iterancestors())
+    parts = [qname(element.tag)]
+    parts.extend(qname(ancestor.tag) for ancestor in element.iterancestors())
     parts.pop()
     return "/".join(reversed(parts))
 
@@ -154,12 +154,23 @@ class FactRecorder:
                 detail = judged_wherever(inner)
                 if detail is not None:
                     self.fact(FactKind.OTHER, inner, detail=detail)
+            if not len(element):
+                self.blank(element)
 
     def repeated(self, element: etree._Element, path: Path, key: str) -> None:
         self.fact(FactKind.REPEATED, element, _join(path, key), detail="only one is allowed; the first is kept")
 
     def empty(self, element: etree._Element, path: Path, key: str) -> None:
         self.fact(FactKind.EMPTY_ELEMENT, element, _join(path, key))
+
+    def blank(self, element: etree._Element) -> None:
+        """EMPTY_ELEMENT for a group or container with no child element and no text but spaces
+        (a line's ram:AssociatedDocumentLineDocument without its ram:LineID, a date container
+        without its date string), which rules about empty elements (PEPPOL-EN16931-R008) see
+        as the artefacts do; no model field: it holds no term."""
+        text = element.text
+        if (text is None or text.isspace()) and not any(isinstance(child.tag, str) for child in element):
+            self.fact(FactKind.EMPTY_ELEMENT, element)
 
     def invalid(self, element: etree._Element, path: Path, key: str, value: str, expected: str) -> None:
         self.fact(FactKind.INVALID_VALUE, element, _join(path, key), value=value, detail=f"not {expected}")

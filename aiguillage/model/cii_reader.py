@@ -51,6 +51,7 @@ from aiguillage.model.cii_facts import (
     _join,
     has_child,
     has_text_child,
+    qname,
 )
 from aiguillage.model.errors import InvoiceReadError
 from aiguillage.model.facts import FactKind
@@ -136,11 +137,13 @@ class _Reader(FactRecorder):
             kind = spec.__class__
             if kind is str:
                 text = child.text
-                if text and spec not in target:
+                if text and spec not in target and not text.isspace():
                     target[spec] = text
                 else:
                     self.text(child, target, path, spec)
             elif kind is dict:
+                if not len(child):
+                    self.blank(child)
                 self.walk(child, spec, target, path)
             elif kind is tuple:
                 key, attribute, attribute_key = spec
@@ -157,6 +160,8 @@ class _Reader(FactRecorder):
                         elif attribute_key not in target:
                             target[attribute_key] = extra
             elif kind is _Group:
+                if not len(child):
+                    self.blank(child)
                 key = spec.key
                 if spec.many:
                     entries = target.get(key)
@@ -179,8 +184,13 @@ class _Reader(FactRecorder):
                     target[spec.key] = text or ""
             elif spec is None:
                 self.unused(child)
-            else:
+            elif len(child):
                 spec(self, child, target, path)
+            else:  # a leaf handler records an empty leaf; a container handler does not
+                recorded = len(self.facts)
+                spec(self, child, target, path)
+                if not any(f["kind"] is FactKind.EMPTY_ELEMENT for f in self.facts[recorded:]):
+                    self.blank(child)
 
     def group(self, element: etree._Element, spec: _Group, target: dict, path: Path) -> None:
         """Enter a model group: a new list entry, a new group, or a shared one."""
@@ -832,9 +842,35 @@ _SHIP_TO: Table = {
     _ram("PostalTradeAddress"): _group("address", _ADDRESS),
 }
 
+
+def _period_date(key: str) -> Handler:
+    """BT-73/74, BT-134/135: the date, or what the official rules compare instead (they compare
+    the texts of udt:DateTimeString): the text that is no date in the binding `<key>_text`
+    ("" when empty), a ram:StartDateTime or ram:EndDateTime without udt:DateTimeString in
+    `<key>_blank` (model/invoice.py, `InvoicingPeriod`)."""
+    text_key = f"{key}_text"
+    blank_key = f"{key}_blank"
+
+    def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+        if key in target or text_key in target or blank_key in target:
+            reader.repeated(element, path, key)
+            return
+        value = reader.date(element, path, key, UDT_DATE_TIME)
+        if value is not None:
+            target[key] = value
+            return
+        for child in element:
+            if child.tag == UDT_DATE_TIME:
+                target[text_key] = child.text or ""
+                return
+        target[blank_key] = qname(element.tag)
+
+    return handle
+
+
 _PERIOD: Table = {
-    _ram("StartDateTime"): _date("start_date"),
-    _ram("EndDateTime"): _date("end_date"),
+    _ram("StartDateTime"): _period_date("start_date"),
+    _ram("EndDateTime"): _period_date("end_date"),
 }
 
 _CATEGORY_TAX: Table = {
@@ -1049,11 +1085,18 @@ def _monetary_summation(reader: _Reader, element: etree._Element, target: dict, 
         reader.walk(element, _TOTALS, target.setdefault("totals", {}), (path, "totals"))
         return
     reader.repeated(element, path, "totals")
+    # The currencyID of each of its ram:TaxTotalAmount is still an ATTRIBUTE fact, for BR-CL-03
+    # (one in another, repeated, settlement says so in `detail`).
+    same_settlement = any(sibling.tag == element.tag for sibling in element.itersiblings(preceding=True))
+    detail = None if same_settlement else OTHER_SETTLEMENT
     for child in element:
         if child.tag == _TAX_TOTAL_AMOUNT:
             text = child.text
             amount = _parse_decimal(text) if text and not text.isspace() else None
-            reader.further_tax_totals.append((amount, child.get("currencyID"), child))
+            currency = child.get("currencyID")
+            reader.further_tax_totals.append((amount, currency, child))
+            if currency is not None:
+                reader.fact(FactKind.ATTRIBUTE, child, attribute="currencyID", value=currency, detail=detail)
 
 
 _TOTALS: Table = {
@@ -1067,6 +1110,11 @@ _TOTALS: Table = {
     _ram("TotalPrepaidAmount"): _amount("paid_amount"),
     _ram("DuePayableAmount"): _amount("amount_due_for_payment"),
 }
+
+_TAX_TOTAL_AMOUNT = _ram("TaxTotalAmount")
+#: The detail of a currencyID fact of a TaxTotalAmount in a repeated ram:ApplicableHeaderTradeSettlement.
+OTHER_SETTLEMENT = "in another ram:ApplicableHeaderTradeSettlement"
+
 
 _DIRECT_DEBIT = ("payment_instructions", "direct_debit")
 
@@ -1136,11 +1184,47 @@ def _context(reader: _Reader, element: etree._Element, target: dict, path: Path)
         reader.fact(FactKind.OTHER, element, detail=GUIDELINE_COUNT)
 
 
+def _document(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """rsm:ExchangedDocument, whose terms are read from the first one only, as a repeated group's
+    are: the official rules judge each ExchangedDocument apart (PEPPOL-EN16931-R002 counts the
+    notes of one), so a repeated one is a REPEATED fact, still walked for the facts in it."""
+    if not any(sibling.tag == element.tag for sibling in element.itersiblings(preceding=True)):
+        reader.walk(element, _DOCUMENT, target, path)
+        return
+    reader.fact(FactKind.REPEATED, element, detail="only one is allowed; the first is kept")
+    reader.walk(element, _DOCUMENT, {}, path)
+
+
 _ROOT: Table = {
     _rsm("ExchangedDocumentContext"): _context,
-    _rsm("ExchangedDocument"): _through(_DOCUMENT),
+    _rsm("ExchangedDocument"): _document,
     _rsm("SupplyChainTradeTransaction"): _through(_TRANSACTION),
 }
+
+
+_TRANSACTION_TAG = _rsm("SupplyChainTradeTransaction")
+#: The header parts the official rules take for their context (PEPPOL-EN16931-R003 the agreement,
+#: R053 the settlement, …): when one is missing, those rules are not judged.
+_HEADER_PARTS = tuple(
+    _ram(name) for name in ("ApplicableHeaderTradeAgreement", "ApplicableHeaderTradeDelivery", "ApplicableHeaderTradeSettlement")
+)
+
+
+def _missing_parts(reader: _Reader, root: etree._Element) -> None:
+    """MISSING_ELEMENT facts for a missing rsm:SupplyChainTradeTransaction or header part (the
+    model cannot tell a missing part from one that holds nothing); a missing transaction
+    misses its header parts too."""
+    transaction = root.find(_TRANSACTION_TAG)
+    missing = [tag for tag in _HEADER_PARTS if transaction is None or transaction.find(tag) is None]
+    if transaction is None:
+        missing.insert(0, _TRANSACTION_TAG)
+    for tag in missing:
+        name = qname(tag)
+        path = name if tag == _TRANSACTION_TAG else f"{qname(_TRANSACTION_TAG)}/{name}"
+        parent = root if transaction is None else transaction
+        reader.facts.append(
+            {"kind": FactKind.MISSING_ELEMENT, "path": path, "line": parent.sourceline, "field": None, "detail": "required by the syntax"}
+        )
 
 
 def _place_tax_totals(reader: _Reader) -> None:
@@ -1191,6 +1275,7 @@ def read_cii(root: etree._Element, source: str | None = None, *, size: int | Non
     invoice = reader.invoice
     reader.walk(root, _ROOT, invoice, "")
     reader.attributes(root)
+    _missing_parts(reader, root)
     if reader.tax_totals:
         _place_tax_totals(reader)
     invoice["tax_totals"] = _tax_totals_as_written(reader)

@@ -195,6 +195,16 @@ class InvoicingPeriod(Part):
 
     start_date: date | None = term("BT-73", "date", "0..1", "First day of the period")
     end_date: date | None = term("BT-74", "date", "0..1", "Last day of the period")
+    #: Bindings, not terms: what the syntax wrote for a date the reader took no date from, which
+    #: the official rules compare as written. `*_text`: the date string's text when it is not a
+    #: date (CII udt:DateTimeString, "" when that element is empty; UBL cbc:StartDate when it has
+    #: text). `*_blank`: the date element's name when it is there with no value at all (CII a
+    #: ram:StartDateTime without udt:DateTimeString, UBL an empty cbc:StartDate). Both are None
+    #: when the date was read or its element is not there.
+    start_date_text: str | None = binding("text", "Start date as written when it is no date (\"\" when empty)")
+    end_date_text: str | None = binding("text", "End date as written when it is no date (\"\" when empty)")
+    start_date_blank: str | None = binding("code", "The start date's element, when it is there without a value")
+    end_date_blank: str | None = binding("code", "The end date's element, when it is there without a value")
 
 
 class Delivery(Part):
@@ -408,6 +418,11 @@ class LinePeriod(Part):
 
     start_date: date | None = term("BT-134", "date", "0..1", "First day of the period")
     end_date: date | None = term("BT-135", "date", "0..1", "Last day of the period")
+    # What the syntax wrote for a date the reader took no date from, as for BG-14.
+    start_date_text: str | None = binding("text", "Start date as written when it is no date (\"\" when empty)")
+    end_date_text: str | None = binding("text", "End date as written when it is no date (\"\" when empty)")
+    start_date_blank: str | None = binding("code", "The start date's element, when it is there without a value")
+    end_date_blank: str | None = binding("code", "The end date's element, when it is there without a value")
 
 
 class LineAllowance(Part):
@@ -558,7 +573,8 @@ class Invoice(Part):
 NON_BUSINESS_FIELDS = frozenset({"provenance", "syntax_facts"})
 #: Fields below the invoice that are not business terms either: what a syntax binding said
 #: (the tax scheme of a category, a line reference's type code, VAT totals as grouped, `terms.binding`).
-#: A writer gives the binding's own value.
+#: A writer gives the binding's own value; what was written instead of a period's date (`*_text`,
+#: `*_blank`) it leaves out.
 BINDING_FIELDS = frozenset(
     {
         "tax_scheme",
@@ -568,6 +584,10 @@ BINDING_FIELDS = frozenset(
         "other_tax_category_code",
         "repeated_categories",
         "tax_totals",
+        "start_date_text",
+        "end_date_text",
+        "start_date_blank",
+        "end_date_blank",
     }
 )
 

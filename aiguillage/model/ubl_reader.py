@@ -211,6 +211,34 @@ def _identifier(el: Any, e: Entry, rd: Reader, scheme: str = "schemeID", version
     return out
 
 
+def _h_period_date(el: Any, e: Entry, target: dict, rd: Reader) -> None:
+    """BT-73/74, BT-134/135: the date, or what the official rules see instead: an empty
+    cbc:StartDate (cbc:EndDate) in the binding `<key>_blank`, a text that is no date in
+    `<key>_text` (model/invoice.py, `InvoicingPeriod`)."""
+    if el.keys():
+        attributes(el, e, rd)
+    text = el.text
+    key = e.key
+    if text is None or text.isspace():
+        empty(el, e, rd)
+        value: Any = prefixed(el.tag)
+        key = f"{key}_blank"
+    else:
+        value = parse_date(text)
+        if value is None:
+            rd.fact(INVALID, e.path, el.sourceline, e.field, None, text, NOT_A_DATE)
+            value = text
+            key = f"{key}_text"
+    if e.key in target or f"{e.key}_text" in target or f"{e.key}_blank" in target:
+        rd.fact(REPEATED, e.path, el.sourceline, e.field, None, el.text, DETAIL_ONE)
+    else:
+        target[key] = value
+
+
+def _period_date(key: str) -> T:
+    return _call(_h_period_date, key)
+
+
 def _h_classification(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     """BT-158: appended to the item's list; listID and listVersionID are scheme and version."""
     target.setdefault(e.key, []).append(_identifier(el, e, rd, "listID", "listVersionID"))
@@ -882,8 +910,8 @@ _DELIVERY = {
 _INVOICE_PERIOD = _scratch(
     _h_invoice_period,
     {
-        "cbc:StartDate": _date("start_date"),
-        "cbc:EndDate": _date("end_date"),
+        "cbc:StartDate": _period_date("start_date"),
+        "cbc:EndDate": _period_date("end_date"),
         "cbc:DescriptionCode": _text("_code", field="vat_point_date_code"),
     },
     field="delivery.invoicing_period",
@@ -1010,7 +1038,7 @@ def _line(quantity_tag: str) -> T:
         "cac:Price": _group("price", _PRICE),
         "cbc:Note": _text("note"),
         "cbc:AccountingCost": _text("buyer_accounting_reference"),
-        "cac:InvoicePeriod": _group("period", {"cbc:StartDate": _date("start_date"), "cbc:EndDate": _date("end_date")}),
+        "cac:InvoicePeriod": _group("period", {"cbc:StartDate": _period_date("start_date"), "cbc:EndDate": _period_date("end_date")}),
         "cac:OrderLineReference": _through({"cbc:LineID": _text("order_line_reference")}),
         "cac:DocumentReference": _scratch(_h_line_document, {
             "cbc:ID": _capture("_id"),
