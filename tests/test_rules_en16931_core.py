@@ -317,3 +317,20 @@ def test_br_co_11_and_12_in_cii_find_a_negative_zero_with_decimals_unequal_to_ze
         f'<cbc:ChargeTotalAmount currencyID="EUR">{total}</cbc:ChargeTotalAmount></cac:LegalMonetaryTotal>'
     )
     assert not {"BR-CO-11", "BR-CO-12"} & fired(en16931, fragment(ubl_body))
+
+
+@pytest.mark.parametrize(("indicator", "judged"), [("true", True), ("1", False), ("false", True), ("0", False)])
+def test_cii_allowance_and_charge_rules_judge_only_an_indicator_written_exactly(en16931: Any, indicator: str, judged: bool) -> None:
+    # The CII contexts are ram:ChargeIndicator[udt:Indicator = 'true'] (or 'false'): 1 and 0 are not picked.
+    body = (
+        f"<ram:SpecifiedTradeAllowanceCharge><ram:ChargeIndicator><udt:Indicator>{indicator}</udt:Indicator></ram:ChargeIndicator>"
+        "<ram:Reason>x</ram:Reason></ram:SpecifiedTradeAllowanceCharge>"
+    )
+    assert bool({"BR-31", "BR-36"} & fired(en16931, cii_settlement(body))) is judged
+
+
+@pytest.mark.parametrize("indicator", ["1", " true ", "0", " false "])
+def test_ubl_allowance_and_charge_rules_read_the_indicator_as_a_boolean(en16931: Any, indicator: str) -> None:
+    # The UBL contexts are cac:AllowanceCharge[cbc:ChargeIndicator = true()] (or false()): 1, 0 and spaces count.
+    body = f"<cac:AllowanceCharge><cbc:ChargeIndicator>{indicator}</cbc:ChargeIndicator><cbc:AllowanceChargeReason>x</cbc:AllowanceChargeReason></cac:AllowanceCharge>"
+    assert {"BR-31", "BR-36"} & fired(en16931, fragment(body))
