@@ -345,6 +345,41 @@ def test_a_tax_type_other_than_vat_is_kept_as_the_tax_scheme() -> None:
     assert sorted(f.value for f in invoice.syntax_facts if f.detail == "expected VAT") == ["DE", "GST", "vat"]
 
 
+def test_an_indicator_not_written_as_its_list_says_is_kept_as_written() -> None:
+    # Without udt:Indicator, or without ram:ChargeIndicator, an allowance or charge is read as an
+    # allowance whose charge_indicator is "": the rules say how each official rule counts it.
+    def charge(indicator: str) -> str:
+        return f"<ram:SpecifiedTradeAllowanceCharge>{indicator}<ram:ActualAmount>5</ram:ActualAmount></ram:SpecifiedTradeAllowanceCharge>"
+
+    header = (
+        "<ram:ApplicableHeaderTradeSettlement>"
+        + charge("")
+        + charge("<ram:ChargeIndicator></ram:ChargeIndicator>")
+        + charge("<ram:ChargeIndicator><udt:Indicator>false</udt:Indicator></ram:ChargeIndicator>")
+        + charge("<ram:ChargeIndicator><udt:Indicator>0</udt:Indicator></ram:ChargeIndicator>")
+        + charge("<ram:ChargeIndicator><udt:Indicator>true</udt:Indicator></ram:ChargeIndicator>")
+        + "</ram:ApplicableHeaderTradeSettlement>"
+    )
+    line = (
+        "<ram:IncludedSupplyChainTradeLineItem><ram:SpecifiedLineTradeAgreement><ram:GrossPriceProductTradePrice>"
+        "<ram:ChargeAmount>10</ram:ChargeAmount><ram:AppliedTradeAllowanceCharge><ram:ChargeIndicator>"
+        "<udt:Indicator>1</udt:Indicator></ram:ChargeIndicator><ram:ActualAmount>1</ram:ActualAmount>"
+        "</ram:AppliedTradeAllowanceCharge></ram:GrossPriceProductTradePrice><ram:NetPriceProductTradePrice>"
+        "<ram:ChargeAmount>9</ram:ChargeAmount><ram:AppliedTradeAllowanceCharge>1</ram:AppliedTradeAllowanceCharge>"
+        "</ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement><ram:SpecifiedLineTradeSettlement>"
+        + charge("<ram:ChargeIndicator><udt:Indicator>false</udt:Indicator></ram:ChargeIndicator>")
+        + charge("<ram:ChargeIndicator/>")
+        + "</ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>"
+    )
+    invoice = read_fragment("<rsm:SupplyChainTradeTransaction>" + line + header + "</rsm:SupplyChainTradeTransaction>")
+    assert [a.charge_indicator for a in invoice.allowances] == ["", "", None, "0"]
+    assert [c.charge_indicator for c in invoice.charges] == [None]
+    assert [a.charge_indicator for a in invoice.lines[0].allowances] == [None, ""]
+    assert invoice.lines[0].price is not None and invoice.lines[0].price.discount_charge_indicator == "1"
+    [unused] = [f for f in invoice.syntax_facts if f.kind == FactKind.UNUSED_ELEMENT]
+    assert (unused.path.rsplit("/", 2)[-2:], unused.value) == (["ram:NetPriceProductTradePrice", "ram:AppliedTradeAllowanceCharge"], "")
+
+
 def test_a_tax_registration_without_scheme_is_no_vat_identifier() -> None:
     # BT-31 is ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA'], as every official CII rule reads it.
     invoice = read_fragment(

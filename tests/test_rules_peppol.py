@@ -176,6 +176,54 @@ def test_r043_leaves_price_discounts_to_r044(peppol: Any) -> None:
     assert "PEPPOL-EN16931-R043" not in rules
 
 
+CII = (
+    '<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" '
+    'xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" '
+    'xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">'
+    "<rsm:SupplyChainTradeTransaction>{}</rsm:SupplyChainTradeTransaction></rsm:CrossIndustryInvoice>"
+)
+
+
+@pytest.mark.parametrize(
+    ("indicator", "expected"),
+    [
+        ("<ram:ChargeIndicator><udt:Indicator>false</udt:Indicator></ram:ChargeIndicator>", False),
+        ("<ram:ChargeIndicator><udt:Indicator> true </udt:Indicator></ram:ChargeIndicator>", False),
+        ("<ram:ChargeIndicator></ram:ChargeIndicator>", True),
+        ("", True),
+        ("<ram:ChargeIndicator><udt:Indicator>0</udt:Indicator></ram:ChargeIndicator>", True),
+    ],
+)
+def test_cii_r043_judges_the_indicator_as_written(peppol: Any, indicator: str, expected: bool) -> None:
+    allowance = f"<ram:SpecifiedTradeAllowanceCharge>{indicator}<ram:ActualAmount>5</ram:ActualAmount></ram:SpecifiedTradeAllowanceCharge>"
+    header = CII.format(f"<ram:ApplicableHeaderTradeSettlement>{allowance}</ram:ApplicableHeaderTradeSettlement>")
+    assert ("PEPPOL-EN16931-R043" in fired(peppol, header.encode())) is expected
+
+
+def test_cii_r043_judges_the_price_discount_too(peppol: Any) -> None:
+    price = (
+        "<ram:IncludedSupplyChainTradeLineItem><ram:SpecifiedLineTradeAgreement><ram:GrossPriceProductTradePrice>"
+        "<ram:ChargeAmount>10</ram:ChargeAmount><ram:AppliedTradeAllowanceCharge><ram:ChargeIndicator>{}</ram:ChargeIndicator>"
+        "<ram:ActualAmount>1</ram:ActualAmount></ram:AppliedTradeAllowanceCharge></ram:GrossPriceProductTradePrice>"
+        "</ram:SpecifiedLineTradeAgreement></ram:IncludedSupplyChainTradeLineItem>"
+    )
+    assert "PEPPOL-EN16931-R043" in fired(peppol, CII.format(price.format("")).encode())
+    assert "PEPPOL-EN16931-R043" not in fired(peppol, CII.format(price.format("<udt:Indicator>false</udt:Indicator>")).encode())
+
+
+@pytest.mark.parametrize(("indicator", "expected"), [("false", False), (" false ", False), ("0", True), ("", True)])
+def test_r120_counts_a_line_allowance_by_its_indicator_text(peppol: Any, indicator: str, expected: bool) -> None:
+    # normalize-space(cbc:ChargeIndicator) = 'false': an allowance without one, or with 0, is neither.
+    tag = f"<cbc:ChargeIndicator>{indicator}</cbc:ChargeIndicator>" if indicator else ""
+    line = (
+        '<cac:InvoiceLine><cbc:ID>1</cbc:ID><cbc:InvoicedQuantity unitCode="C62">2</cbc:InvoicedQuantity>'
+        '<cbc:LineExtensionAmount currencyID="EUR">15</cbc:LineExtensionAmount>'
+        f'<cac:AllowanceCharge>{tag}<cbc:Amount currencyID="EUR">5</cbc:Amount></cac:AllowanceCharge>'
+        '<cac:Price><cbc:PriceAmount currencyID="EUR">10</cbc:PriceAmount></cac:Price></cac:InvoiceLine>'
+    )
+    assert ("PEPPOL-EN16931-R120" in fired(peppol, ubl(line))) is expected
+
+
 # --------------------------------------------------------------------------- R101: line document reference without type code
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import json
 import os
 import types
 import typing
@@ -515,6 +516,29 @@ def test_an_allowance_category_whose_tax_scheme_is_not_vat_keeps_its_scheme() ->
     )
     charge = read(data).charges[0]
     assert (charge.vat_category_code, charge.vat_rate, charge.vat_tax_scheme) == ("S", Decimal("25"), "GST")
+
+
+def test_an_indicator_not_written_as_its_list_says_is_kept_as_written() -> None:
+    # The official rules pick allowances and charges by the indicator's text, each in its own
+    # way (BR-CO-11 as a boolean, PEPPOL-EN16931-R120 by normalize-space): the reader keeps it.
+    def charge(indicator: str) -> str:
+        return f'<cac:AllowanceCharge>{indicator}<cbc:Amount currencyID="EUR">5</cbc:Amount></cac:AllowanceCharge>'
+
+    data = document(
+        charge("")
+        + charge("<cbc:ChargeIndicator>false</cbc:ChargeIndicator>")
+        + charge("<cbc:ChargeIndicator> false </cbc:ChargeIndicator>")
+        + charge("<cbc:ChargeIndicator>true</cbc:ChargeIndicator>")
+        + charge("<cbc:ChargeIndicator>1</cbc:ChargeIndicator>")
+        + """<cac:InvoiceLine><cbc:ID>1</cbc:ID><cac:AllowanceCharge><cbc:Amount currencyID="EUR">2</cbc:Amount></cac:AllowanceCharge>
+<cac:Price><cbc:PriceAmount currencyID="EUR">9</cbc:PriceAmount><cac:AllowanceCharge><cbc:Amount currencyID="EUR">1</cbc:Amount></cac:AllowanceCharge></cac:Price></cac:InvoiceLine>"""
+    )
+    invoice = read(data)
+    assert [a.charge_indicator for a in invoice.allowances] == ["", None, " false "]
+    assert [c.charge_indicator for c in invoice.charges] == [None, "1"]
+    assert [a.charge_indicator for a in invoice.lines[0].allowances] == [""]
+    assert invoice.lines[0].price is not None and invoice.lines[0].price.discount_charge_indicator == ""
+    assert "charge_indicator" not in json.dumps(business(invoice))
 
 
 def test_a_breakdown_whose_tax_scheme_is_not_vat_has_no_vat_category() -> None:

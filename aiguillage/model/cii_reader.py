@@ -554,7 +554,9 @@ def _charge_indicator(reader: _Reader, element: etree._Element, target: dict, pa
     for child in element:
         if child.tag != UDT_INDICATOR:
             reader.unused(child)
-        elif child.text in ("true", "1"):
+            continue
+        target.setdefault("_indicator_text", child.text or "")  # for the `charge_indicator` binding
+        if child.text in ("true", "1"):
             target["_charge"] = True
         elif child.text in ("false", "0"):
             target["_charge"] = False
@@ -563,7 +565,12 @@ def _charge_indicator(reader: _Reader, element: etree._Element, target: dict, pa
 
 
 def _allowance_charge(table: Table) -> Handler:
-    """An allowance or a charge: which one is known only after ChargeIndicator is read."""
+    """An allowance or a charge: which one is known only after ChargeIndicator is read.
+
+    The udt:Indicator as written is kept in `charge_indicator` when it is not exactly
+    what the list says ("" when there is none, or no ram:ChargeIndicator): the rules
+    say how each official rule reads it.
+    """
 
     def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
         start = len(reader.facts)
@@ -572,6 +579,9 @@ def _allowance_charge(table: Table) -> Handler:
         if "_charge" not in entry and not any(child.tag == _CHARGE_INDICATOR for child in element):
             reader.fact(FactKind.OTHER, element, detail=NO_CHARGE_INDICATOR)  # CII-SR-463
         key = "charges" if entry.pop("_charge", False) else "allowances"
+        written = entry.pop("_indicator_text", "")
+        if written != ("true" if key == "charges" else "false"):
+            entry["charge_indicator"] = written
         target.setdefault(key, []).append(entry)
         reader.rename_pending(start, lambda: ((PENDING, f"{_join(path, key)}[]"),))
 
@@ -939,6 +949,11 @@ def _gross_allowance(reader: _Reader, element: etree._Element, target: dict, pat
             indicator = True
             if any(i.tag == UDT_INDICATOR and (i.text or "").strip() in ("false", "0") for i in child):
                 indicator = "false"
+            written = next((i.text or "" for i in child if i.tag == UDT_INDICATOR), "")
+            if written != "false" and "discount" not in target:  # the `discount_charge_indicator` binding
+                target.setdefault("discount_charge_indicator", written)
+    if not indicator and "discount" not in target:
+        target.setdefault("discount_charge_indicator", "")
     if not (indicator == "false" and amount or not indicator and not amount):  # CII-SR-119
         reader.fact(FactKind.OTHER, element, _join(path, "discount"), detail=GROSS_ALLOWANCE_INCOMPLETE)
     if "discount" in entry:
@@ -954,9 +969,18 @@ _GROSS_PRICE: Table = {
     _ram("AppliedTradeAllowanceCharge"): _gross_allowance,
 }
 
+def _unused_allowance(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """An allowance where EN 16931 uses none (the net price's: CII-SR-142): an unused element,
+    whose value is its udt:Indicator as written ("" when none), which PEPPOL-EN16931-R043
+    judges wherever the allowance is."""
+    written = next((i.text or "" for c in element if c.tag == _CHARGE_INDICATOR for i in c if i.tag == UDT_INDICATOR), "")
+    reader.fact(FactKind.UNUSED_ELEMENT, element, value=written, detail="not used by EN 16931 in this context")
+
+
 _NET_PRICE: Table = {
     _ram("ChargeAmount"): _amount("net_price"),
     _ram("BasisQuantity"): _base_quantity(overwrite=True),
+    _ram("AppliedTradeAllowanceCharge"): _unused_allowance,
 }
 
 _LINE_AGREEMENT: Table = {

@@ -263,6 +263,10 @@ class DocumentAllowance(Part):
     #: The tax scheme as written when it is not exactly "VAT" (UBL cac:TaxScheme/cbc:ID,
     #: CII ram:TypeCode), "" when there is none; None for VAT.
     vat_tax_scheme: str | None = binding("code", "Tax scheme of the allowance's VAT category, when not VAT (\"\" when none is given)")
+    #: The charge indicator as written (UBL cbc:ChargeIndicator, CII udt:Indicator) when it is
+    #: not exactly "false", "" when there is none; None for "false". The reader puts an
+    #: allowance or charge without a readable indicator in the allowances.
+    charge_indicator: str | None = binding("code", "Charge indicator as written, when not \"false\" (\"\" when none is given)")
     reason: str | None = term("BT-97", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-98", "code", "0..1", "Reason (UNTDID 5189)")
 
@@ -278,6 +282,10 @@ class DocumentCharge(Part):
     #: The tax scheme as written when it is not exactly "VAT" (UBL cac:TaxScheme/cbc:ID,
     #: CII ram:TypeCode), "" when there is none; None for VAT.
     vat_tax_scheme: str | None = binding("code", "Tax scheme of the charge's VAT category, when not VAT (\"\" when none is given)")
+    #: The charge indicator as written (UBL cbc:ChargeIndicator, CII udt:Indicator) when it is
+    #: not exactly "true", "" when there is none; None for "true". The reader puts an
+    #: allowance or charge without a readable indicator in the allowances.
+    charge_indicator: str | None = binding("code", "Charge indicator as written, when not \"true\" (\"\" when none is given)")
     reason: str | None = term("BT-104", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-105", "code", "0..1", "Reason (UNTDID 7161)")
 
@@ -431,6 +439,10 @@ class LineAllowance(Part):
     amount: Decimal | None = term("BT-136", "amount", "1..1", "Allowance amount, without VAT")
     base_amount: Decimal | None = term("BT-137", "amount", "0..1", "Base the percentage applies to")
     percentage: Decimal | None = term("BT-138", "percentage", "0..1", "Percentage of the base")
+    #: The charge indicator as written (UBL cbc:ChargeIndicator, CII udt:Indicator) when it is
+    #: not exactly "false", "" when there is none; None for "false". The reader puts an
+    #: allowance or charge without a readable indicator in the allowances.
+    charge_indicator: str | None = binding("code", "Charge indicator as written, when not \"false\" (\"\" when none is given)")
     reason: str | None = term("BT-139", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-140", "code", "0..1", "Reason (UNTDID 5189)")
 
@@ -441,6 +453,10 @@ class LineCharge(Part):
     amount: Decimal | None = term("BT-141", "amount", "1..1", "Charge amount, without VAT")
     base_amount: Decimal | None = term("BT-142", "amount", "0..1", "Base the percentage applies to")
     percentage: Decimal | None = term("BT-143", "percentage", "0..1", "Percentage of the base")
+    #: The charge indicator as written (UBL cbc:ChargeIndicator, CII udt:Indicator) when it is
+    #: not exactly "true", "" when there is none; None for "true". The reader puts an
+    #: allowance or charge without a readable indicator in the allowances.
+    charge_indicator: str | None = binding("code", "Charge indicator as written, when not \"true\" (\"\" when none is given)")
     reason: str | None = term("BT-144", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-145", "code", "0..1", "Reason (UNTDID 7161)")
 
@@ -456,6 +472,10 @@ class PriceDetails(Part):
     #: CII may give the gross price a base quantity of its own (BT-149/150 are the net price's):
     #: its unit as written, None without one. Peppol's CII R130 compares it too.
     gross_base_quantity_unit_code: str | None = binding("code", "Unit of the gross price's own base quantity (CII), when it has one")
+    #: The charge indicator of the price's allowance (UBL cac:Price/cac:AllowanceCharge, CII
+    #: the gross price's ram:AppliedTradeAllowanceCharge) as written when it is not exactly
+    #: "false", "" when there is none; None for "false" or when the price has no allowance.
+    discount_charge_indicator: str | None = binding("code", "Charge indicator of the price's allowance as written, when not \"false\" (\"\" when none is given)")
 
 
 class LineVat(Part):
@@ -572,7 +592,7 @@ class Invoice(Part):
 #: Fields of `Invoice` that are not business terms.
 NON_BUSINESS_FIELDS = frozenset({"provenance", "syntax_facts"})
 #: Fields below the invoice that are not business terms either: what a syntax binding said
-#: (the tax scheme of a category, a line reference's type code, VAT totals as grouped, `terms.binding`).
+#: (the tax scheme of a category, a line reference's type code, an allowance's or charge's indicator, VAT totals as grouped, `terms.binding`).
 #: A writer gives the binding's own value; what was written instead of a period's date (`*_text`,
 #: `*_blank`) it leaves out.
 BINDING_FIELDS = frozenset(
@@ -588,6 +608,8 @@ BINDING_FIELDS = frozenset(
         "end_date_text",
         "start_date_blank",
         "end_date_blank",
+        "charge_indicator",
+        "discount_charge_indicator",
     }
 )
 

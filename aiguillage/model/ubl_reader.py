@@ -317,6 +317,8 @@ def _indicator(el: Any, e: Entry, rd: Reader) -> bool | None:
 
 
 def _h_indicator(el: Any, e: Entry, target: dict, rd: Reader) -> None:
+    if e.key not in target:  # the first indicator's text, for the `charge_indicator` binding
+        target["_indicator_text"] = el.text or ""
     _set(el, e, target, rd, _indicator(el, e, rd))
 
 
@@ -324,7 +326,10 @@ _CHARGE_INDICATOR = clark("cbc:ChargeIndicator")
 
 
 def _h_price_allowance(el: Any, e: Entry, target: dict, rd: Reader) -> None:
-    """BG-29's discount and gross price, read into the price; without ChargeIndicator an OTHER fact (R044)."""
+    """BG-29's discount and gross price, read into the price; without ChargeIndicator an OTHER fact (R044).
+
+    The indicator as written, when not exactly false, is the `discount_charge_indicator` binding.
+    """
     mark = len(rd.facts)
     if not walk(el, e.spec, target, rd):
         empty(el, e, rd)
@@ -332,7 +337,10 @@ def _h_price_allowance(el: Any, e: Entry, target: dict, rd: Reader) -> None:
         if child.tag == _CHARGE_INDICATOR:
             if (child.text or "").strip() in ("false", "0"):
                 _price_reason_codes(el, rd, mark)
+            if child.text != "false":
+                target.setdefault("discount_charge_indicator", child.text or "")
             return
+    target.setdefault("discount_charge_indicator", "")
     rd.fact(OTHER, e.path, el.sourceline, e.field, None, None, DETAIL_NO_INDICATOR)
 
 
@@ -605,7 +613,9 @@ def _h_allowance_charge(el: Any, e: Entry, target: dict, rd: Reader) -> None:
 
     Facts inside are recorded with the allowance field (`e.field`) and renamed
     to the charge field (`e.extra`) when the indicator says charge. Without an
-    indicator it is read as an allowance, with an OTHER fact.
+    indicator it is read as an allowance, with an OTHER fact. The indicator as
+    written is kept in `charge_indicator` when it is not exactly what the list
+    says ("" when there is none): the rules say how each official rule reads it.
     """
     mark = len(rd.facts)
     tmp: dict[str, Any] = {}
@@ -617,11 +627,14 @@ def _h_allowance_charge(el: Any, e: Entry, target: dict, rd: Reader) -> None:
         rd.fact(OTHER, e.path, el.sourceline, e.field, None, None, DETAIL_NO_INDICATOR_LONE if lone else DETAIL_NO_INDICATOR)
     elif lone:
         _lone_indicator(rd, mark)
+    written = tmp.pop("_indicator_text", "")
     if tmp.pop("_charge", None):
         key = "charges"
         _rename_fields(rd, mark, e.field, e.extra)
     else:
         key = "allowances"
+    if written != ("true" if key == "charges" else "false"):
+        tmp["charge_indicator"] = written
     target.setdefault(key, []).append(tmp)
 
 
