@@ -541,6 +541,20 @@ def test_an_indicator_not_written_as_its_list_says_is_kept_as_written() -> None:
     assert "charge_indicator" not in json.dumps(business(invoice))
 
 
+def test_a_repeated_allowance_amount_is_summed_as_the_official_sums_do() -> None:
+    # PEPPOL-EN16931-R120 adds every cbc:Amount of a line allowance; the model keeps the first.
+    data = document(
+        """<cac:InvoiceLine><cbc:ID>1</cbc:ID><cac:AllowanceCharge><cbc:ChargeIndicator>false</cbc:ChargeIndicator>
+<cbc:Amount currencyID="EUR">2</cbc:Amount><cbc:Amount currencyID="EUR">3.5</cbc:Amount><cbc:Amount currencyID="EUR">1</cbc:Amount></cac:AllowanceCharge>
+<cac:AllowanceCharge><cbc:ChargeIndicator>true</cbc:ChargeIndicator><cbc:Amount currencyID="EUR">4</cbc:Amount><cbc:Amount currencyID="EUR">x</cbc:Amount></cac:AllowanceCharge>
+</cac:InvoiceLine>"""
+    )
+    line = read(data).lines[0]
+    assert (line.allowances[0].amount, line.allowances[0].repeated_amount) == (Decimal("2"), Decimal("4.5"))
+    assert (line.charges[0].amount, line.charges[0].repeated_amount) == (Decimal("4"), None)  # the artefact stops on 'x'
+    assert "repeated_amount" not in json.dumps(business(read(data)))
+
+
 def test_a_breakdown_whose_tax_scheme_is_not_vat_has_no_vat_category() -> None:
     data = document(
         """<cac:TaxTotal><cbc:TaxAmount currencyID="EUR">0</cbc:TaxAmount><cac:TaxSubtotal>

@@ -267,6 +267,9 @@ class DocumentAllowance(Part):
     #: not exactly "false", "" when there is none; None for "false". The reader puts an
     #: allowance or charge without a readable indicator in the allowances.
     charge_indicator: str | None = binding("code", "Charge indicator as written, when not \"false\" (\"\" when none is given)")
+    #: UBL: the sum of the cbc:Amount written after the first (a repeated amount), which the
+    #: official sums (PEPPOL-EN16931-R120) add while the model keeps the first; None when one.
+    repeated_amount: Decimal | None = binding("amount", "Sum of the amounts written after the first (UBL), when the amount is repeated")
     reason: str | None = term("BT-97", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-98", "code", "0..1", "Reason (UNTDID 5189)")
 
@@ -286,6 +289,9 @@ class DocumentCharge(Part):
     #: not exactly "true", "" when there is none; None for "true". The reader puts an
     #: allowance or charge without a readable indicator in the allowances.
     charge_indicator: str | None = binding("code", "Charge indicator as written, when not \"true\" (\"\" when none is given)")
+    #: UBL: the sum of the cbc:Amount written after the first (a repeated amount), which the
+    #: official sums (PEPPOL-EN16931-R120) add while the model keeps the first; None when one.
+    repeated_amount: Decimal | None = binding("amount", "Sum of the amounts written after the first (UBL), when the amount is repeated")
     reason: str | None = term("BT-104", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-105", "code", "0..1", "Reason (UNTDID 7161)")
 
@@ -443,6 +449,9 @@ class LineAllowance(Part):
     #: not exactly "false", "" when there is none; None for "false". The reader puts an
     #: allowance or charge without a readable indicator in the allowances.
     charge_indicator: str | None = binding("code", "Charge indicator as written, when not \"false\" (\"\" when none is given)")
+    #: UBL: the sum of the cbc:Amount written after the first (a repeated amount), which the
+    #: official sums (PEPPOL-EN16931-R120) add while the model keeps the first; None when one.
+    repeated_amount: Decimal | None = binding("amount", "Sum of the amounts written after the first (UBL), when the amount is repeated")
     reason: str | None = term("BT-139", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-140", "code", "0..1", "Reason (UNTDID 5189)")
 
@@ -457,6 +466,9 @@ class LineCharge(Part):
     #: not exactly "true", "" when there is none; None for "true". The reader puts an
     #: allowance or charge without a readable indicator in the allowances.
     charge_indicator: str | None = binding("code", "Charge indicator as written, when not \"true\" (\"\" when none is given)")
+    #: UBL: the sum of the cbc:Amount written after the first (a repeated amount), which the
+    #: official sums (PEPPOL-EN16931-R120) add while the model keeps the first; None when one.
+    repeated_amount: Decimal | None = binding("amount", "Sum of the amounts written after the first (UBL), when the amount is repeated")
     reason: str | None = term("BT-144", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-145", "code", "0..1", "Reason (UNTDID 7161)")
 
@@ -610,6 +622,7 @@ BINDING_FIELDS = frozenset(
         "end_date_blank",
         "charge_indicator",
         "discount_charge_indicator",
+        "repeated_amount",
     }
 )
 

@@ -95,6 +95,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -635,7 +636,23 @@ def _h_allowance_charge(el: Any, e: Entry, target: dict, rd: Reader) -> None:
         key = "allowances"
     if written != ("true" if key == "charges" else "false"):
         tmp["charge_indicator"] = written
+    _note_repeated_amount(el, tmp)
     target.setdefault(key, []).append(tmp)
+
+
+_AMOUNT = clark("cbc:Amount")
+
+
+def _note_repeated_amount(el: Any, target: dict) -> None:
+    """The binding field `repeated_amount`: the official sums (`sum(cac:AllowanceCharge[…]/cbc:Amount)`)
+    add every cbc:Amount of an allowance or charge, the model keeps the first (with a REPEATED fact).
+    Only when each repeat is a number: otherwise the artefact stops on the cast."""
+    amounts = [child.text or "" for child in el if child.tag == _AMOUNT]
+    if len(amounts) < 2:
+        return
+    repeats = [parse_decimal(text) for text in amounts[1:]]
+    if all(value is not None for value in repeats):
+        target["repeated_amount"] = sum(repeats, Decimal(0))
 
 
 _PERCENTAGE = clark("cbc:MultiplierFactorNumeric")
