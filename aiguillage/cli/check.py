@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from aiguillage.cli.main import CliError, start_up_done
-from aiguillage.dsl.diagnostics import RulesError
 from aiguillage.engine.loader import library
 
 _HEADER = re.compile(r'^\s*ruleset\s+"', re.MULTILINE)
@@ -45,7 +44,14 @@ def including(fragment: Path) -> list[Path]:
     target = fragment.resolve()
     folders = {fragment.resolve().parent, *fragment.resolve().parents}
     root = library().root.resolve()
-    candidates = sorted({p for folder in folders if folder == root or root in folder.parents for p in folder.glob("*.rules")})
+    candidates = sorted(
+        {
+            p
+            for folder in folders
+            if folder == root or root in folder.parents
+            for p in folder.glob("*.rules")
+        }
+    )
     found: list[Path] = []
     for candidate in candidates:
         if candidate.resolve() != target and _reaches(candidate.resolve(), target, set()):
@@ -79,23 +85,21 @@ def run(args: argparse.Namespace) -> int:
         if number == 1:
             start_up_done()  # checking many rulesets: collect as usual from the second on
         try:
-            program = library().program(path)
-        except RulesError as exc:
-            for diag in exc.diagnostics:
-                print(diag.render(), file=sys.stderr)
-            errors += len(exc.errors)
-            warnings += len(exc.diagnostics) - len(exc.errors)
-            continue
+            # kept on disk while the ruleset's files are unchanged
+            outcome = library().outcome(path)
         except LookupError as exc:
             print(f"{path}: {exc.args[0] if exc.args else exc}", file=sys.stderr)
             errors += 1
             continue
-        for diag in program.warnings:
-            print(diag.render(), file=sys.stderr)
-        warnings += len(program.warnings)
-        if not args.quiet:
-            rules = len(program.validate_rules) + len(program.enrich_rules)
-            print(f"{path}: ok (ruleset {program.name} {program.version}, {rules} rule{'s' if rules != 1 else ''})")
+        for rendered in outcome.rendered:
+            print(rendered, file=sys.stderr)
+        errors += outcome.errors
+        warnings += outcome.warnings
+        if outcome.ok and not args.quiet:
+            rules = outcome.rules
+            print(
+                f"{path}: ok (ruleset {outcome.name} {outcome.version}, {rules} rule{'s' if rules != 1 else ''})"
+            )
     summary = f"{len(targets)} ruleset{'s' if len(targets) != 1 else ''} checked, {errors} error{'s' if errors != 1 else ''}"
     if warnings:
         summary += f", {warnings} warning{'s' if warnings != 1 else ''}"
