@@ -169,8 +169,13 @@ def rss_mib(pid: int) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
+    return sum(cpu_split(pid))
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process: the kernel's share is the sockets' (a connection per request)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
 
 
 # --------------------------------------------------------------------------- the client
@@ -329,11 +334,13 @@ def main() -> None:
             print(f"warm-up: {len(warm)} requests ({time.perf_counter() - started:.1f} s, {failed} failures)")
             workers = server.workers()
             load_before = os.getloadavg()[0]
+            system_before = sum(cpu_split(pid)[1] for pid in workers)
             cpu_before = sum(cpu_seconds(pid) for pid in workers)
             client_before = time.process_time()
             batch = [prepared[i % len(prepared)] for i in range(args.requests)]
             seconds, latencies, failed = drive(server.port, batch, args.concurrency, keep_alive)
             cpu = sum(cpu_seconds(pid) for pid in workers) - cpu_before
+            system = sum(cpu_split(pid)[1] for pid in workers) - system_before
             client = time.process_time() - client_before
             rate = len(batch) / seconds
             connections = "kept-alive connections" if keep_alive else "a connection per request"
@@ -344,7 +351,8 @@ def main() -> None:
                   f"{failed} failures; target >= 1,000/s: {'met' if rate >= 1000 else 'NOT met'}")
             per_request = cpu / len(batch)
             client_per_request = client / len(batch)
-            print(f"server CPU: {per_request * 1000:.2f} ms per request (user + system, all workers) → "
+            print(f"server CPU: {per_request * 1000:.2f} ms per request (user + system, all workers; system "
+                  f"{system / len(batch) * 1000:.2f} ms) → "
                   f"{args.workers / per_request:,.0f} requests/s on {args.workers} dedicated cores; "
                   f"client CPU {client_per_request * 1000:.2f} ms per request (with it, on the same "
                   f"{args.workers} cores: {args.workers / (per_request + client_per_request):,.0f}/s); "

@@ -39,8 +39,12 @@ def rules_files(arguments: list[str]) -> list[Path]:
     return out
 
 
-def including(fragment: Path) -> list[Path]:
-    """Rulesets that include a header-less file (directly or through other includes)."""
+def including(fragment: Path, includes: dict[Path, list[Path]] | None = None) -> list[Path]:
+    """Rulesets that include a header-less file (directly or through other includes).
+
+    `includes` remembers each file's includes for the rest of a run (a folder's fragments share them).
+    """
+    includes = {} if includes is None else includes
     target = fragment.resolve()
     folders = {fragment.resolve().parent, *fragment.resolve().parents}
     root = library().root.resolve()
@@ -54,39 +58,44 @@ def including(fragment: Path) -> list[Path]:
     )
     found: list[Path] = []
     for candidate in candidates:
-        if candidate.resolve() != target and _reaches(candidate.resolve(), target, set()):
+        if candidate.resolve() != target and _reaches(candidate.resolve(), target, set(), includes):
             found.append(candidate)
     return [f for f in found if _HEADER.search(f.read_text(encoding="utf-8", errors="replace"))]
 
 
-def _reaches(source: Path, target: Path, seen: set[Path]) -> bool:
+def _reaches(source: Path, target: Path, seen: set[Path], includes: dict[Path, list[Path]]) -> bool:
     if source in seen or not source.is_file():
         return False
     seen.add(source)
-    for name in _INCLUDE.findall(source.read_text(encoding="utf-8", errors="replace")):
-        child = (source.parent / name).resolve()
-        if child == target or _reaches(child, target, seen):
-            return True
-    return False
+    children = includes.get(source)
+    if children is None:
+        text = source.read_text(encoding="utf-8", errors="replace")
+        children = includes[source] = [
+            (source.parent / name).resolve() for name in _INCLUDE.findall(text)
+        ]
+    return any(child == target or _reaches(child, target, seen, includes) for child in children)
 
 
 def run(args: argparse.Namespace) -> int:
     files = rules_files(args.files)
     targets: dict[Path, None] = {}
+    includes: dict[Path, list[Path]] = {}
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
-        if _HEADER.search(text) or not including(path):
+        parents = [] if _HEADER.search(text) else including(path, includes)
+        if not parents:
             targets[path] = None
         else:
-            for parent in including(path):
+            for parent in parents:
                 targets[parent] = None
     errors = warnings = 0
+    lookups: dict[str, object] = {}  # where each extended name leads, looked up once per run
     for number, path in enumerate(targets):
         if number == 1:
             start_up_done()  # checking many rulesets: collect as usual from the second on
         try:
             # kept on disk while the ruleset's files are unchanged
-            outcome = library().outcome(path)
+            outcome = library().outcome(path, lookups)
         except LookupError as exc:
             print(f"{path}: {exc.args[0] if exc.args else exc}", file=sys.stderr)
             errors += 1

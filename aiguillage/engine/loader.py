@@ -136,14 +136,27 @@ class Library:
         observed.note("ruleset", str(name_or_path), ("found", str(path)))
         return self._load(path)
 
-    def outcome(self, name_or_path: str | Path) -> checked.Outcome:
+    def outcome(
+        self, name_or_path: str | Path, lookups: dict[str, object] | None = None
+    ) -> checked.Outcome:
         """What `check` says about a ruleset: kept on disk while its files (and its parents') are unchanged.
 
-        Raises LookupError when there is no such ruleset, as `program` does.
+        Raises LookupError when there is no such ruleset, as `program` does. `lookups`
+        remembers, for the rest of a run checking several rulesets, where each ruleset
+        name leads (each look lists the folder and reads every file's header).
         """
         path = self.locate(name_or_path)
         key = checked.entry_key(path, self.root, self.codelist_dirs)
-        kept = checked.load(key, self._look_again)
+        remembered = {} if lookups is None else lookups
+
+        def look_again(kind: str, subject: str) -> object:
+            if kind != "ruleset":
+                return None
+            if subject not in remembered:
+                remembered[subject] = self._look_again(subject)
+            return remembered[subject]
+
+        kept = checked.load(key, look_again)
         if kept is not None:
             return kept
         from aiguillage.dsl.diagnostics import RulesError
@@ -169,10 +182,8 @@ class Library:
             checked.store(key, record.notes, outcome)
         return outcome
 
-    def _look_again(self, kind: str, subject: str) -> object:
+    def _look_again(self, subject: str) -> object:
         """Replays a "ruleset" note: where that name leads now."""
-        if kind != "ruleset":
-            return None
         try:
             return ("found", str(self.locate(subject)))
         except LookupError as exc:
