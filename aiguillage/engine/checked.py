@@ -14,7 +14,7 @@ The entry's key covers the ruleset's resolved path, the rulesets folder, the
 code lists folders, the source of the language, the engine and the model, and
 the Python, Lark and pydantic versions: an entry written by other code or for
 another folder is never read. The values are plain strings and numbers, so
-reading one imports nothing. Writing follows `aiguillage.cache`: whole or not
+reading one imports nothing (nor does this module import more than `typing`: no dataclasses). Writing follows `aiguillage.cache`: whole or not
 at all, safe to delete, damaged entries ignored.
 """
 
@@ -23,9 +23,9 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 from aiguillage import cache as disk_cache
 from aiguillage.dsl import observed
@@ -34,8 +34,7 @@ from aiguillage.dsl import observed
 _LAYOUT = "checked/1"
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """A ruleset's check, as printed: `ok` with its header and rule count, or the diagnostics that stop it."""
 
     ok: bool
@@ -51,7 +50,8 @@ class Outcome:
         return len(self.rendered) - self.errors
 
     def as_entry(self) -> tuple:
-        return (self.ok, self.name, self.version, self.rules, self.rendered, self.errors)
+        """As kept on disk: a plain tuple, which reading back needs no class for."""
+        return tuple(self)
 
     @classmethod
     def from_entry(cls, entry: object) -> Outcome | None:
