@@ -58,6 +58,11 @@ def recording() -> Iterator[Recording]:
         stack.remove(record)
 
 
+def recording_now() -> bool:
+    """Whether anyone on this thread is noting (else loading need not note, nor read twice)."""
+    return bool(_open_recordings())
+
+
 def note(kind: str, subject: str, seen: object) -> None:
     for record in _open_recordings():
         record.notes.append((kind, subject, seen))
@@ -107,6 +112,8 @@ def read_text(path: Path) -> str:
 
 def content(path: Path) -> None:
     """Note a data file's bytes (read by someone else: a code list, a table, its schema)."""
+    if not recording_now():
+        return  # nobody is noting: no second read of the file
     try:
         data = path.read_bytes()
     except OSError:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -212,7 +213,8 @@ class Library:
 
             self._loading.append(path)
             try:
-                with observed.recording() as record:
+                # Noted only for `outcome` (check); a load nobody notes keeps no notes (None: incomplete).
+                with observed.recording() if observed.recording_now() else nullcontext() as record:
                     program = load_program(
                         path,
                         resolve_parent=lambda name: self.program(name),
@@ -220,7 +222,7 @@ class Library:
                     )
             finally:
                 self._loading.pop()
-            program.notes = tuple(record.notes) if record.complete else None
+            program.notes = tuple(record.notes) if record is not None and record.complete else None
             self._programs[path] = (_stamp(program), program)
             return program
 
