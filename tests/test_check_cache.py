@@ -21,6 +21,8 @@ MAIN = """ruleset "t-main" version 3
 extends "en16931"
 include "parts/more.rules"
 
+codelist CURRENCIES from "ISO-4217.json"
+
 table codes from "codes.csv" key code
   shape
     code text required
@@ -106,7 +108,15 @@ def test_a_warm_check_loads_nothing_and_says_the_same(
 
 @pytest.mark.parametrize(
     "change",
-    ["include", "data", "main", "include removed", "parent name declared twice"],
+    [
+        "include",
+        "data",
+        "main",
+        "include removed",
+        "parent name declared twice",
+        "code list found in an earlier folder",
+        "include's link pointed elsewhere",
+    ],
 )
 def test_a_change_to_anything_the_ruleset_reads_is_checked_again(
     root: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, change: str
@@ -121,6 +131,12 @@ def test_a_change_to_anything_the_ruleset_reads_is_checked_again(
         (folder / "main.rules").write_text(MAIN.replace("version 3", "version 4"), encoding="utf-8")
     elif change == "include removed":
         (folder / "parts" / "more.rules").unlink()
+    elif change == "code list found in an earlier folder":
+        (folder / "ISO-4217.json").write_text("not JSON", encoding="utf-8")  # looked for here first
+    elif change == "include's link pointed elsewhere":
+        (folder / "parts" / "broken.rules").write_text(MORE_BROKEN, encoding="utf-8")
+        (folder / "parts" / "more.rules").unlink()
+        (folder / "parts" / "more.rules").symlink_to(folder / "parts" / "broken.rules")
     else:
         (folder / "other.rules").write_text('ruleset "en16931" version 1\n', encoding="utf-8")
     after = _check(root)
@@ -226,3 +242,22 @@ def test_a_warm_check_imports_neither_the_checker_nor_pydantic(root: Path, tmp_p
         check=True,
     )
     assert done.stdout.strip().splitlines()[-1] == "0 []"
+
+
+def test_an_include_linked_to_another_file_of_the_same_text_is_checked_again(
+    root: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Diagnostics name the file an include resolves to: same text elsewhere is a different outcome."""
+    parts = root / "customers" / "t" / "parts"
+    for name in ("a", "b"):
+        (parts / name).mkdir()
+        (parts / name / "more.rules").write_text(MORE_BROKEN, encoding="utf-8")
+    (parts / "more.rules").unlink()
+    (parts / "more.rules").symlink_to(parts / "a" / "more.rules")
+    before = _check(root)
+    assert any(r.startswith(str((parts / "a" / "more.rules").resolve())) for r in before.rendered)
+    (parts / "more.rules").unlink()
+    (parts / "more.rules").symlink_to(parts / "b" / "more.rules")
+    after = _check(root)
+    assert any(r.startswith(str((parts / "b" / "more.rules").resolve())) for r in after.rendered)
+    assert after == _uncached(root, monkeypatch)
