@@ -18,6 +18,7 @@ from lxml import etree
 from pydantic import BaseModel
 
 from aiguillage.model.cii import read_cii, write_cii
+from aiguillage.model.cii_reader import OTHER_SETTLEMENT
 from aiguillage.model.errors import InvoiceReadError, InvoiceWriteError
 from aiguillage.model.facts import FactKind
 from aiguillage.model.invoice import (
@@ -80,6 +81,12 @@ def read_fragment(body: str) -> Invoice:
     return read_invoice(xml.encode())
 
 
+def fragment_facts(invoice: Invoice) -> list:
+    """The facts of a fragment but the MISSING_ELEMENT ones of the mandatory parts it leaves out
+    (test_missing_header_parts_are_facts looks at those)."""
+    return [f for f in invoice.syntax_facts if f.kind != FactKind.MISSING_ELEMENT]
+
+
 # ---------------------------------------------------------------- a model with every term set
 
 
@@ -111,6 +118,8 @@ def _filled(model: type[BaseModel], prefix: str = "") -> typing.Any:
     for name, field in model.model_fields.items():
         if model is Invoice and name in NON_BUSINESS_FIELDS or is_extended(field):
             continue  # EXTENDED-CTC-FR terms are read, not written, in EN 16931 CII
+        if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("group") and field.json_schema_extra.get("binding"):
+            continue  # how a syntax grouped the terms (terms.binding_group): read, never written
         kind, repeats = _unwrap(field.annotation)
         path = f"{prefix}.{name}" if prefix else name
         entries = [_value(kind, path, index) for index in range(2 if repeats else 1)]
@@ -304,7 +313,7 @@ def test_a_date_format_other_than_102_is_a_fact() -> None:
         "</ram:IssueDateTime></rsm:ExchangedDocument>"
     )
     assert invoice.issue_date == date(2024, 3, 1)
-    [fact] = invoice.syntax_facts
+    [fact] = fragment_facts(invoice)
     assert (fact.kind, fact.attribute, fact.value) == (FactKind.INVALID_VALUE, "format", "610")
 
 
@@ -336,6 +345,41 @@ def test_a_tax_type_other_than_vat_is_kept_as_the_tax_scheme() -> None:
     assert sorted(f.value for f in invoice.syntax_facts if f.detail == "expected VAT") == ["DE", "GST", "vat"]
 
 
+def test_an_indicator_not_written_as_its_list_says_is_kept_as_written() -> None:
+    # Without udt:Indicator, or without ram:ChargeIndicator, an allowance or charge is read as an
+    # allowance whose charge_indicator is "": the rules say how each official rule counts it.
+    def charge(indicator: str) -> str:
+        return f"<ram:SpecifiedTradeAllowanceCharge>{indicator}<ram:ActualAmount>5</ram:ActualAmount></ram:SpecifiedTradeAllowanceCharge>"
+
+    header = (
+        "<ram:ApplicableHeaderTradeSettlement>"
+        + charge("")
+        + charge("<ram:ChargeIndicator></ram:ChargeIndicator>")
+        + charge("<ram:ChargeIndicator><udt:Indicator>false</udt:Indicator></ram:ChargeIndicator>")
+        + charge("<ram:ChargeIndicator><udt:Indicator>0</udt:Indicator></ram:ChargeIndicator>")
+        + charge("<ram:ChargeIndicator><udt:Indicator>true</udt:Indicator></ram:ChargeIndicator>")
+        + "</ram:ApplicableHeaderTradeSettlement>"
+    )
+    line = (
+        "<ram:IncludedSupplyChainTradeLineItem><ram:SpecifiedLineTradeAgreement><ram:GrossPriceProductTradePrice>"
+        "<ram:ChargeAmount>10</ram:ChargeAmount><ram:AppliedTradeAllowanceCharge><ram:ChargeIndicator>"
+        "<udt:Indicator>1</udt:Indicator></ram:ChargeIndicator><ram:ActualAmount>1</ram:ActualAmount>"
+        "</ram:AppliedTradeAllowanceCharge></ram:GrossPriceProductTradePrice><ram:NetPriceProductTradePrice>"
+        "<ram:ChargeAmount>9</ram:ChargeAmount><ram:AppliedTradeAllowanceCharge>1</ram:AppliedTradeAllowanceCharge>"
+        "</ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement><ram:SpecifiedLineTradeSettlement>"
+        + charge("<ram:ChargeIndicator><udt:Indicator>false</udt:Indicator></ram:ChargeIndicator>")
+        + charge("<ram:ChargeIndicator/>")
+        + "</ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>"
+    )
+    invoice = read_fragment("<rsm:SupplyChainTradeTransaction>" + line + header + "</rsm:SupplyChainTradeTransaction>")
+    assert [a.charge_indicator for a in invoice.allowances] == ["", "", None, "0"]
+    assert [c.charge_indicator for c in invoice.charges] == [None]
+    assert [a.charge_indicator for a in invoice.lines[0].allowances] == [None, ""]
+    assert invoice.lines[0].price is not None and invoice.lines[0].price.discount_charge_indicator == "1"
+    [unused] = [f for f in invoice.syntax_facts if f.kind == FactKind.UNUSED_ELEMENT]
+    assert (unused.path.rsplit("/", 2)[-2:], unused.value) == (["ram:NetPriceProductTradePrice", "ram:AppliedTradeAllowanceCharge"], "")
+
+
 def test_a_tax_registration_without_scheme_is_no_vat_identifier() -> None:
     # BT-31 is ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA'], as every official CII rule reads it.
     invoice = read_fragment(
@@ -344,7 +388,7 @@ def test_a_tax_registration_without_scheme_is_no_vat_identifier() -> None:
         "</ram:SellerTradeParty></ram:ApplicableHeaderTradeAgreement></rsm:SupplyChainTradeTransaction>"
     )
     assert invoice.seller is None or invoice.seller.vat_identifier is None
-    [fact] = invoice.syntax_facts
+    [fact] = fragment_facts(invoice)
     assert (fact.kind, fact.attribute, fact.field) == (FactKind.MISSING_ATTRIBUTE, "schemeID", "seller.vat_identifier")
 
 
@@ -356,8 +400,9 @@ def test_repeated_elements_keep_the_first_and_name_the_field() -> None:
         "</ram:IncludedSupplyChainTradeLineItem></rsm:SupplyChainTradeTransaction>"
     )
     assert invoice.number == "A" and invoice.lines[1].item.name == "x"
-    assert [(f.kind, f.field) for f in invoice.syntax_facts] == [
+    assert [(f.kind, f.field) for f in fragment_facts(invoice)] == [
         (FactKind.REPEATED, "number"),
+        (FactKind.EMPTY_ELEMENT, None),  # the first line item, an empty group (PEPPOL-EN16931-R008)
         (FactKind.REPEATED, "lines[].item.name"),
     ]
 
@@ -388,7 +433,7 @@ def test_tax_total_currencies_tell_bt110_from_bt111() -> None:
     )
     assert invoice.totals.vat_amount == Decimal("10.00")
     assert invoice.totals.vat_amount_in_accounting_currency == Decimal("100.00")
-    assert [(f.kind, f.attribute, f.field, f.value) for f in invoice.syntax_facts] == [
+    assert [(f.kind, f.attribute, f.field, f.value) for f in fragment_facts(invoice)] == [
         (FactKind.UNUSED_ELEMENT, "currencyID", "totals.line_net_amount", "EUR"),
         (FactKind.ATTRIBUTE, "currencyID", "totals.vat_amount_in_accounting_currency", "SEK"),
         (FactKind.ATTRIBUTE, "currencyID", "totals.vat_amount", "EUR"),
@@ -402,7 +447,7 @@ def test_a_tax_total_without_currency_is_a_fact() -> None:
         "</ram:ApplicableHeaderTradeSettlement></rsm:SupplyChainTradeTransaction>"
     )
     assert invoice.totals.vat_amount == Decimal("10.00")
-    assert [(f.kind, f.attribute) for f in invoice.syntax_facts] == [(FactKind.MISSING_ATTRIBUTE, "currencyID")]
+    assert [(f.kind, f.attribute) for f in fragment_facts(invoice)] == [(FactKind.MISSING_ATTRIBUTE, "currencyID")]
 
 
 def test_facts_inside_gathered_groups_name_their_place() -> None:
@@ -421,7 +466,7 @@ def test_facts_inside_gathered_groups_name_their_place() -> None:
     assert invoice.payment_instructions.means_type_code == "58"
     assert invoice.payment_instructions.credit_transfers[0].account_identifier == "X"
     assert len(invoice.charges) == 1 and invoice.charges[0].amount is None
-    assert [(f.kind, f.field, f.attribute) for f in invoice.syntax_facts] == [
+    assert [(f.kind, f.field, f.attribute) for f in fragment_facts(invoice)] == [
         (FactKind.MISSING_ATTRIBUTE, "supporting_documents[].attachment", "filename"),
         (FactKind.REPEATED, "payment_instructions.credit_transfers[].account_identifier", None),
         (FactKind.REPEATED, "payment_instructions.means_type_code", None),
@@ -430,9 +475,107 @@ def test_facts_inside_gathered_groups_name_their_place() -> None:
     ]
 
 
+def test_missing_header_parts_are_facts() -> None:
+    """PEPPOL-EN16931-R003 and R053 take a header part for context: the model cannot tell a
+    missing one from one that holds nothing, a MISSING_ELEMENT fact does."""
+    without = read_fragment("<rsm:ExchangedDocument><ram:ID>1</ram:ID></rsm:ExchangedDocument>")
+    assert [(f.kind, f.path) for f in without.syntax_facts] == [
+        (FactKind.MISSING_ELEMENT, "rsm:SupplyChainTradeTransaction"),
+        (FactKind.MISSING_ELEMENT, "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement"),
+        (FactKind.MISSING_ELEMENT, "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeDelivery"),
+        (FactKind.MISSING_ELEMENT, "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement"),
+    ]
+    some = read_fragment(
+        "<rsm:SupplyChainTradeTransaction><ram:ApplicableHeaderTradeAgreement><ram:BuyerReference>B</ram:BuyerReference>"
+        "</ram:ApplicableHeaderTradeAgreement><ram:ApplicableHeaderTradeDelivery/></rsm:SupplyChainTradeTransaction>"
+    )
+    assert [f.path for f in some.syntax_facts if f.kind == FactKind.MISSING_ELEMENT] == [
+        "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement"
+    ]
+    for path in cii_examples():
+        assert [f for f in read_invoice_file(path).syntax_facts if f.kind == FactKind.MISSING_ELEMENT] == []
+
+
+def test_empty_groups_are_empty_elements() -> None:
+    """An element with no child element and no text but spaces is empty for PEPPOL-EN16931-R008,
+    a group (or a date without its date string) as well as a leaf."""
+    invoice = read_fragment(
+        "<rsm:ExchangedDocument><ram:IssueDateTime>\n</ram:IssueDateTime></rsm:ExchangedDocument>"
+        "<rsm:SupplyChainTradeTransaction><ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument> "
+        "</ram:AssociatedDocumentLineDocument><ram:SpecifiedLineTradeSettlement><ram:ApplicableTradeTax>"
+        "<ram:CategoryCode> </ram:CategoryCode></ram:ApplicableTradeTax></ram:SpecifiedLineTradeSettlement>"
+        "</ram:IncludedSupplyChainTradeLineItem><ram:ApplicableHeaderTradeDelivery/></rsm:SupplyChainTradeTransaction>"
+    )
+    assert invoice.lines[0].vat.category_code == " "  # kept as written
+    assert [(f.path, f.field) for f in invoice.syntax_facts if f.kind == FactKind.EMPTY_ELEMENT] == [
+        ("rsm:ExchangedDocument/ram:IssueDateTime", None),
+        ("rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem/ram:AssociatedDocumentLineDocument", None),
+        (
+            "rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem/ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax/ram:CategoryCode",
+            "lines[].vat.category_code",
+        ),
+        ("rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeDelivery", None),
+    ]
+
+
+def test_a_period_date_that_is_no_date_is_kept_as_written() -> None:
+    """BR-29, BR-30, PEPPOL-EN16931-R110/R111 compare the texts of udt:DateTimeString: a date
+    container without date string (`*_blank`) or a text that is no date (`*_text`) is kept."""
+    period = (
+        "<ram:BillingSpecifiedPeriod><ram:StartDateTime>{}</ram:StartDateTime>"
+        "<ram:EndDateTime><udt:DateTimeString format=\"102\">{}</udt:DateTimeString></ram:EndDateTime></ram:BillingSpecifiedPeriod>"
+    )
+    invoice = read_fragment(
+        "<rsm:SupplyChainTradeTransaction><ram:IncludedSupplyChainTradeLineItem><ram:SpecifiedLineTradeSettlement>"
+        + period.format("", "")
+        + "</ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem><ram:ApplicableHeaderTradeSettlement>"
+        + period.format('<udt:DateTimeString format="102">20240101</udt:DateTimeString>', "2024-01-31")
+        + "</ram:ApplicableHeaderTradeSettlement></rsm:SupplyChainTradeTransaction>"
+    )
+    line = invoice.lines[0].period
+    assert (line.start_date, line.start_date_text, line.start_date_blank) == (None, None, "ram:StartDateTime")
+    assert (line.end_date, line.end_date_text, line.end_date_blank) == (None, "", None)
+    header = invoice.delivery.invoicing_period
+    assert (header.start_date, header.start_date_text, header.end_date, header.end_date_text) == (date(2024, 1, 1), None, None, "2024-01-31")
+    assert business_terms(invoice)["lines"][0]["period"] == {"start_date": None, "end_date": None}
+
+
+def test_a_repeated_exchanged_document_fills_no_term() -> None:
+    """The official rules judge each rsm:ExchangedDocument apart (PEPPOL-EN16931-R002 counts the
+    notes of one): the terms are the first's; the repeated one is a fact, its own facts kept."""
+    document = "<rsm:ExchangedDocument><ram:ID>{}</ram:ID><ram:IncludedNote><ram:Content>{}</ram:Content></ram:IncludedNote></rsm:ExchangedDocument>"
+    invoice = read_fragment(document.format("A", "first") + document.format("B", ""))
+    assert invoice.number == "A" and [note.text for note in invoice.notes] == ["first"]
+    assert [(f.kind, f.path) for f in fragment_facts(invoice)] == [
+        (FactKind.REPEATED, "rsm:ExchangedDocument"),
+        (FactKind.EMPTY_ELEMENT, "rsm:ExchangedDocument/ram:IncludedNote/ram:Content"),
+    ]
+
+
+def test_a_repeated_monetary_summation_keeps_its_tax_total_currencies() -> None:
+    """BR-CO-15 counts every ram:TaxTotalAmount by currencyID, PEPPOL-EN16931-R053 those of one
+    ram:ApplicableHeaderTradeSettlement: a repeated summation's are facts, saying which."""
+    summation = (
+        "<ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
+        '<ram:TaxTotalAmount currencyID="EUR">{}</ram:TaxTotalAmount></ram:SpecifiedTradeSettlementHeaderMonetarySummation>'
+    )
+    settlement = "<ram:ApplicableHeaderTradeSettlement>{}</ram:ApplicableHeaderTradeSettlement>"
+    same = read_fragment(f"<rsm:SupplyChainTradeTransaction>{settlement.format(summation.format(1) + summation.format(2))}</rsm:SupplyChainTradeTransaction>")
+    other = read_fragment(
+        f"<rsm:SupplyChainTradeTransaction>{settlement.format(summation.format(1))}{settlement.format(summation.format(2))}</rsm:SupplyChainTradeTransaction>"
+    )
+    for invoice, detail in ((same, None), (other, OTHER_SETTLEMENT)):
+        assert invoice.totals.vat_amount == Decimal(1)
+        assert [(f.kind, f.field, f.value, f.detail) for f in fragment_facts(invoice)] == [
+            (FactKind.REPEATED, "totals", None, "only one is allowed; the first is kept"),
+            (FactKind.ATTRIBUTE, None, "EUR", detail),
+            (FactKind.ATTRIBUTE, "totals.vat_amount", "EUR", None),
+        ]
+
+
 def test_comments_are_not_unused_elements() -> None:
     root = etree.fromstring(f"<rsm:CrossIndustryInvoice {CII_NAMESPACES}><!-- hello --><?pi x?></rsm:CrossIndustryInvoice>".encode())
-    assert read_cii(root).syntax_facts == []
+    assert fragment_facts(read_cii(root)) == []
 
 
 def test_a_wrong_root_is_a_clear_error() -> None:

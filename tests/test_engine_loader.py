@@ -159,6 +159,46 @@ def test_diamond_extends_runs_each_ruleset_once(root: Path) -> None:
     assert [f.rule for f in evaluate(invoice(), compiled).findings] == ["M-1"]
 
 
+PARAM_STD = """ruleset "pstd" version 1
+param strict = false
+param label = "standard"
+validate
+  rule P-01 error "a buyer reference is needed ({label})"
+    assert not strict or buyer_reference exists
+"""
+
+
+def test_a_param_set_again_by_an_extending_ruleset_is_what_the_inherited_rules_read(root: Path) -> None:
+    (root / "standard" / "pstd.rules").write_text(PARAM_STD, encoding="utf-8")
+    (root / "customers" / "acme" / "strict.rules").write_text('ruleset "strict"\nextends "pstd"\nparam strict = true\nparam label = "customer"\n', encoding="utf-8")
+    (root / "customers" / "acme" / "below.rules").write_text('ruleset "below"\nextends "strict"\n', encoding="utf-8")
+    lib = library()
+    standard, strict, below = lib.compiled("pstd"), lib.compiled("strict"), lib.compiled("below")
+    assert strict.units[0] is standard.units[0]  # the standard's rules are compiled once
+    assert standard.params == {"strict": False, "label": "standard"}
+    assert strict.params == below.params == {"strict": True, "label": "customer"}
+    bare = invoice(buyer_reference=None)
+    assert evaluate(bare, standard).findings == []
+    assert [(f.rule, f.message) for f in evaluate(bare, strict).findings] == [("P-01", "a buyer reference is needed (customer)")]
+    assert [f.rule for f in evaluate(bare, below).findings] == ["P-01"]
+
+
+def test_a_param_is_a_literal_of_one_kind_and_a_new_name(root: Path) -> None:
+    (root / "standard" / "pstd.rules").write_text(PARAM_STD, encoding="utf-8")
+    bad = root / "customers" / "acme" / "bad.rules"
+    bad.write_text('ruleset "bad"\nextends "pstd"\nlet other = 1\nparam strict = "yes"\nparam more = 1 + 2\nparam when = 2024-01-31\nparam other = 2\nparam number = 3\n', encoding="utf-8")
+    with pytest.raises(RulesError) as info:
+        library().program(bad)
+    heads = [d.render().splitlines()[0].split("bad.rules:")[1] for d in info.value.diagnostics]
+    assert heads == [
+        "4:16: param strict is a condition (true or false), not a text",
+        "5:14: a param's value is a number, a text, true or false, written as such",
+        "6:14: a param's value is a number, a text, true or false, written as such",
+        "7:1: 'other' is already defined by an earlier let",
+        "8:1: 'number' is a field of the invoice; give the param another name",
+    ]
+
+
 def test_a_200_rule_ruleset_compiles_once(tmp_path: Path) -> None:
     rules = "\n".join(f'  rule R-{n:03d} error "m"\n    assert count(lines) > {n % 7}\n' for n in range(200))
     prog = load_text(tmp_path, f'ruleset "big"\nvalidate\n{rules}')

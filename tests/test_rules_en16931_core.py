@@ -266,3 +266,71 @@ def test_br_17_rejects_a_payee_that_is_the_seller(en16931: Any) -> None:
 
     assert "BR-17" in fired(en16931, invoice("Acme"))
     assert "BR-17" not in fired(en16931, invoice("Factor Bank"))
+
+
+CII_NS = (
+    'xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" '
+    'xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" '
+    'xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"'
+)
+
+
+def cii_settlement(body: str) -> Invoice:
+    return read_invoice(
+        f"<rsm:CrossIndustryInvoice {CII_NS}><rsm:SupplyChainTradeTransaction><ram:ApplicableHeaderTradeSettlement>"
+        f"{body}</ram:ApplicableHeaderTradeSettlement></rsm:SupplyChainTradeTransaction></rsm:CrossIndustryInvoice>".encode()
+    )
+
+
+@pytest.mark.parametrize(("indicator", "fires"), [("<cbc:ChargeIndicator>false</cbc:ChargeIndicator>", False), ("<cbc:ChargeIndicator> 0 </cbc:ChargeIndicator>", False), ("", True)])
+def test_br_co_11_counts_an_allowance_by_its_indicator_in_ubl(en16931: Any, indicator: str, fires: bool) -> None:
+    # cac:AllowanceCharge[cbc:ChargeIndicator = false()]: one without an indicator is no allowance.
+    body = (
+        f'<cac:AllowanceCharge>{indicator}<cbc:Amount currencyID="EUR">5</cbc:Amount></cac:AllowanceCharge>'
+        '<cac:LegalMonetaryTotal><cbc:AllowanceTotalAmount currencyID="EUR">5</cbc:AllowanceTotalAmount></cac:LegalMonetaryTotal>'
+    )
+    assert ("BR-CO-11" in fired(en16931, fragment(body))) is fires
+
+
+@pytest.mark.parametrize(("indicator", "fires"), [("<udt:Indicator>false</udt:Indicator>", False), ("", True)])
+def test_br_co_11_counts_an_allowance_by_its_indicator_in_cii(en16931: Any, indicator: str, fires: bool) -> None:
+    body = (
+        f"<ram:SpecifiedTradeAllowanceCharge><ram:ChargeIndicator>{indicator}</ram:ChargeIndicator>"
+        "<ram:ActualAmount>5</ram:ActualAmount></ram:SpecifiedTradeAllowanceCharge>"
+        "<ram:SpecifiedTradeSettlementHeaderMonetarySummation><ram:AllowanceTotalAmount>5</ram:AllowanceTotalAmount>"
+        "</ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
+    )
+    assert ("BR-CO-11" in fired(en16931, cii_settlement(body))) is fires
+
+
+@pytest.mark.parametrize(("total", "fires"), [("0.00", False), ("-0", False), ("-0.00", True)])
+def test_br_co_11_and_12_in_cii_find_a_negative_zero_with_decimals_unequal_to_zero(en16931: Any, total: str, fires: bool) -> None:
+    # The CII artefact compares the untyped total with the sum; Saxon finds -0.00 != 0 (UBL casts first).
+    body = (
+        "<ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
+        f"<ram:ChargeTotalAmount>{total}</ram:ChargeTotalAmount><ram:AllowanceTotalAmount>{total}</ram:AllowanceTotalAmount>"
+        "</ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
+    )
+    assert ({"BR-CO-11", "BR-CO-12"} <= fired(en16931, cii_settlement(body))) is fires
+    ubl_body = (
+        f'<cac:LegalMonetaryTotal><cbc:AllowanceTotalAmount currencyID="EUR">{total}</cbc:AllowanceTotalAmount>'
+        f'<cbc:ChargeTotalAmount currencyID="EUR">{total}</cbc:ChargeTotalAmount></cac:LegalMonetaryTotal>'
+    )
+    assert not {"BR-CO-11", "BR-CO-12"} & fired(en16931, fragment(ubl_body))
+
+
+@pytest.mark.parametrize(("indicator", "judged"), [("true", True), ("1", False), ("false", True), ("0", False)])
+def test_cii_allowance_and_charge_rules_judge_only_an_indicator_written_exactly(en16931: Any, indicator: str, judged: bool) -> None:
+    # The CII contexts are ram:ChargeIndicator[udt:Indicator = 'true'] (or 'false'): 1 and 0 are not picked.
+    body = (
+        f"<ram:SpecifiedTradeAllowanceCharge><ram:ChargeIndicator><udt:Indicator>{indicator}</udt:Indicator></ram:ChargeIndicator>"
+        "<ram:Reason>x</ram:Reason></ram:SpecifiedTradeAllowanceCharge>"
+    )
+    assert bool({"BR-31", "BR-36"} & fired(en16931, cii_settlement(body))) is judged
+
+
+@pytest.mark.parametrize("indicator", ["1", " true ", "0", " false "])
+def test_ubl_allowance_and_charge_rules_read_the_indicator_as_a_boolean(en16931: Any, indicator: str) -> None:
+    # The UBL contexts are cac:AllowanceCharge[cbc:ChargeIndicator = true()] (or false()): 1, 0 and spaces count.
+    body = f"<cac:AllowanceCharge><cbc:ChargeIndicator>{indicator}</cbc:ChargeIndicator><cbc:AllowanceChargeReason>x</cbc:AllowanceChargeReason></cac:AllowanceCharge>"
+    assert {"BR-31", "BR-36"} & fired(en16931, fragment(body))

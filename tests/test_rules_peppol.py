@@ -176,6 +176,54 @@ def test_r043_leaves_price_discounts_to_r044(peppol: Any) -> None:
     assert "PEPPOL-EN16931-R043" not in rules
 
 
+CII = (
+    '<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" '
+    'xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" '
+    'xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">'
+    "<rsm:SupplyChainTradeTransaction>{}</rsm:SupplyChainTradeTransaction></rsm:CrossIndustryInvoice>"
+)
+
+
+@pytest.mark.parametrize(
+    ("indicator", "expected"),
+    [
+        ("<ram:ChargeIndicator><udt:Indicator>false</udt:Indicator></ram:ChargeIndicator>", False),
+        ("<ram:ChargeIndicator><udt:Indicator> true </udt:Indicator></ram:ChargeIndicator>", False),
+        ("<ram:ChargeIndicator></ram:ChargeIndicator>", True),
+        ("", True),
+        ("<ram:ChargeIndicator><udt:Indicator>0</udt:Indicator></ram:ChargeIndicator>", True),
+    ],
+)
+def test_cii_r043_judges_the_indicator_as_written(peppol: Any, indicator: str, expected: bool) -> None:
+    allowance = f"<ram:SpecifiedTradeAllowanceCharge>{indicator}<ram:ActualAmount>5</ram:ActualAmount></ram:SpecifiedTradeAllowanceCharge>"
+    header = CII.format(f"<ram:ApplicableHeaderTradeSettlement>{allowance}</ram:ApplicableHeaderTradeSettlement>")
+    assert ("PEPPOL-EN16931-R043" in fired(peppol, header.encode())) is expected
+
+
+def test_cii_r043_judges_the_price_discount_too(peppol: Any) -> None:
+    price = (
+        "<ram:IncludedSupplyChainTradeLineItem><ram:SpecifiedLineTradeAgreement><ram:GrossPriceProductTradePrice>"
+        "<ram:ChargeAmount>10</ram:ChargeAmount><ram:AppliedTradeAllowanceCharge><ram:ChargeIndicator>{}</ram:ChargeIndicator>"
+        "<ram:ActualAmount>1</ram:ActualAmount></ram:AppliedTradeAllowanceCharge></ram:GrossPriceProductTradePrice>"
+        "</ram:SpecifiedLineTradeAgreement></ram:IncludedSupplyChainTradeLineItem>"
+    )
+    assert "PEPPOL-EN16931-R043" in fired(peppol, CII.format(price.format("")).encode())
+    assert "PEPPOL-EN16931-R043" not in fired(peppol, CII.format(price.format("<udt:Indicator>false</udt:Indicator>")).encode())
+
+
+@pytest.mark.parametrize(("indicator", "expected"), [("false", False), (" false ", False), ("0", True), ("", True)])
+def test_r120_counts_a_line_allowance_by_its_indicator_text(peppol: Any, indicator: str, expected: bool) -> None:
+    # normalize-space(cbc:ChargeIndicator) = 'false': an allowance without one, or with 0, is neither.
+    tag = f"<cbc:ChargeIndicator>{indicator}</cbc:ChargeIndicator>" if indicator else ""
+    line = (
+        '<cac:InvoiceLine><cbc:ID>1</cbc:ID><cbc:InvoicedQuantity unitCode="C62">2</cbc:InvoicedQuantity>'
+        '<cbc:LineExtensionAmount currencyID="EUR">15</cbc:LineExtensionAmount>'
+        f'<cac:AllowanceCharge>{tag}<cbc:Amount currencyID="EUR">5</cbc:Amount></cac:AllowanceCharge>'
+        '<cac:Price><cbc:PriceAmount currencyID="EUR">10</cbc:PriceAmount></cac:Price></cac:InvoiceLine>'
+    )
+    assert ("PEPPOL-EN16931-R120" in fired(peppol, ubl(line))) is expected
+
+
 # --------------------------------------------------------------------------- R101: line document reference without type code
 
 
@@ -184,6 +232,40 @@ def test_r101_fires_on_a_line_document_reference_without_type_code(peppol: Any) 
     assert "PEPPOL-EN16931-R101" in fired(peppol, ubl(line))
     typed = line.replace("</cbc:ID></cac:DocumentReference>", "</cbc:ID><cbc:DocumentTypeCode>130</cbc:DocumentTypeCode></cac:DocumentReference>")
     assert "PEPPOL-EN16931-R101" not in fired(peppol, ubl(typed))
+
+
+def test_r101_asks_for_some_reference_of_type_130_in_the_line(peppol: Any) -> None:
+    """As the official test reads it: another reference beside one of type 130 passes; " 130" is not 130."""
+    ref = "<cac:DocumentReference><cbc:ID>M-{0}</cbc:ID><cbc:DocumentTypeCode>{0}</cbc:DocumentTypeCode></cac:DocumentReference>"
+    line = "<cac:InvoiceLine><cbc:ID>1</cbc:ID>{}</cac:InvoiceLine>"
+    assert "PEPPOL-EN16931-R101" not in fired(peppol, ubl(line.format(ref.format("VA") + ref.format("130"))))
+    assert "PEPPOL-EN16931-R101" in fired(peppol, ubl(line.format(ref.format("VA") + ref.format("ZZ"))))
+    assert "PEPPOL-EN16931-R101" in fired(peppol, ubl(line.format(ref.format(" 130"))))
+
+
+CII_LINE = (
+    '<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" '
+    'xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100">'
+    "<rsm:SupplyChainTradeTransaction><ram:IncludedSupplyChainTradeLineItem>"
+    "<ram:AssociatedDocumentLineDocument><ram:LineID>1</ram:LineID></ram:AssociatedDocumentLineDocument>"
+    "<ram:SpecifiedLineTradeSettlement>{}</ram:SpecifiedLineTradeSettlement>"
+    "</ram:IncludedSupplyChainTradeLineItem></rsm:SupplyChainTradeTransaction></rsm:CrossIndustryInvoice>"
+)
+
+
+@pytest.mark.parametrize(
+    ("references", "fires"),
+    [
+        ("<ram:IssuerAssignedID>M-1</ram:IssuerAssignedID>", True),  # no TypeCode: still BT-128 for EN 16931
+        ("<ram:IssuerAssignedID>M-1</ram:IssuerAssignedID><ram:TypeCode>916</ram:TypeCode>", True),
+        ("<ram:IssuerAssignedID>M-1</ram:IssuerAssignedID><ram:TypeCode>130</ram:TypeCode>", False),
+    ],
+)
+def test_r101_in_cii_reads_the_line_reference_type_code(peppol: Any, references: str, fires: bool) -> None:
+    document = CII_LINE.format(f"<ram:AdditionalReferencedDocument>{references}</ram:AdditionalReferencedDocument>")
+    invoice = read_invoice(document.encode(), "test.xml")
+    assert invoice.lines[0].object_identifier.value == "M-1"
+    assert ("PEPPOL-EN16931-R101" in fired(peppol, document.encode())) is fires
 
 
 # --------------------------------------------------------------------------- the same verdicts from CII

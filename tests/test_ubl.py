@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import json
 import os
 import types
 import typing
@@ -357,6 +358,8 @@ def _fill(model: type[BaseModel], path: str) -> BaseModel:
     for name, field in model.model_fields.items():
         if path == "" and name in NON_BUSINESS_FIELDS or is_extended(field):
             continue  # EXTENDED-CTC-FR terms are read, not written, in EN 16931 UBL
+        if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("group") and field.json_schema_extra.get("binding"):
+            continue  # how a syntax grouped the terms (terms.binding_group): read, never written
         inner, repeats = _inner(field.annotation)
         here = f"{path}{name}"
         if isinstance(inner, type) and issubclass(inner, BaseModel):
@@ -513,6 +516,29 @@ def test_an_allowance_category_whose_tax_scheme_is_not_vat_keeps_its_scheme() ->
     )
     charge = read(data).charges[0]
     assert (charge.vat_category_code, charge.vat_rate, charge.vat_tax_scheme) == ("S", Decimal("25"), "GST")
+
+
+def test_an_indicator_not_written_as_its_list_says_is_kept_as_written() -> None:
+    # The official rules pick allowances and charges by the indicator's text, each in its own
+    # way (BR-CO-11 as a boolean, PEPPOL-EN16931-R120 by normalize-space): the reader keeps it.
+    def charge(indicator: str) -> str:
+        return f'<cac:AllowanceCharge>{indicator}<cbc:Amount currencyID="EUR">5</cbc:Amount></cac:AllowanceCharge>'
+
+    data = document(
+        charge("")
+        + charge("<cbc:ChargeIndicator>false</cbc:ChargeIndicator>")
+        + charge("<cbc:ChargeIndicator> false </cbc:ChargeIndicator>")
+        + charge("<cbc:ChargeIndicator>true</cbc:ChargeIndicator>")
+        + charge("<cbc:ChargeIndicator>1</cbc:ChargeIndicator>")
+        + """<cac:InvoiceLine><cbc:ID>1</cbc:ID><cac:AllowanceCharge><cbc:Amount currencyID="EUR">2</cbc:Amount></cac:AllowanceCharge>
+<cac:Price><cbc:PriceAmount currencyID="EUR">9</cbc:PriceAmount><cac:AllowanceCharge><cbc:Amount currencyID="EUR">1</cbc:Amount></cac:AllowanceCharge></cac:Price></cac:InvoiceLine>"""
+    )
+    invoice = read(data)
+    assert [a.charge_indicator for a in invoice.allowances] == ["", None, " false "]
+    assert [c.charge_indicator for c in invoice.charges] == [None, "1"]
+    assert [a.charge_indicator for a in invoice.lines[0].allowances] == [""]
+    assert invoice.lines[0].price is not None and invoice.lines[0].price.discount_charge_indicator == ""
+    assert "charge_indicator" not in json.dumps(business(invoice))
 
 
 def test_a_breakdown_whose_tax_scheme_is_not_vat_has_no_vat_category() -> None:
@@ -1042,6 +1068,29 @@ def test_vat_point_codes_are_counted_across_invoice_periods() -> None:
     ]
     first_without = read(document("<cac:InvoicePeriod><cbc:StartDate>2024-01-01</cbc:StartDate></cac:InvoicePeriod>\n<cac:InvoicePeriod><cbc:DescriptionCode>35</cbc:DescriptionCode></cac:InvoicePeriod>"))
     assert [f.path for f in facts(first_without, FactKind.REPEATED)] == ["cac:InvoicePeriod"]
+
+
+def test_a_period_date_that_is_no_date_is_kept_as_written() -> None:
+    """PEPPOL-EN16931-R110/R111 compare a line's empty cbc:StartDate as no value: the period says
+    the element is there (`*_blank`), and a text that is no date is kept (`*_text`)."""
+    data = document(
+        "<cac:InvoicePeriod><cbc:StartDate>2024-01-01</cbc:StartDate><cbc:EndDate>20240131</cbc:EndDate></cac:InvoicePeriod>\n"
+        "<cac:InvoiceLine><cbc:ID>1</cbc:ID><cac:InvoicePeriod><cbc:StartDate/><cbc:EndDate>2024-01-31</cbc:EndDate>"
+        "</cac:InvoicePeriod></cac:InvoiceLine>"
+    )
+    for invoice in (read(data), read_ubl_bytes(data)):
+        header = invoice.delivery.invoicing_period
+        assert (header.start_date, header.end_date, header.end_date_text, header.end_date_blank) == (date(2024, 1, 1), None, "20240131", None)
+        period = invoice.lines[0].period
+        assert (period.start_date, period.start_date_text, period.start_date_blank) == (None, None, "cbc:StartDate")
+        assert (period.end_date, period.end_date_text, period.end_date_blank) == (date(2024, 1, 31), None, None)
+        assert [(f.kind, f.field) for f in invoice.syntax_facts if f.field and "period" in f.field] == [
+            (FactKind.INVALID_VALUE, "delivery.invoicing_period.end_date"),
+            (FactKind.EMPTY_ELEMENT, "lines[].period.start_date"),
+        ]
+    repeated = read(document("<cac:InvoiceLine><cbc:ID>1</cbc:ID><cac:InvoicePeriod><cbc:EndDate/><cbc:EndDate>2024-01-31</cbc:EndDate></cac:InvoicePeriod></cac:InvoiceLine>"))
+    assert repeated.lines[0].period.end_date is None and repeated.lines[0].period.end_date_blank == "cbc:EndDate"
+    assert [f.field for f in facts(repeated, FactKind.REPEATED)] == ["lines[].period.end_date"]
 
 
 def test_scheme_of_a_line_reference_without_type_code_is_not_bt_128_1() -> None:

@@ -273,6 +273,26 @@ class LetDecl(Statement):
 
 
 @dataclass(kw_only=True, eq=False)
+class ParamDecl(Statement):
+    """`param NAME = VALUE`: a value the rules read by name, which a ruleset extending this one
+    may set again (`param NAME = OTHER`). Its rules are compiled once; the value is the one the
+    running ruleset's lineage sets last, read at evaluation."""
+
+    name: str
+    value: Expr
+    #: Set by the checker on the declaring statement: the let that names the value for the rules.
+    let: LetDecl | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(kw_only=True, eq=False)
+class ParamRef(Expr):
+    """A param's value at evaluation (the expression of a param's let)."""
+
+    name: str
+    kind: str
+
+
+@dataclass(kw_only=True, eq=False)
 class Include(Statement):
     source: str
 

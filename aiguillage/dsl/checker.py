@@ -67,6 +67,8 @@ class Declarations:
     codelists: dict[str, Codelist] = field(default_factory=dict)
     tables: dict[str, ast.TableDecl] = field(default_factory=dict)
     lets: dict[str, ast.LetDecl] = field(default_factory=dict)
+    #: Params declared (`param`), own and inherited: name → the declaring statement.
+    params: dict[str, ast.ParamDecl] = field(default_factory=dict)
     #: Every rule id visible (own and inherited) → the statement.
     rules: dict[str, ast.Statement] = field(default_factory=dict)
     #: Rule id → name of the ruleset that defines it (inherited rules only).
@@ -111,6 +113,8 @@ class Checker:
                 self.table(item)
             elif isinstance(item, ast.LetDecl):
                 self.let(item)
+            elif isinstance(item, ast.ParamDecl):
+                self.param(item)
             elif isinstance(item, ast.HeaderItem) and item.key == "allocation":
                 for node, message in check_allocation_params(item):
                     self.error(node, message)
@@ -186,6 +190,33 @@ class Checker:
         if t is not None and (t.many or t.kind in ("group", "row")):
             self.error(decl.expr, f"a let must be one value, but this is {t.describe()}")
         self.decls.lets[decl.name] = decl
+
+    def param(self, decl: ast.ParamDecl) -> None:
+        """Declare a param (a let whose value is read at evaluation), or set an inherited one again."""
+        value = decl.value
+        if not isinstance(value, ast.Literal) or value.kind == "date":
+            self.error(value, "a param's value is a number, a text, true or false, written as such")
+            return
+        declared = self.decls.params.get(decl.name)
+        if declared is not None:
+            first = declared.value
+            assert isinstance(first, ast.Literal)
+            if first.kind != value.kind:
+                self.error(value, f"param {decl.name} is {Type(first.kind).describe()}, not {Type(value.kind).describe()}")
+            return
+        if decl.name in self.decls.lets:
+            self.error(decl, f"'{decl.name}' is already defined by an earlier let")
+            return
+        if decl.name in schema.root().children or decl.name == "invoice":
+            self.error(decl, f"'{decl.name}' is a field of the invoice; give the param another name")
+            return
+        ref = ast.ParamRef(name=decl.name, kind=value.kind)
+        ref.at(decl)
+        ref.type = Type(value.kind)
+        decl.let = ast.LetDecl(name=decl.name, expr=ref, src=decl.src)
+        decl.let.at(decl)
+        self.decls.lets[decl.name] = decl.let
+        self.decls.params[decl.name] = decl
 
     def section(self, section: ast.Section) -> None:
         for item in section.items:
@@ -474,6 +505,8 @@ class Checker:
 
     def _expr(self, e: ast.Expr, scope: Scope) -> Type | None:
         if isinstance(e, ast.Literal):
+            return Type(e.kind)
+        if isinstance(e, ast.ParamRef):
             return Type(e.kind)
         if isinstance(e, ast.Money):
             return NUMBER

@@ -275,6 +275,9 @@ class _Writer:
     def s_LetDecl(self, item: ast.LetDecl, indent: str) -> None:
         self.emit(item, indent, _broken(f"let {item.name} = ", item.expr, indent))
 
+    def s_ParamDecl(self, item: ast.ParamDecl, indent: str) -> None:
+        self.emit(item, indent, _broken(f"param {item.name} = ", item.value, indent))
+
     def s_Include(self, item: ast.Include, indent: str) -> None:
         self.emit(item, indent, [f'include "{_escape(item.source)}"'])
 

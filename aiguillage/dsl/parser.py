@@ -335,6 +335,9 @@ class _Builder(Transformer):
     def d_let(self, meta, c):  # noqa: ANN001, ANN201
         return self._p(ast.LetDecl(name=str(c[0]), expr=c[1]), meta)
 
+    def d_param(self, meta, c):  # noqa: ANN001, ANN201
+        return self._p(ast.ParamDecl(name=str(c[0]), value=c[1]), meta)
+
     def d_include(self, meta, c):  # noqa: ANN001, ANN201
         return self._p(ast.Include(source=unquote(c[0])), meta)
 

@@ -109,7 +109,13 @@ class Program:
 
     @property
     def lets(self) -> list[ast.LetDecl]:
-        return [i for i in self.items if isinstance(i, ast.LetDecl)]
+        """Its lets, and the lets of the params it declares (`param`)."""
+        return [i for i in self.items if isinstance(i, ast.LetDecl)] + [i.let for i in self.params if i.let is not None]
+
+    @property
+    def params(self) -> list[ast.ParamDecl]:
+        """Its `param` statements: those it declares and those setting an inherited param again."""
+        return [i for i in self.items if isinstance(i, ast.ParamDecl)]
 
     def lineage(self) -> list[Program]:
         """Every ruleset this one builds on, each once, parents before children, this one last."""
@@ -409,6 +415,9 @@ def _inherited(
             decls.tables.update(program.decls.tables)
             for let in program.lets:
                 decls.lets.setdefault(let.name, let)
+            for param in program.params:
+                if param.let is not None:
+                    decls.params.setdefault(param.name, param)
             for rule in [*program.validate_rules, *program.enrich_rules]:
                 rid = rule.id if isinstance(rule, ast.ValidateRule) else rule.name
                 if rid in decls.inherited and decls.inherited[rid] != program.name:

@@ -129,7 +129,11 @@ def _walk(model: type[BaseModel], parent: FieldNode) -> None:
         entry = paths.get(path)
         if entry is None:
             extra = info.json_schema_extra
-            if isinstance(extra, dict) and extra.get("binding"):
+            if isinstance(extra, dict) and extra.get("group") and extra.get("binding"):
+                # How a syntax grouped what the model holds otherwise (terms.binding_group).
+                node = _add(parent, name, FieldNode(name, path, "", "group", repeats, None, inner, info.description or ""))
+                _walk(inner, node)
+            elif isinstance(extra, dict) and extra.get("binding"):
                 # Not a business term but readable: what a syntax binding said (terms.binding).
                 _add(parent, name, FieldNode(name, path, "", str(extra["data_type"]), False, None, None, info.description or ""))
             continue  # not a business term (provenance, syntax_facts: added below)
@@ -150,7 +154,7 @@ def _synthetic(root: FieldNode) -> None:
     """`syntax_facts[]` and `provenance`: readable by rules, not business terms."""
     facts = _add(root, "syntax_facts", FieldNode("syntax_facts", "syntax_facts[]", "", "group", True, None, SyntaxFact, "What the syntax said beyond the semantic model"))
     for name, data_type, text in (
-        ("kind", "code", "repeated, invalid_value, unused_element, missing_attribute, attribute, empty_element or other"),
+        ("kind", "code", "repeated, invalid_value, unused_element, missing_attribute, missing_element, attribute, empty_element or other"),
         ("path", "text", "Element path in the source (cac:Party/cbc:Name)"),
         ("line", "number", "Source line of the element"),
         ("field", "text", "The semantic field involved (seller.vat_identifier)"),

@@ -268,6 +268,10 @@ class Gen:
             return self.consts.literal(e.value)  # type: ignore[arg-type]
         return repr(e.value)
 
+    def e_ParamRef(self, e: ast.ParamRef) -> str:
+        # Read at evaluation: a ruleset extending the declaring one may set it again.
+        return f"R.params[{e.name!r}]"
+
     def e_Money(self, e: ast.Money) -> str:
         return f"({self.consts.literal(e.amount)} if inv.currency_code == {e.currency!r} else None)"
 

@@ -122,6 +122,8 @@ class CompiledRuleset:
     profiles: dict[str, CompiledRuleset] = field(default_factory=dict)
     #: On a profile variant: the BT-24 value it was chosen for.
     profile: str | None = None
+    #: Param name → its value: the one the lineage sets last (`param`), read by the units at evaluation.
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rulesets(self) -> list[tuple[str, str]]:
@@ -241,7 +243,8 @@ def _build(program: Program, lineage: list[Program], key: str, profile: str | No
                 disabled.update(item.rules)
         flags = [tuple(m.id not in disabled for m in u.metas) for u in units]
         route_unit = next((u for u, p in zip(reversed(units), reversed(lineage), strict=True) if p.has_route), None)
-        return CompiledRuleset(program.name, program.version, key, units, flags, severities, route_unit, program.customers, profile=profile)
+        params = {param.name: param.value.value for p in lineage for param in p.params if isinstance(param.value, ast.Literal)}
+        return CompiledRuleset(program.name, program.version, key, units, flags, severities, route_unit, program.customers, profile=profile, params=params)
 
 
 def _fast_functions(program: Program) -> tuple[list[RuleMeta], Functions]:

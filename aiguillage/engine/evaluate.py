@@ -46,6 +46,8 @@ class Run:
         self.lang = lang
         self.today = today
         self.severities = compiled.severities
+        #: The ruleset's params (`param`), which the generated code reads by name.
+        self.params = compiled.params
         self.unit_pos = 0
         #: (unit position, rule index, occurrence key, meta, occurrence, args, severity, rule id override)
         self.raw: list[tuple[Any, ...]] = []

@@ -45,7 +45,7 @@ def _join(path: Path, key: str) -> str:
 _QNAMES: dict[str, str] = {}
 
 
-def _qname(tag: str) -> str:
+def qname(tag: str) -> str:
     """`{ns}Local` as the conventional `prefix:Local`, cached (facts are many on fragments)."""
     name = _QNAMES.get(tag)
     if name is None:
@@ -72,6 +72,44 @@ _NO_SCHEME = frozenset({f"{_RAM}LineID", f"{_RAM}SellerAssignedID"})
 _NO_SCHEME_PARENTS = frozenset({f"{_RAM}ExchangedDocument", f"{_RAM}GuidelineSpecifiedDocumentContextParameter"})
 
 
+#: OTHER facts' details for elements the official rules judge wherever they stand, EN 16931
+#: using them there or not (the artefact's context is `//ram:…`): BR-52 asks each
+#: ram:AdditionalReferencedDocument for a ram:IssuerAssignedID that is not blank, BR-49 each
+#: payment means for its ram:TypeCode, BR-17 each ram:PayeeTradeParty for its ram:Name.
+NO_DOCUMENT_ID = "ram:AdditionalReferencedDocument without ram:IssuerAssignedID"
+NO_MEANS_TYPE_CODE = "ram:SpecifiedTradeSettlementPaymentMeans without ram:TypeCode"
+NO_PAYEE_NAME = "ram:PayeeTradeParty without ram:Name"
+_ADDITIONAL_DOCUMENT = f"{_RAM}AdditionalReferencedDocument"
+_PAYMENT_MEANS = f"{_RAM}SpecifiedTradeSettlementPaymentMeans"
+_PAYEE = f"{_RAM}PayeeTradeParty"
+
+
+def has_text_child(element: etree._Element, tag: str) -> bool:
+    """A child `tag` whose text is not blank (normalize-space(tag) != '')."""
+    return any(child.tag == tag and child.text and not child.text.isspace() for child in element)
+
+
+def has_child(element: etree._Element, tag: str) -> bool:
+    return any(child.tag == tag for child in element)
+
+
+def judged_wherever(element: etree._Element) -> str | None:
+    """The detail of the OTHER fact an element the official rules judge anywhere calls for, if any.
+
+    (The official BR-17 also compares the name and identifiers of a payee whose grandparent
+    holds the header agreement with the seller's; an unused payee never stands there in
+    the examples' variants, so only the name is asked here.)
+    """
+    tag = element.tag
+    if tag == _ADDITIONAL_DOCUMENT:
+        return None if has_text_child(element, f"{_RAM}IssuerAssignedID") else NO_DOCUMENT_ID
+    if tag == _PAYMENT_MEANS:
+        return None if has_child(element, f"{_RAM}TypeCode") else NO_MEANS_TYPE_CODE
+    if tag == _PAYEE:
+        return None if has_child(element, f"{_RAM}Name") else NO_PAYEE_NAME
+    return None
+
+
 def _judged(name: str, element: etree._Element) -> bool:
     """Whether an attribute found is one the CII binding does not use at that place."""
     if name == "schemeID":
@@ -91,8 +129,8 @@ def _judged(name: str, element: etree._Element) -> bool:
 def element_path(element: etree._Element) -> str:
     """The element's path below the root, prefixes as conventionally written
     (`rsm:SupplyChainTradeTransaction/ram:…`), as the UBL reader gives it."""
-    parts = [_qname(element.tag)]
-    parts.extend(_qname(ancestor.tag) for ancestor in element.iterancestors())
+    parts = [qname(element.tag)]
+    parts.extend(qname(ancestor.tag) for ancestor in element.iterancestors())
     parts.pop()
     return "/".join(reversed(parts))
 
@@ -112,12 +150,27 @@ class FactRecorder:
         """An element EN 16931 does not use here: recorded, its subtree skipped."""
         if isinstance(element.tag, str):  # comments and processing instructions are not elements
             self.fact(FactKind.UNUSED_ELEMENT, element, detail="not used by EN 16931 in this context")
+            for inner in element.iter(_ADDITIONAL_DOCUMENT, _PAYMENT_MEANS, _PAYEE):
+                detail = judged_wherever(inner)
+                if detail is not None:
+                    self.fact(FactKind.OTHER, inner, detail=detail)
+            if not len(element):
+                self.blank(element)
 
     def repeated(self, element: etree._Element, path: Path, key: str) -> None:
         self.fact(FactKind.REPEATED, element, _join(path, key), detail="only one is allowed; the first is kept")
 
     def empty(self, element: etree._Element, path: Path, key: str) -> None:
         self.fact(FactKind.EMPTY_ELEMENT, element, _join(path, key))
+
+    def blank(self, element: etree._Element) -> None:
+        """EMPTY_ELEMENT for a group or container with no child element and no text but spaces
+        (a line's ram:AssociatedDocumentLineDocument without its ram:LineID, a date container
+        without its date string), which rules about empty elements (PEPPOL-EN16931-R008) see
+        as the artefacts do; no model field: it holds no term."""
+        text = element.text
+        if (text is None or text.isspace()) and not any(isinstance(child.tag, str) for child in element):
+            self.fact(FactKind.EMPTY_ELEMENT, element)
 
     def invalid(self, element: etree._Element, path: Path, key: str, value: str, expected: str) -> None:
         self.fact(FactKind.INVALID_VALUE, element, _join(path, key), value=value, detail=f"not {expected}")

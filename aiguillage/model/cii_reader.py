@@ -11,7 +11,10 @@ instances; pydantic takes about a third of the read.)
 What the XML says that the model cannot hold is recorded as syntax facts
 (`facts.py`) with the element path and source line: values that are not
 dates or numbers, elements repeated where one is allowed, elements EN 16931
-does not use. Reading never raises on business data.
+does not use. Reading never raises on business data. Binding terms
+(`terms.binding`) keep what the official rules judge as the XML groups it:
+the tax type of each VAT category (`tax_scheme`), and every ram:TaxTotalAmount
+with the position of its settlement (`tax_totals`, BR-CO-15, PEPPOL-EN16931-R053/R054).
 """
 
 from __future__ import annotations
@@ -38,7 +41,18 @@ from aiguillage.model.cii_common import (
 from aiguillage.model.cii_common import (
     rsm as _rsm,
 )
-from aiguillage.model.cii_facts import PENDING, FactRecorder, Path, _flat, _join
+from aiguillage.model.cii_facts import (
+    NO_DOCUMENT_ID,
+    NO_MEANS_TYPE_CODE,
+    PENDING,
+    FactRecorder,
+    Path,
+    _flat,
+    _join,
+    has_child,
+    has_text_child,
+    qname,
+)
 from aiguillage.model.errors import InvoiceReadError
 from aiguillage.model.facts import FactKind
 from aiguillage.model.invoice import Invoice
@@ -98,7 +112,7 @@ Table = dict[str, Spec]
 class _Reader(FactRecorder):
     """State of one read: the invoice dict being filled and the facts recorded."""
 
-    __slots__ = ("facts", "invoice", "tax_totals")
+    __slots__ = ("facts", "further_tax_totals", "invoice", "tax_totals")
 
     def __init__(self) -> None:
         self.invoice: dict[str, Any] = {}
@@ -106,6 +120,8 @@ class _Reader(FactRecorder):
         #: (amount, currencyID, element, totals path): BT-110 and BT-111 are told
         #: apart by currency only once BT-5 and BT-6 are known.
         self.tax_totals: list[tuple[Decimal | None, str | None, etree._Element, Path]] = []
+        #: (amount, currencyID, element) of the ram:TaxTotalAmount of a repeated monetary summation.
+        self.further_tax_totals: list[tuple[Decimal | None, str | None, etree._Element]] = []
 
     def walk(self, element: etree._Element, table: Table, target: dict, path: Path) -> None:
         """Dispatch every child by its tag; children the table lacks are not EN 16931.
@@ -121,11 +137,13 @@ class _Reader(FactRecorder):
             kind = spec.__class__
             if kind is str:
                 text = child.text
-                if text and spec not in target:
+                if text and spec not in target and not text.isspace():
                     target[spec] = text
                 else:
                     self.text(child, target, path, spec)
             elif kind is dict:
+                if not len(child):
+                    self.blank(child)
                 self.walk(child, spec, target, path)
             elif kind is tuple:
                 key, attribute, attribute_key = spec
@@ -142,6 +160,8 @@ class _Reader(FactRecorder):
                         elif attribute_key not in target:
                             target[attribute_key] = extra
             elif kind is _Group:
+                if not len(child):
+                    self.blank(child)
                 key = spec.key
                 if spec.many:
                     entries = target.get(key)
@@ -164,8 +184,13 @@ class _Reader(FactRecorder):
                     target[spec.key] = text or ""
             elif spec is None:
                 self.unused(child)
-            else:
+            elif len(child):
                 spec(self, child, target, path)
+            else:  # a leaf handler records an empty leaf; a container handler does not
+                recorded = len(self.facts)
+                spec(self, child, target, path)
+                if not any(f["kind"] is FactKind.EMPTY_ELEMENT for f in self.facts[recorded:]):
+                    self.blank(child)
 
     def group(self, element: etree._Element, spec: _Group, target: dict, path: Path) -> None:
         """Enter a model group: a new list entry, a new group, or a shared one."""
@@ -275,7 +300,16 @@ def _base_quantity(*, overwrite: bool) -> Handler:
         if unit is not None:
             target["base_quantity_unit_code"] = unit
 
-    return handle
+    if overwrite:
+        return handle
+
+    def gross(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+        unit = element.get("unitCode")
+        if unit is not None:  # the binding field: the gross price's own unit, whichever wins BT-150
+            target["gross_base_quantity_unit_code"] = unit
+        handle(reader, element, target, path)
+
+    return gross
 
 
 def _date(key: str, accepted: str = UDT_DATE_TIME) -> Handler:
@@ -441,10 +475,16 @@ def _tax_registration(vat_key: str, local_key: str | None) -> Handler:
                 reader.text(child, target, path, local_key)
             else:
                 reader.fact(FactKind.UNUSED_ELEMENT, child, attribute="schemeID", value=scheme, detail="tax registration scheme not used here")
+                # Peppol's check-digit rules judge any ram:ID by its scheme: the identifier too.
+                reader.fact(FactKind.OTHER, child, value=child.text or "", detail=SCHEMED_IDENTIFIER)
 
     return handle
 
 
+#: OTHER (value = the identifier) beside the unused-element fact of its schemeID, same path and
+#: line: a tax registration's ram:ID with a scheme other than VA or FC, which Peppol's
+#: PEPPOL-COMMON-R040…R050 judge by its scheme (their CII context is any ram:ID).
+SCHEMED_IDENTIFIER = "identifier with a schemeID, not in the model"
 #: OTHER facts' details for what the CII binding asks of a group (syntax-values.rules).
 BOTH_PERSON_AND_DEPARTMENT = "ram:PersonName and ram:DepartmentName both given"
 NO_CHARGE_INDICATOR = "missing ram:ChargeIndicator (read as an allowance)"
@@ -514,7 +554,9 @@ def _charge_indicator(reader: _Reader, element: etree._Element, target: dict, pa
     for child in element:
         if child.tag != UDT_INDICATOR:
             reader.unused(child)
-        elif child.text in ("true", "1"):
+            continue
+        target.setdefault("_indicator_text", child.text or "")  # for the `charge_indicator` binding
+        if child.text in ("true", "1"):
             target["_charge"] = True
         elif child.text in ("false", "0"):
             target["_charge"] = False
@@ -523,7 +565,12 @@ def _charge_indicator(reader: _Reader, element: etree._Element, target: dict, pa
 
 
 def _allowance_charge(table: Table) -> Handler:
-    """An allowance or a charge: which one is known only after ChargeIndicator is read."""
+    """An allowance or a charge: which one is known only after ChargeIndicator is read.
+
+    The udt:Indicator as written is kept in `charge_indicator` when it is not exactly
+    what the list says ("" when there is none, or no ram:ChargeIndicator): the rules
+    say how each official rule reads it.
+    """
 
     def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
         start = len(reader.facts)
@@ -532,6 +579,9 @@ def _allowance_charge(table: Table) -> Handler:
         if "_charge" not in entry and not any(child.tag == _CHARGE_INDICATOR for child in element):
             reader.fact(FactKind.OTHER, element, detail=NO_CHARGE_INDICATOR)  # CII-SR-463
         key = "charges" if entry.pop("_charge", False) else "allowances"
+        written = entry.pop("_indicator_text", "")
+        if written != ("true" if key == "charges" else "false"):
+            entry["charge_indicator"] = written
         target.setdefault(key, []).append(entry)
         reader.rename_pending(start, lambda: ((PENDING, f"{_join(path, key)}[]"),))
 
@@ -619,6 +669,7 @@ def _additional_document(reader: _Reader, element: etree._Element, target: dict,
     start = len(reader.facts)
     document: dict[str, Any] = {}
     reader.walk(element, _ADDITIONAL_DOCUMENT, document, PENDING)
+    _document_id(reader, element)
     type_code = document.pop("_type", None)
     scheme = document.pop("_scheme", None)
     if type_code != "916" or scheme is not None:
@@ -634,10 +685,27 @@ def _additional_document(reader: _Reader, element: etree._Element, target: dict,
         _again_in_supporting_documents(reader, element)
 
 
+_ISSUER_ASSIGNED_ID = _ram("IssuerAssignedID")
+
+
+def _document_id(reader: _Reader, element: etree._Element) -> None:
+    """BR-52 asks every ram:AdditionalReferencedDocument (BT-18, BT-17, BG-24, BT-128 alike) for a
+    ram:IssuerAssignedID that is not blank: an OTHER fact when it has none."""
+    if not has_text_child(element, _ISSUER_ASSIGNED_ID):
+        reader.fact(FactKind.OTHER, element, detail=NO_DOCUMENT_ID)
+
+
 def _line_document(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
     """A line's AdditionalReferencedDocument (BT-128), judged by its TypeCode as the header's."""
     reader.group(element, _LINE_DOCUMENT, target, path)
+    _document_id(reader, element)
     type_code = next((child.text for child in element if child.tag == _TYPE_CODE), None)
+    # The binding field `object_reference_type_code` (PEPPOL-EN16931-R101): None once one of the
+    # line's references says exactly 130, else the first one's code as written ("" without one).
+    if type_code == "130":
+        target["object_reference_type_code"] = None
+    elif "object_reference_type_code" not in target:
+        target["object_reference_type_code"] = type_code or ""
     if type_code != "130":
         _judge_by_type_code(reader, element, type_code, _LINE_BY_TYPE_CODE)
 
@@ -658,6 +726,8 @@ def _payment_means(reader: _Reader, element: etree._Element, target: dict, path:
     start = len(reader.facts)
     means: dict[str, Any] = {}
     reader.walk(element, _MEANS, means, PENDING)
+    if "means_type_code" not in means:  # BR-49 asks each payment means for its code (CII repeats them)
+        reader.fact(FactKind.OTHER, element, _join(path, "means_type_code"), detail=NO_MEANS_TYPE_CODE)
     for key in ("means_type_code", "means_text"):
         if key in means:
             if key not in target:
@@ -724,6 +794,19 @@ _LEGAL_ORGANIZATION: Table = {
 }
 
 _ELECTRONIC_ADDRESS: Table = {_ram("URIID"): _identifier("electronic_address")}
+_URI_COMMUNICATION = _ram("URIUniversalCommunication")
+#: OTHER: the party's first ram:URIUniversalCommunication has no ram:URIID (BR-62, BR-63 ask its schemeID).
+NO_URIID = "ram:URIUniversalCommunication without ram:URIID"
+
+
+def _electronic_address(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """BT-34 / BT-49. The official BR-62 / BR-63 read the schemeID of the party's first
+    ram:URIUniversalCommunication: when it has no ram:URIID the model has no address, and an
+    OTHER fact says that the container is there."""
+    reader.walk(element, _ELECTRONIC_ADDRESS, target, path)
+    if not has_child(element, _ram("URIID")) and next(element.itersiblings(_URI_COMMUNICATION, preceding=True), None) is None:
+        reader.fact(FactKind.OTHER, element, _join(path, "electronic_address"), detail=NO_URIID)
+
 
 _SELLER: Table = {
     _ram("ID"): _identifier("identifiers", many=True, scheme_unused=True),
@@ -733,7 +816,7 @@ _SELLER: Table = {
     _ram("SpecifiedLegalOrganization"): _through(_LEGAL_ORGANIZATION),
     _ram("DefinedTradeContact"): _group("contact", _CONTACT),
     _ram("PostalTradeAddress"): _group("postal_address", _ADDRESS),
-    _ram("URIUniversalCommunication"): _through(_ELECTRONIC_ADDRESS),
+    _URI_COMMUNICATION: _electronic_address,
     _ram("SpecifiedTaxRegistration"): _tax_registration("vat_identifier", "tax_registration_identifier"),
 }
 
@@ -744,7 +827,7 @@ _BUYER: Table = {
     _ram("SpecifiedLegalOrganization"): _through(_LEGAL_ORGANIZATION),
     _ram("DefinedTradeContact"): _group("contact", _CONTACT),
     _ram("PostalTradeAddress"): _group("postal_address", _ADDRESS),
-    _ram("URIUniversalCommunication"): _through(_ELECTRONIC_ADDRESS),
+    _URI_COMMUNICATION: _electronic_address,
     _ram("SpecifiedTaxRegistration"): _tax_registration("vat_identifier", None),
 }
 
@@ -769,9 +852,35 @@ _SHIP_TO: Table = {
     _ram("PostalTradeAddress"): _group("address", _ADDRESS),
 }
 
+
+def _period_date(key: str) -> Handler:
+    """BT-73/74, BT-134/135: the date, or what the official rules compare instead (they compare
+    the texts of udt:DateTimeString): the text that is no date in the binding `<key>_text`
+    ("" when empty), a ram:StartDateTime or ram:EndDateTime without udt:DateTimeString in
+    `<key>_blank` (model/invoice.py, `InvoicingPeriod`)."""
+    text_key = f"{key}_text"
+    blank_key = f"{key}_blank"
+
+    def handle(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+        if key in target or text_key in target or blank_key in target:
+            reader.repeated(element, path, key)
+            return
+        value = reader.date(element, path, key, UDT_DATE_TIME)
+        if value is not None:
+            target[key] = value
+            return
+        for child in element:
+            if child.tag == UDT_DATE_TIME:
+                target[text_key] = child.text or ""
+                return
+        target[blank_key] = qname(element.tag)
+
+    return handle
+
+
 _PERIOD: Table = {
-    _ram("StartDateTime"): _date("start_date"),
-    _ram("EndDateTime"): _date("end_date"),
+    _ram("StartDateTime"): _period_date("start_date"),
+    _ram("EndDateTime"): _period_date("end_date"),
 }
 
 _CATEGORY_TAX: Table = {
@@ -840,6 +949,11 @@ def _gross_allowance(reader: _Reader, element: etree._Element, target: dict, pat
             indicator = True
             if any(i.tag == UDT_INDICATOR and (i.text or "").strip() in ("false", "0") for i in child):
                 indicator = "false"
+            written = next((i.text or "" for i in child if i.tag == UDT_INDICATOR), "")
+            if written != "false" and "discount" not in target:  # the `discount_charge_indicator` binding
+                target.setdefault("discount_charge_indicator", written)
+    if not indicator and "discount" not in target:
+        target.setdefault("discount_charge_indicator", "")
     if not (indicator == "false" and amount or not indicator and not amount):  # CII-SR-119
         reader.fact(FactKind.OTHER, element, _join(path, "discount"), detail=GROSS_ALLOWANCE_INCOMPLETE)
     if "discount" in entry:
@@ -855,9 +969,18 @@ _GROSS_PRICE: Table = {
     _ram("AppliedTradeAllowanceCharge"): _gross_allowance,
 }
 
+def _unused_allowance(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """An allowance where EN 16931 uses none (the net price's: CII-SR-142): an unused element,
+    whose value is its udt:Indicator as written ("" when none), which PEPPOL-EN16931-R043
+    judges wherever the allowance is."""
+    written = next((i.text or "" for c in element if c.tag == _CHARGE_INDICATOR for i in c if i.tag == UDT_INDICATOR), "")
+    reader.fact(FactKind.UNUSED_ELEMENT, element, value=written, detail="not used by EN 16931 in this context")
+
+
 _NET_PRICE: Table = {
     _ram("ChargeAmount"): _amount("net_price"),
     _ram("BasisQuantity"): _base_quantity(overwrite=True),
+    _ram("AppliedTradeAllowanceCharge"): _unused_allowance,
 }
 
 _LINE_AGREEMENT: Table = {
@@ -972,6 +1095,34 @@ _VAT_BREAKDOWN: Table = {
     _ram("RateApplicablePercent"): _percent("rate"),
 }
 
+_TAX_TOTAL_AMOUNT = _ram("TaxTotalAmount")
+
+
+def _monetary_summation(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """BG-22, which the binding allows once: a repeated one is a REPEATED fact and not read.
+
+    Its ram:TaxTotalAmount are still VAT totals for the official rules that count them all
+    (BR-CO-15, PEPPOL-EN16931-R053): kept, as written, for the binding field `tax_totals`.
+    """
+    totals = target.get("totals")
+    if totals is None:
+        reader.walk(element, _TOTALS, target.setdefault("totals", {}), (path, "totals"))
+        return
+    reader.repeated(element, path, "totals")
+    # The currencyID of each of its ram:TaxTotalAmount is still an ATTRIBUTE fact, for BR-CL-03
+    # (one in another, repeated, settlement says so in `detail`).
+    same_settlement = any(sibling.tag == element.tag for sibling in element.itersiblings(preceding=True))
+    detail = None if same_settlement else OTHER_SETTLEMENT
+    for child in element:
+        if child.tag == _TAX_TOTAL_AMOUNT:
+            text = child.text
+            amount = _parse_decimal(text) if text and not text.isspace() else None
+            currency = child.get("currencyID")
+            reader.further_tax_totals.append((amount, currency, child))
+            if currency is not None:
+                reader.fact(FactKind.ATTRIBUTE, child, attribute="currencyID", value=currency, detail=detail)
+
+
 _TOTALS: Table = {
     _ram("LineTotalAmount"): _amount("line_net_amount"),
     _ram("ChargeTotalAmount"): _amount("charge_total_amount"),
@@ -983,6 +1134,11 @@ _TOTALS: Table = {
     _ram("TotalPrepaidAmount"): _amount("paid_amount"),
     _ram("DuePayableAmount"): _amount("amount_due_for_payment"),
 }
+
+_TAX_TOTAL_AMOUNT = _ram("TaxTotalAmount")
+#: The detail of a currencyID fact of a TaxTotalAmount in a repeated ram:ApplicableHeaderTradeSettlement.
+OTHER_SETTLEMENT = "in another ram:ApplicableHeaderTradeSettlement"
+
 
 _DIRECT_DEBIT = ("payment_instructions", "direct_debit")
 
@@ -1003,7 +1159,7 @@ _SETTLEMENT: Table = {
     _ram("BillingSpecifiedPeriod"): _within(("delivery",), _group("invoicing_period", _PERIOD)),
     _ram("SpecifiedTradeAllowanceCharge"): _allowance_charge(_DOCUMENT_ALLOWANCE_CHARGE),
     _ram("SpecifiedTradePaymentTerms"): _through(_PAYMENT_TERMS),
-    _ram("SpecifiedTradeSettlementHeaderMonetarySummation"): _group("totals", _TOTALS),
+    _ram("SpecifiedTradeSettlementHeaderMonetarySummation"): _monetary_summation,
     _ram("InvoiceReferencedDocument"): _list(
         "preceding_invoices",
         {
@@ -1052,11 +1208,47 @@ def _context(reader: _Reader, element: etree._Element, target: dict, path: Path)
         reader.fact(FactKind.OTHER, element, detail=GUIDELINE_COUNT)
 
 
+def _document(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
+    """rsm:ExchangedDocument, whose terms are read from the first one only, as a repeated group's
+    are: the official rules judge each ExchangedDocument apart (PEPPOL-EN16931-R002 counts the
+    notes of one), so a repeated one is a REPEATED fact, still walked for the facts in it."""
+    if not any(sibling.tag == element.tag for sibling in element.itersiblings(preceding=True)):
+        reader.walk(element, _DOCUMENT, target, path)
+        return
+    reader.fact(FactKind.REPEATED, element, detail="only one is allowed; the first is kept")
+    reader.walk(element, _DOCUMENT, {}, path)
+
+
 _ROOT: Table = {
     _rsm("ExchangedDocumentContext"): _context,
-    _rsm("ExchangedDocument"): _through(_DOCUMENT),
+    _rsm("ExchangedDocument"): _document,
     _rsm("SupplyChainTradeTransaction"): _through(_TRANSACTION),
 }
+
+
+_TRANSACTION_TAG = _rsm("SupplyChainTradeTransaction")
+#: The header parts the official rules take for their context (PEPPOL-EN16931-R003 the agreement,
+#: R053 the settlement, …): when one is missing, those rules are not judged.
+_HEADER_PARTS = tuple(
+    _ram(name) for name in ("ApplicableHeaderTradeAgreement", "ApplicableHeaderTradeDelivery", "ApplicableHeaderTradeSettlement")
+)
+
+
+def _missing_parts(reader: _Reader, root: etree._Element) -> None:
+    """MISSING_ELEMENT facts for a missing rsm:SupplyChainTradeTransaction or header part (the
+    model cannot tell a missing part from one that holds nothing); a missing transaction
+    misses its header parts too."""
+    transaction = root.find(_TRANSACTION_TAG)
+    missing = [tag for tag in _HEADER_PARTS if transaction is None or transaction.find(tag) is None]
+    if transaction is None:
+        missing.insert(0, _TRANSACTION_TAG)
+    for tag in missing:
+        name = qname(tag)
+        path = name if tag == _TRANSACTION_TAG else f"{qname(_TRANSACTION_TAG)}/{name}"
+        parent = root if transaction is None else transaction
+        reader.facts.append(
+            {"kind": FactKind.MISSING_ELEMENT, "path": path, "line": parent.sourceline, "field": None, "detail": "required by the syntax"}
+        )
 
 
 def _place_tax_totals(reader: _Reader) -> None:
@@ -1080,6 +1272,20 @@ def _place_tax_totals(reader: _Reader) -> None:
             totals[key] = value
 
 
+def _tax_totals_as_written(reader: _Reader) -> list[dict]:
+    """Binding: every ram:TaxTotalAmount, a repeated summation's too, with the position of its
+    ram:ApplicableHeaderTradeSettlement (1 the first met): the artefacts judge each settlement."""
+    settlements: dict[etree._Element, int] = {}
+    found = [(value, currency, element) for value, currency, element, _ in reader.tax_totals] + reader.further_tax_totals
+    out = []
+    for value, currency, element in found:
+        summation = element.getparent()
+        settlement = summation.getparent() if summation is not None else None
+        position = settlements.setdefault(settlement, len(settlements) + 1) if settlement is not None else 1
+        out.append({"amount": value, "currency_id": currency, "settlement": position})
+    return out
+
+
 def read_cii(root: etree._Element, source: str | None = None, *, size: int | None = None) -> Invoice:
     """Read a parsed `rsm:CrossIndustryInvoice` into the model; never raises on business data."""
     if root.tag != ROOT_TAG:
@@ -1093,8 +1299,10 @@ def read_cii(root: etree._Element, source: str | None = None, *, size: int | Non
     invoice = reader.invoice
     reader.walk(root, _ROOT, invoice, "")
     reader.attributes(root)
+    _missing_parts(reader, root)
     if reader.tax_totals:
         _place_tax_totals(reader)
+    invoice["tax_totals"] = _tax_totals_as_written(reader)
     _untyped_taxes(invoice)
     invoice["provenance"] = {"syntax": "cii", "root": "CrossIndustryInvoice", "source": source, "size": size}
     invoice["syntax_facts"] = reader.facts

@@ -25,6 +25,9 @@ class FactKind(StrEnum):
     UNUSED_ELEMENT = "unused_element"
     #: An attribute the syntax requires is missing (e.g. `currencyID` on an amount).
     MISSING_ATTRIBUTE = "missing_attribute"
+    #: An element the syntax requires is missing, so the official rules about it (and
+    #: about what it holds) are not judged (e.g. CII `rsm:SupplyChainTradeTransaction`).
+    MISSING_ELEMENT = "missing_element"
     #: An attribute carries a value worth judging (e.g. every `currencyID`, `unitCode`).
     ATTRIBUTE = "attribute"
     #: An element is present but empty (no text, no children).

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from aiguillage.model.facts import Provenance, SyntaxFact
-from aiguillage.model.terms import binding, extended, group, term
+from aiguillage.model.terms import binding, binding_group, extended, group, term
 
 
 class Part(BaseModel):
@@ -195,6 +195,16 @@ class InvoicingPeriod(Part):
 
     start_date: date | None = term("BT-73", "date", "0..1", "First day of the period")
     end_date: date | None = term("BT-74", "date", "0..1", "Last day of the period")
+    #: Bindings, not terms: what the syntax wrote for a date the reader took no date from, which
+    #: the official rules compare as written. `*_text`: the date string's text when it is not a
+    #: date (CII udt:DateTimeString, "" when that element is empty; UBL cbc:StartDate when it has
+    #: text). `*_blank`: the date element's name when it is there with no value at all (CII a
+    #: ram:StartDateTime without udt:DateTimeString, UBL an empty cbc:StartDate). Both are None
+    #: when the date was read or its element is not there.
+    start_date_text: str | None = binding("text", "Start date as written when it is no date (\"\" when empty)")
+    end_date_text: str | None = binding("text", "End date as written when it is no date (\"\" when empty)")
+    start_date_blank: str | None = binding("code", "The start date's element, when it is there without a value")
+    end_date_blank: str | None = binding("code", "The end date's element, when it is there without a value")
 
 
 class Delivery(Part):
@@ -253,6 +263,10 @@ class DocumentAllowance(Part):
     #: The tax scheme as written when it is not exactly "VAT" (UBL cac:TaxScheme/cbc:ID,
     #: CII ram:TypeCode), "" when there is none; None for VAT.
     vat_tax_scheme: str | None = binding("code", "Tax scheme of the allowance's VAT category, when not VAT (\"\" when none is given)")
+    #: The charge indicator as written (UBL cbc:ChargeIndicator, CII udt:Indicator) when it is
+    #: not exactly "false", "" when there is none; None for "false". The reader puts an
+    #: allowance or charge without a readable indicator in the allowances.
+    charge_indicator: str | None = binding("code", "Charge indicator as written, when not \"false\" (\"\" when none is given)")
     reason: str | None = term("BT-97", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-98", "code", "0..1", "Reason (UNTDID 5189)")
 
@@ -268,6 +282,10 @@ class DocumentCharge(Part):
     #: The tax scheme as written when it is not exactly "VAT" (UBL cac:TaxScheme/cbc:ID,
     #: CII ram:TypeCode), "" when there is none; None for VAT.
     vat_tax_scheme: str | None = binding("code", "Tax scheme of the charge's VAT category, when not VAT (\"\" when none is given)")
+    #: The charge indicator as written (UBL cbc:ChargeIndicator, CII udt:Indicator) when it is
+    #: not exactly "true", "" when there is none; None for "true". The reader puts an
+    #: allowance or charge without a readable indicator in the allowances.
+    charge_indicator: str | None = binding("code", "Charge indicator as written, when not \"true\" (\"\" when none is given)")
     reason: str | None = term("BT-104", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-105", "code", "0..1", "Reason (UNTDID 7161)")
 
@@ -287,6 +305,19 @@ class DocumentTotals(Part):
     amount_due_for_payment: Decimal | None = term("BT-115", "amount", "1..1", "Amount still to pay")
 
 
+class RepeatedTaxCategory(Part):
+    """Not a business group: a UBL cac:TaxCategory given again in one cac:TaxSubtotal.
+
+    The breakdown keeps the first as its category; the UBL artefact still counts
+    the others (BR-O-01 counts categories O, UBL-SR-32 exemption reasons).
+    """
+
+    category_code: str | None = binding("code", "The repeated category's cbc:ID")
+    exemption_reason: str | None = binding("text", "Its cbc:TaxExemptionReason")
+    #: As `VatBreakdown.tax_scheme`: None for VAT.
+    tax_scheme: str | None = binding("code", "Its tax scheme, when not VAT (\"\" when none is given)")
+
+
 class VatBreakdown(Part):
     """BG-23: the VAT for one category and rate."""
 
@@ -299,6 +330,32 @@ class VatBreakdown(Part):
     #: The tax scheme as written when it is not exactly "VAT" (UBL cac:TaxScheme/cbc:ID,
     #: CII ram:TypeCode), "" when there is none; None for VAT.
     tax_scheme: str | None = binding("code", "Tax scheme of the breakdown's category, when not VAT (\"\" when none is given)")
+    #: UBL: a subtotal whose cac:TaxScheme/cbc:ID is not VAT has no VAT category (category_code
+    #: and rate are None), yet the UBL artefact's BR-S-01 counts categories S whatever the scheme.
+    other_tax_category_code: str | None = binding("code", "UBL: the category cbc:ID of a subtotal whose tax scheme is not VAT (no VAT category then)")
+    repeated_categories: list[RepeatedTaxCategory] = binding_group("UBL: further cac:TaxCategory in the same cac:TaxSubtotal")
+
+
+class TaxSubtotal(Part):
+    """Not a business group: one UBL cac:TaxSubtotal as its cac:TaxTotal holds it (each is also in BG-23)."""
+
+    tax_amount: Decimal | None = binding("amount", "The subtotal's cbc:TaxAmount")
+
+
+class TaxTotal(Part):
+    """Not a business group: a VAT total as the syntax writes it.
+
+    UBL: each cac:TaxTotal, with its cbc:TaxAmount and its own subtotals. CII: each
+    ram:TaxTotalAmount, of every ram:SpecifiedTradeSettlementHeaderMonetarySummation
+    (a repeated one too), without subtotals. The model's BT-110 and BT-111 are picked
+    from them by currency; official rules judge them one by one (UBL BR-CO-14, CII
+    BR-CO-15, Peppol's R053 to R055).
+    """
+
+    amount: Decimal | None = binding("amount", "The tax amount (None when missing or not a number)")
+    currency_id: str | None = binding("code", "Its currencyID as written (None when missing)")
+    subtotals: list[TaxSubtotal] = binding_group("UBL: its cac:TaxSubtotal")
+    settlement: int | None = binding("quantity", "CII: position of its ram:ApplicableHeaderTradeSettlement (1 the first), as the artefacts judge each")
 
 
 class SupportingDocument(Part):
@@ -369,6 +426,11 @@ class LinePeriod(Part):
 
     start_date: date | None = term("BT-134", "date", "0..1", "First day of the period")
     end_date: date | None = term("BT-135", "date", "0..1", "Last day of the period")
+    # What the syntax wrote for a date the reader took no date from, as for BG-14.
+    start_date_text: str | None = binding("text", "Start date as written when it is no date (\"\" when empty)")
+    end_date_text: str | None = binding("text", "End date as written when it is no date (\"\" when empty)")
+    start_date_blank: str | None = binding("code", "The start date's element, when it is there without a value")
+    end_date_blank: str | None = binding("code", "The end date's element, when it is there without a value")
 
 
 class LineAllowance(Part):
@@ -377,6 +439,10 @@ class LineAllowance(Part):
     amount: Decimal | None = term("BT-136", "amount", "1..1", "Allowance amount, without VAT")
     base_amount: Decimal | None = term("BT-137", "amount", "0..1", "Base the percentage applies to")
     percentage: Decimal | None = term("BT-138", "percentage", "0..1", "Percentage of the base")
+    #: The charge indicator as written (UBL cbc:ChargeIndicator, CII udt:Indicator) when it is
+    #: not exactly "false", "" when there is none; None for "false". The reader puts an
+    #: allowance or charge without a readable indicator in the allowances.
+    charge_indicator: str | None = binding("code", "Charge indicator as written, when not \"false\" (\"\" when none is given)")
     reason: str | None = term("BT-139", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-140", "code", "0..1", "Reason (UNTDID 5189)")
 
@@ -387,6 +453,10 @@ class LineCharge(Part):
     amount: Decimal | None = term("BT-141", "amount", "1..1", "Charge amount, without VAT")
     base_amount: Decimal | None = term("BT-142", "amount", "0..1", "Base the percentage applies to")
     percentage: Decimal | None = term("BT-143", "percentage", "0..1", "Percentage of the base")
+    #: The charge indicator as written (UBL cbc:ChargeIndicator, CII udt:Indicator) when it is
+    #: not exactly "true", "" when there is none; None for "true". The reader puts an
+    #: allowance or charge without a readable indicator in the allowances.
+    charge_indicator: str | None = binding("code", "Charge indicator as written, when not \"true\" (\"\" when none is given)")
     reason: str | None = term("BT-144", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-145", "code", "0..1", "Reason (UNTDID 7161)")
 
@@ -399,6 +469,13 @@ class PriceDetails(Part):
     gross_price: Decimal | None = term("BT-148", "unit_price", "0..1", "Price before discount")
     base_quantity: Decimal | None = term("BT-149", "quantity", "0..1", "Number of units the price is for")
     base_quantity_unit_code: str | None = term("BT-150", "code", "0..1", "Unit of the base quantity (UN/ECE Rec 20/21)")
+    #: CII may give the gross price a base quantity of its own (BT-149/150 are the net price's):
+    #: its unit as written, None without one. Peppol's CII R130 compares it too.
+    gross_base_quantity_unit_code: str | None = binding("code", "Unit of the gross price's own base quantity (CII), when it has one")
+    #: The charge indicator of the price's allowance (UBL cac:Price/cac:AllowanceCharge, CII
+    #: the gross price's ram:AppliedTradeAllowanceCharge) as written when it is not exactly
+    #: "false", "" when there is none; None for "false" or when the price has no allowance.
+    discount_charge_indicator: str | None = binding("code", "Charge indicator of the price's allowance as written, when not \"false\" (\"\" when none is given)")
 
 
 class LineVat(Part):
@@ -451,6 +528,11 @@ class InvoiceLine(Part):
     item: Item | None = group("BG-31", "1..1", "The item")
     preceding_invoices: list[LinePrecedingInvoice] = extended(group("EXT-FR-FE-BG-LINE-PRECEDING-INVOICE", "0..n", "Earlier invoices the line refers to (EXTENDED-CTC-FR)"))
     delivery: LineDelivery | None = extended(group("EXT-FR-FE-BG-LINE-DELIVERY", "0..1", "Delivery of the line (EXTENDED-CTC-FR)"))
+    #: The type code of the line's document references (UBL cac:DocumentReference/
+    #: cbc:DocumentTypeCode, CII ram:AdditionalReferencedDocument/ram:TypeCode) as written when
+    #: none of them says exactly 130, "" when the first has none; None without a reference or
+    #: with one of type 130. Peppol's R101 reads it; BT-128 is read as each binding says.
+    object_reference_type_code: str | None = binding("code", "Type code of the line's document references, when none is 130 (\"\" when none is given)")
 
 
 # --------------------------------------------------------------------------- the invoice
@@ -492,6 +574,7 @@ class Invoice(Part):
     charges: list[DocumentCharge] = group("BG-21", "0..n", "Document-level charges")
     totals: DocumentTotals | None = group("BG-22", "1..1", "Totals")
     vat_breakdown: list[VatBreakdown] = group("BG-23", "1..n", "VAT breakdown")
+    tax_totals: list[TaxTotal] = binding_group("The VAT totals as the syntax writes them (UBL cac:TaxTotal, CII ram:TaxTotalAmount)")
     supporting_documents: list[SupportingDocument] = group("BG-24", "0..n", "Supporting documents")
     lines: list[InvoiceLine] = group("BG-25", "1..n", "Invoice lines")
     seller_agent: SellerAgent | None = extended(group("EXT-FR-FE-BG-SELLER-AGENT", "0..1", "The seller's agent (EXTENDED-CTC-FR)"))  # type: ignore[valid-type]
@@ -509,8 +592,26 @@ class Invoice(Part):
 #: Fields of `Invoice` that are not business terms.
 NON_BUSINESS_FIELDS = frozenset({"provenance", "syntax_facts"})
 #: Fields below the invoice that are not business terms either: what a syntax binding said
-#: (the tax scheme of a category, `terms.binding`). A writer gives the binding's own value.
-BINDING_FIELDS = frozenset({"tax_scheme", "vat_tax_scheme"})
+#: (the tax scheme of a category, a line reference's type code, an allowance's or charge's indicator, VAT totals as grouped, `terms.binding`).
+#: A writer gives the binding's own value; what was written instead of a period's date (`*_text`,
+#: `*_blank`) it leaves out.
+BINDING_FIELDS = frozenset(
+    {
+        "tax_scheme",
+        "vat_tax_scheme",
+        "object_reference_type_code",
+        "gross_base_quantity_unit_code",
+        "other_tax_category_code",
+        "repeated_categories",
+        "tax_totals",
+        "start_date_text",
+        "end_date_text",
+        "start_date_blank",
+        "end_date_blank",
+        "charge_indicator",
+        "discount_charge_indicator",
+    }
+)
 
 
 def business_terms(invoice: Invoice) -> dict:

@@ -59,6 +59,18 @@ def binding(data_type: str, description: str) -> Any:
     return Field(default=None, description=description, json_schema_extra={"binding": True, "data_type": data_type})
 
 
+def binding_group(description: str) -> Any:
+    """Not a business group: how a syntax groups terms the model holds otherwise (a list).
+
+    The model has one VAT total (BT-110) and one VAT breakdown (BG-23), yet a
+    UBL invoice may give several cac:TaxTotal, each with its own subtotals, and
+    the official rules judge each one as written. Every field of the group's
+    model is itself a `binding` field; the group stays out of the field
+    catalogue, as those do.
+    """
+    return Field(default_factory=list, description=description, json_schema_extra={"binding": True, "group": True})
+
+
 #: The `profile` metadata of terms only the French EXTENDED-CTC-FR profile carries.
 EXTENDED_CTC_FR = "EXTENDED-CTC-FR"
 

@@ -38,6 +38,37 @@ DETAIL_ONE = "more than one where EN 16931 allows one"
 NOT_A_DATE = "not a date (YYYY-MM-DD)"
 NOT_A_NUMBER = "not an xs:decimal"
 
+#: OTHER facts for elements the official rules judge wherever they stand, EN 16931 using them
+#: there or not (`judged_wherever`): BR-49 asks each cac:PaymentMeans for its code, BR-52 each
+#: cac:AdditionalDocumentReference for a cbc:ID that is not blank, BR-55 and UBL-SR-07 each
+#: cac:BillingReference for cac:InvoiceDocumentReference/cbc:ID.
+DETAIL_NO_MEANS_CODE = "missing cbc:PaymentMeansCode"
+DETAIL_NO_DOCUMENT_ID = "cac:AdditionalDocumentReference without cbc:ID"
+DETAIL_NO_INVOICE_REFERENCE = "cac:BillingReference without cac:InvoiceDocumentReference/cbc:ID"
+_PAYMENT_MEANS = clark("cac:PaymentMeans")
+_MEANS_CODE = clark("cbc:PaymentMeansCode")
+_ADDITIONAL_DOCUMENT = clark("cac:AdditionalDocumentReference")
+_BILLING_REFERENCE = clark("cac:BillingReference")
+_INVOICE_DOCUMENT = clark("cac:InvoiceDocumentReference")
+_ID = clark("cbc:ID")
+#: Amounts whose currencyID Peppol's R051 and CL007 judge wherever they stand (their context is
+#: a bare name); a cbc:TaxAmount only in a cac:TaxSubtotal or a cac:TaxTotal with subtotals.
+_AMOUNTS = frozenset(clark(f"cbc:{name}") for name in (
+    "Amount", "BaseAmount", "PriceAmount", "TaxableAmount", "LineExtensionAmount", "TaxExclusiveAmount",
+    "TaxInclusiveAmount", "AllowanceTotalAmount", "ChargeTotalAmount", "PrepaidAmount", "PayableRoundingAmount",
+    "PayableAmount",
+))
+_TAX_AMOUNT = clark("cbc:TaxAmount")
+#: OTHER (value = the identifier as written) beside the unused-element fact of its schemeID, same
+#: path and line: an identifier Peppol's PEPPOL-COMMON-R040…R050 judge by its scheme wherever it
+#: stands (cbc:EndpointID, cac:PartyIdentification/cbc:ID, cbc:CompanyID), here inside an
+#: element EN 16931 does not use. (The CII reader says the same of a tax registration's ram:ID.)
+DETAIL_SCHEMED_IDENTIFIER = "identifier with a schemeID, not in the model"
+_SCHEMED = frozenset({clark("cbc:EndpointID"), clark("cbc:CompanyID")})
+_PARTY_IDENTIFICATION = clark("cac:PartyIdentification")
+_TAX_SUBTOTAL = clark("cac:TaxSubtotal")
+_TAX_TOTAL = clark("cac:TaxTotal")
+
 #: A fact as the reader records it: (kind, path, line, field, attribute, value, detail).
 Fact = tuple[FactKind, str, "int | None", "str | None", "str | None", "str | None", "str | None"]
 Handler = Callable[[Any, "Entry", dict, "Reader"], None]
@@ -223,6 +254,12 @@ def unknown(el: Any, spec: Spec, rd: Reader) -> None:
     for attribute, value in el.items():  # UBL-DT-08…28 look at every attribute
         if attribute[:1] != "{":
             rd.fact(UNUSED, path, line, None, attribute, value)
+    detail = judged_wherever(el)
+    if detail is not None:
+        rd.fact(OTHER, path, line, None, None, None, detail)
+    if _is_amount(el) and el.get("currencyID") is None:
+        rd.fact(MISSING, path, line, None, "currencyID")
+    _schemed_identifier(el, path, rd)
     if len(el) and has_element(el):
         _unknown_subtree(el, path, rd)
     elif blank(el):
@@ -247,12 +284,61 @@ def _unknown_subtree(el: Any, path: str, rd: Reader) -> None:
         for attribute, value in child.items():
             if attribute[:1] != "{":
                 rd.fact(UNUSED, child_path, line, None, attribute, value)
+        detail = judged_wherever(child)
+        if detail is not None:
+            rd.fact(OTHER, child_path, line, None, None, None, detail)
+        if _is_amount(child) and child.get("currencyID") is None:
+            rd.fact(MISSING, child_path, line, None, "currencyID")
+        _schemed_identifier(child, child_path, rd)
         if len(child) and has_element(child):
             _unknown_subtree(child, child_path, rd)
         elif blank(child):
             rd.fact(EMPTY, child_path, line)
         elif tag.endswith("Date") and parse_date(child.text or "") is None:
             rd.fact(INVALID, child_path, line, None, None, child.text, NOT_A_DATE)
+
+
+def _has_text_child(el: Any, tag: str) -> bool:
+    """A child `tag` whose text is not blank (normalize-space(tag) != '')."""
+    return any(child.tag == tag and child.text and not child.text.isspace() for child in el)
+
+
+def _is_amount(el: Any) -> bool:
+    """An amount whose currencyID Peppol judges although EN 16931 does not use it there."""
+    tag = el.tag
+    if tag in _AMOUNTS:
+        return True
+    if tag != _TAX_AMOUNT:
+        return False
+    parent = el.getparent()
+    return parent is not None and (parent.tag == _TAX_SUBTOTAL or parent.tag == _TAX_TOTAL and any(c.tag == _TAX_SUBTOTAL for c in parent))
+
+
+def _schemed_identifier(el: Any, path: str, rd: Reader) -> None:
+    """An unused identifier with a schemeID that Peppol's check-digit rules judge: its text."""
+    if el.get("schemeID") is None:
+        return
+    tag = el.tag
+    if tag in _SCHEMED or tag == _ID and (parent := el.getparent()) is not None and parent.tag == _PARTY_IDENTIFICATION:
+        rd.fact(OTHER, path, el.sourceline, None, None, el.text or "", DETAIL_SCHEMED_IDENTIFIER)
+
+
+def judged_wherever(el: Any) -> str | None:
+    """The detail of the OTHER fact an element the official rules judge anywhere calls for, if any.
+
+    The official contexts are bare names (`cac:PaymentMeans`), so they match an element where
+    EN 16931 does not use it too (a cac:PaymentMeans in an allowance, a line's
+    cac:BillingReference); the readers ask this there and where the element is read.
+    """
+    tag = el.tag
+    if tag == _PAYMENT_MEANS:
+        return None if any(child.tag == _MEANS_CODE for child in el) else DETAIL_NO_MEANS_CODE
+    if tag == _ADDITIONAL_DOCUMENT:
+        return None if _has_text_child(el, _ID) else DETAIL_NO_DOCUMENT_ID
+    if tag == _BILLING_REFERENCE:
+        found = any(child.tag == _INVOICE_DOCUMENT and any(g.tag == _ID for g in child) for child in el)
+        return None if found else DETAIL_NO_INVOICE_REFERENCE
+    return None
 
 
 def walk(el: Any, spec: Spec, target: dict, rd: Reader) -> bool:

@@ -17,8 +17,9 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
   (BR-CL-03, PEPPOL-EN16931-R051/CL007). `field` is the model field; the
   detail is DETAIL_TAX_TOTAL_ALONE on the TaxAmount of a cac:TaxTotal without
   cac:TaxSubtotal (also on its MISSING_ATTRIBUTE fact).
-* MISSING_ATTRIBUTE: an amount without currencyID; an attachment (BT-125)
-  without mimeCode or filename (UBL-DT-06, UBL-DT-07).
+* MISSING_ATTRIBUTE: an amount without currencyID, also one EN 16931 does not
+  use there (BR-CL-03, PEPPOL-EN16931-R051/CL007 judge every amount); an
+  attachment (BT-125) without mimeCode or filename (UBL-DT-06, UBL-DT-07).
 * UNUSED_ELEMENT: an element EN 16931 does not use at that place (all UBL-CR-*
   rules: test `path` against the rule's path), and each of its attributes,
   its subtree skipped; also, with
@@ -30,7 +31,9 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
   DocumentTypeCode is not 130, and the schemeID of one without a
   DocumentTypeCode (kept out of BT-128: BR-CL-07 judges it only with 130);
   cac:Attachment or cbc:DocumentDescription in an
-  AdditionalDocumentReference of type 130 (UBL-CR-666, UBL-CR-673).
+  AdditionalDocumentReference of type 130 (UBL-CR-666, UBL-CR-673). A reason
+  code in a price allowance whose ChargeIndicator is false has value = the
+  code and detail DETAIL_PRICE_REASON (BR-CL-19 judges it).
 * REPEATED, `field` = model path, `detail` one of the DETAIL_* constants below:
   an element occurring again where the binding allows one (UBL-SR-01…56:
   e.g. SR-12 is a REPEATED fact at `…/cac:PartyTaxScheme/cbc:CompanyID` with
@@ -38,8 +41,8 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
   cac:PaymentMeans (SR-44, SR-47); a second PaymentDueDate, PaymentMeansCode
   @name, CardAccount or PaymentMandate anywhere (SR-45, 46, 54, 55);
   cac:PartyTaxScheme beyond two (SR-42); a second SEPA creditor id (SR-29);
-  a DescriptionCode in a further root cac:InvoicePeriod when the first had one
-  (SR-49, value = the code);
+  a DescriptionCode in a further root cac:InvoicePeriod when an earlier one had one
+  (SR-49, value = the code; the first code found, in whichever period, is BT-8);
   a second cac:TaxTotal in one currency or subtotals in two cac:TaxTotal
   (PEPPOL-EN16931-R053/R054).
 * INVALID_VALUE, value = the text: a date that is not YYYY-MM-DD or not a day
@@ -49,7 +52,9 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
   percentage or a base amount without the other, which R043 leaves to
   R041/R042); a price allowance whose ChargeIndicator is not false (R044); UBLVersionID
   other than 2.1 (UBL-CR-002); an AdditionalDocumentReference type code
-  other than 130 (or 50 in a credit note) (UBL-SR-43).
+  other than 130 (or 50 in a credit note) (UBL-SR-43). A percentage or base
+  amount that is not a number, in an allowance or charge without the other
+  element, has detail DETAIL_LONE_NUMBER (PEPPOL-EN16931-R041/R042).
 * EMPTY_ELEMENT: an element with neither text nor children (PEPPOL R008);
   an empty text term reads as "" (present, as Schematron's exists() sees it).
   An unused leaf whose name ends in Date and is not a date also gets an
@@ -58,7 +63,25 @@ cac:PartyTaxScheme/cbc:CompanyID`; `line` is the element's source line):
   cbc:CompanyID or cac:TaxScheme/cbc:ID (UBL-SR-53; the CompanyID is then not
   mapped), an AllowanceCharge without cbc:ChargeIndicator (read as allowance;
   in a price: PEPPOL-EN16931-R044),
-  a line cac:DocumentReference without cbc:DocumentTypeCode (PEPPOL-EN16931-R101).
+  a line cac:DocumentReference without cbc:DocumentTypeCode. Elements the
+  official rules judge wherever they stand, also where EN 16931 does not use
+  them (`ubl_dispatch.judged_wherever`): a cac:PaymentMeans without
+  cbc:PaymentMeansCode (BR-49), a cac:AdditionalDocumentReference without a
+  cbc:ID that is not blank (BR-52), a cac:BillingReference without
+  cac:InvoiceDocumentReference/cbc:ID outside BG-3 (BR-55, UBL-SR-07); and,
+  inside an unused element, an identifier with a schemeID that Peppol's
+  PEPPOL-COMMON-R040…R050 judge (value = the identifier, beside the schemeID's
+  unused-element fact at the same path and line).
+
+Binding fields (`terms.binding`) of a line: `object_reference_type_code`, the
+type code of its cac:DocumentReference when none says 130 (PEPPOL-EN16931-R101).
+
+Binding terms (`terms.binding`, not business terms) for what the UBL artefact
+judges as grouped in the XML: `tax_totals`, each cac:TaxTotal with its TaxAmount,
+currencyID and its own subtotals' tax amounts (BR-CO-14, PEPPOL-EN16931-R054/R055);
+in a VAT breakdown, `repeated_categories` (a cac:TaxCategory given again in the
+subtotal: BR-O-01, UBL-SR-32) and `other_tax_category_code` (the code of a
+category of another tax scheme: BR-S-01).
 
 Decided from the model itself: UBL-DT-01 and BR-DEC-* (amounts keep their
 digits, `Decimal.as_tuple().exponent`), UBL-SR-07, UBL-SR-48, SR-19…21's name
@@ -83,11 +106,14 @@ from aiguillage.model.invoice import Invoice, InvoiceLine
 from aiguillage.model.ubl_common import CREDIT_NOTE_TAG, INVOICE_TAG, clark, prefixed
 from aiguillage.model.ubl_dispatch import (
     ATTRIBUTE,
+    DETAIL_NO_DOCUMENT_ID,
+    DETAIL_NO_MEANS_CODE,
     DETAIL_ONE,
     EMPTY,
     INVALID,
     MISSING,
     NOT_A_DATE,
+    NOT_A_NUMBER,
     OTHER,
     REPEATED,
     UNUSED,
@@ -99,6 +125,7 @@ from aiguillage.model.ubl_dispatch import (
     attributes,
     blank,
     empty,
+    judged_wherever,
     make,
     parse_date,
     parse_decimal,
@@ -126,10 +153,14 @@ DETAIL_NO_SCHEME = "missing cac:TaxScheme/cbc:ID"
 DETAIL_INDICATOR = "expected true or false"
 #: INVALID_VALUE: the same, in an allowance or charge with a percentage or a base amount but not both.
 DETAIL_INDICATOR_LONE = "expected true or false (percentage or base amount without the other)"
+#: INVALID_VALUE: a percentage or base amount that is not a number, the other element being absent (R041, R042).
+DETAIL_LONE_NUMBER = "not an xs:decimal (percentage or base amount without the other)"
 #: OTHER: an allowance or charge without ChargeIndicator (read as an allowance).
 DETAIL_NO_INDICATOR = "missing cbc:ChargeIndicator"
 #: OTHER: the same, with a percentage or a base amount but not both.
 DETAIL_NO_INDICATOR_LONE = "missing cbc:ChargeIndicator (percentage or base amount without the other)"
+#: UNUSED_ELEMENT (value = the code) of a reason code in a price allowance whose indicator is false (BR-CL-19).
+DETAIL_PRICE_REASON = "reason code of a price allowance (ChargeIndicator false)"
 #: OTHER: a line cac:DocumentReference without cbc:DocumentTypeCode (PEPPOL-EN16931-R101).
 DETAIL_NO_TYPE = "missing cbc:DocumentTypeCode"
 #: UNUSED_ELEMENT (attribute schemeID) of a line cac:DocumentReference without cbc:DocumentTypeCode.
@@ -178,6 +209,34 @@ def _identifier(el: Any, e: Entry, rd: Reader, scheme: str = "schemeID", version
     # Present but empty is kept as "" (as leaves and the dispatch `ident` kind do).
     out["value"] = text or ""
     return out
+
+
+def _h_period_date(el: Any, e: Entry, target: dict, rd: Reader) -> None:
+    """BT-73/74, BT-134/135: the date, or what the official rules see instead: an empty
+    cbc:StartDate (cbc:EndDate) in the binding `<key>_blank`, a text that is no date in
+    `<key>_text` (model/invoice.py, `InvoicingPeriod`)."""
+    if el.keys():
+        attributes(el, e, rd)
+    text = el.text
+    key = e.key
+    if text is None or text.isspace():
+        empty(el, e, rd)
+        value: Any = prefixed(el.tag)
+        key = f"{key}_blank"
+    else:
+        value = parse_date(text)
+        if value is None:
+            rd.fact(INVALID, e.path, el.sourceline, e.field, None, text, NOT_A_DATE)
+            value = text
+            key = f"{key}_text"
+    if e.key in target or f"{e.key}_text" in target or f"{e.key}_blank" in target:
+        rd.fact(REPEATED, e.path, el.sourceline, e.field, None, el.text, DETAIL_ONE)
+    else:
+        target[key] = value
+
+
+def _period_date(key: str) -> T:
+    return _call(_h_period_date, key)
 
 
 def _h_classification(el: Any, e: Entry, target: dict, rd: Reader) -> None:
@@ -258,6 +317,8 @@ def _indicator(el: Any, e: Entry, rd: Reader) -> bool | None:
 
 
 def _h_indicator(el: Any, e: Entry, target: dict, rd: Reader) -> None:
+    if e.key not in target:  # the first indicator's text, for the `charge_indicator` binding
+        target["_indicator_text"] = el.text or ""
     _set(el, e, target, rd, _indicator(el, e, rd))
 
 
@@ -265,13 +326,39 @@ _CHARGE_INDICATOR = clark("cbc:ChargeIndicator")
 
 
 def _h_price_allowance(el: Any, e: Entry, target: dict, rd: Reader) -> None:
-    """BG-29's discount and gross price, read into the price; without ChargeIndicator an OTHER fact (R044)."""
+    """BG-29's discount and gross price, read into the price; without ChargeIndicator an OTHER fact (R044).
+
+    The indicator as written, when not exactly false, is the `discount_charge_indicator` binding.
+    """
+    mark = len(rd.facts)
     if not walk(el, e.spec, target, rd):
         empty(el, e, rd)
     for child in el:
         if child.tag == _CHARGE_INDICATOR:
+            if (child.text or "").strip() in ("false", "0"):
+                _price_reason_codes(el, rd, mark)
+            if child.text != "false":
+                target.setdefault("discount_charge_indicator", child.text or "")
             return
+    target.setdefault("discount_charge_indicator", "")
     rd.fact(OTHER, e.path, el.sourceline, e.field, None, None, DETAIL_NO_INDICATOR)
+
+
+_REASON_CODE = clark("cbc:AllowanceChargeReasonCode")
+
+
+def _price_reason_codes(el: Any, rd: Reader, mark: int) -> None:
+    """The unused-element fact of a reason code in a price allowance whose ChargeIndicator is
+    false (as xs:boolean) gets the code as value and DETAIL_PRICE_REASON: the official BR-CL-19
+    judges the code of every cac:AllowanceCharge[cbc:ChargeIndicator = false()], this one too."""
+    facts = rd.facts
+    if not any(facts[i][0] is UNUSED for i in range(mark, len(facts))):
+        return
+    lines = {child.sourceline: child.text or "" for child in el if child.tag == _REASON_CODE}
+    for i in range(mark, len(facts)):
+        fact = facts[i]
+        if fact[0] is UNUSED and fact[4] is None and fact[2] in lines and fact[1].endswith("/cbc:AllowanceChargeReasonCode"):
+            facts[i] = (*fact[:5], lines[fact[2]], DETAIL_PRICE_REASON)
 
 
 def _h_price_indicator(el: Any, e: Entry, target: dict, rd: Reader) -> None:
@@ -326,13 +413,21 @@ def _h_category(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> None:
     other than exactly "VAT" (" vat ", "FR", or none: "") is kept in the
     category's `tax_scheme` (`vat_tax_scheme` of an allowance or charge), for
     the rules that read a category only under TaxScheme VAT (BR-CO-04, BR-S-01, ...).
+
+    In a VAT breakdown, the code of a category of another scheme is kept apart
+    (`other_tax_category_code`), and a category given again in the same
+    cac:TaxSubtotal is kept in `repeated_categories` (with the REPEATED fact):
+    binding fields, for the official rules that count every cac:TaxCategory.
     """
     scheme = tmp.pop("_scheme", None)
+    subtotal = e.path == _SUBTOTAL_CATEGORY
     if scheme != "VAT":
         if scheme is None or scheme.strip().upper() != "VAT":
             code = tmp.get("category_code", tmp.get("vat_category_code"))
             rd.fact(UNUSED, e.path, el.sourceline, e.field, None, code, DETAIL_NO_SCHEME if scheme is None else DETAIL_NOT_VAT)
             if scheme is not None and e.extra is None and not e.path.endswith("AllowanceCharge/cac:TaxCategory"):
+                if subtotal and code is not None and "other_tax_category_code" not in target:
+                    target["other_tax_category_code"] = code
                 return
         # The scheme as written ("" when none): the rules judge where the binding asks for VAT.
         tmp["vat_tax_scheme" if e.path.endswith("AllowanceCharge/cac:TaxCategory") else "tax_scheme"] = scheme or ""
@@ -345,8 +440,16 @@ def _h_category(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> None:
     for key in tmp:
         if key in target:
             rd.fact(REPEATED, e.path, el.sourceline, e.field, None, None, DETAIL_ONE)
+            if subtotal:
+                again = {k: tmp[k] for k in _REPEATED_CATEGORY_KEYS if k in tmp}
+                target.setdefault("repeated_categories", []).append(again)
             return
     target.update(tmp)
+
+
+#: The VAT breakdown's category, and what a repeated one keeps (`RepeatedTaxCategory`).
+_SUBTOTAL_CATEGORY = "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory"
+_REPEATED_CATEGORY_KEYS = ("category_code", "exemption_reason", "tax_scheme")
 
 
 def _h_party_identification(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> None:
@@ -391,10 +494,26 @@ def _h_party_tax_scheme(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) 
     if company_el is None:
         return
     key = "vat_identifier" if is_vat else "tax_registration_identifier"
+    _name_company_repeats(el, rd, e.field, key)
     if key in target:
         rd.fact(REPEATED, e.spec[company_el.tag].path, company_el.sourceline, f"{e.field}.{key}", None, company, DETAIL_ONE)
     else:
         target[key] = company
+
+
+def _name_company_repeats(el: Any, rd: Reader, field: str, key: str) -> None:
+    """A cbc:CompanyID repeated inside one cac:PartyTaxScheme was recorded before its scheme was
+    known: give its REPEATED fact the term's field (UBL-SR-12 / UBL-SR-13 count the CompanyIDs
+    of the VAT / of the other schemes)."""
+    placeholder = f"{field}._company"
+    facts = rd.facts
+    first = el.sourceline or 0
+    for i in range(len(facts) - 1, -1, -1):
+        fact = facts[i]
+        if (fact[2] or 0) < first:
+            break
+        if fact[0] is REPEATED and fact[3] == placeholder:
+            facts[i] = (*fact[:3], f"{field}.{key}", *fact[4:])
 
 
 def _count_seller_schemes(el: Any, e: Entry, party: dict, rd: Reader) -> None:
@@ -410,8 +529,11 @@ def _h_invoice_period(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) ->
     """Root cac:InvoicePeriod: dates are BG-14 (under delivery), DescriptionCode is BT-8."""
     if rd.period_seen:
         rd.fact(REPEATED, e.path, el.sourceline, e.field, None, None, DETAIL_ONE)
-        if "_code" in tmp and "vat_point_date_code" in target:  # UBL-SR-49 counts codes across periods
-            rd.fact(REPEATED, f"{e.path}/cbc:DescriptionCode", el.sourceline, "vat_point_date_code", None, tmp["_code"], DETAIL_ONE)
+        if "_code" in tmp:
+            if "vat_point_date_code" in target:  # UBL-SR-49 counts codes across periods
+                rd.fact(REPEATED, f"{e.path}/cbc:DescriptionCode", el.sourceline, "vat_point_date_code", None, tmp["_code"], DETAIL_ONE)
+            else:  # the document's first cbc:DescriptionCode, which the official rules judge wherever it is
+                target["vat_point_date_code"] = tmp["_code"]
         return
     rd.period_seen = True
     period = tmp
@@ -430,6 +552,8 @@ def _h_additional_document(el: Any, e: Entry, tmp: dict, target: dict, rd: Reade
     """Type 130 is BT-18, type 50 in a credit note BT-11, anything else a supporting document (BG-24)."""
     type_code = tmp.pop("_type", None)
     id_el = tmp.pop("_id", None)
+    if judged_wherever(el) is not None:  # BR-52, whatever the type code
+        rd.fact(OTHER, e.path, el.sourceline, e.field, None, None, DETAIL_NO_DOCUMENT_ID)
     code = type_code.strip() if type_code else None
     ident = _identifier(id_el, e.spec[id_el.tag], rd) if id_el is not None else {}
     if code == "130" or (code == "50" and rd.credit_note):
@@ -457,6 +581,7 @@ def _h_line_document(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> 
         rd.fact(REPEATED, e.path, el.sourceline, e.field, None, None, DETAIL_ONE)
     rd.docref_line = id(target)
     type_code = tmp.get("_type")
+    _note_reference_type(target, type_code)
     if type_code is None:  # PEPPOL-EN16931-R101
         rd.fact(OTHER, e.path, el.sourceline, e.field, None, None, DETAIL_NO_TYPE)
     elif type_code.strip() != "130":
@@ -473,28 +598,67 @@ def _h_line_document(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> 
         target["object_identifier"] = ident
 
 
+def _note_reference_type(line: dict, type_code: str | None) -> None:
+    """The binding field `object_reference_type_code`: None once a reference says exactly 130,
+    else the first reference's code as written ("" without one); the official R101 asks for
+    some reference of type 130 whatever the others say."""
+    if type_code == "130":
+        line["object_reference_type_code"] = None
+    elif "object_reference_type_code" not in line:
+        line["object_reference_type_code"] = type_code or ""
+
+
 def _h_allowance_charge(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     """BG-20/21 or BG-27/28: the ChargeIndicator picks the list.
 
     Facts inside are recorded with the allowance field (`e.field`) and renamed
     to the charge field (`e.extra`) when the indicator says charge. Without an
-    indicator it is read as an allowance, with an OTHER fact.
+    indicator it is read as an allowance, with an OTHER fact. The indicator as
+    written is kept in `charge_indicator` when it is not exactly what the list
+    says ("" when there is none): the rules say how each official rule reads it.
     """
     mark = len(rd.facts)
     tmp: dict[str, Any] = {}
     if not walk(el, e.spec, tmp, rd):
         empty(el, e, rd)
     lone = ("percentage" in tmp) != ("base_amount" in tmp)
+    _lone_unreadable(el, rd, mark)
     if "_charge" not in tmp:
         rd.fact(OTHER, e.path, el.sourceline, e.field, None, None, DETAIL_NO_INDICATOR_LONE if lone else DETAIL_NO_INDICATOR)
     elif lone:
         _lone_indicator(rd, mark)
+    written = tmp.pop("_indicator_text", "")
     if tmp.pop("_charge", None):
         key = "charges"
         _rename_fields(rd, mark, e.field, e.extra)
     else:
         key = "allowances"
+    if written != ("true" if key == "charges" else "false"):
+        tmp["charge_indicator"] = written
     target.setdefault(key, []).append(tmp)
+
+
+_PERCENTAGE = clark("cbc:MultiplierFactorNumeric")
+_BASE_AMOUNT = clark("cbc:BaseAmount")
+
+
+def _lone_unreadable(el: Any, rd: Reader, mark: int) -> None:
+    """A percentage or base amount that is not a number, in an allowance or charge that has the
+    one element and not the other: its INVALID_VALUE fact gets DETAIL_LONE_NUMBER. The model has
+    no value, while PEPPOL-EN16931-R041/R042 look at the elements (`[cbc:BaseAmount and
+    not(cbc:MultiplierFactorNumeric)]`)."""
+    facts = rd.facts
+    unreadable = [
+        i
+        for i in range(mark, len(facts))
+        if facts[i][0] is INVALID and facts[i][6] == NOT_A_NUMBER and (facts[i][3] or "").endswith(("].percentage", "].base_amount"))
+    ]
+    if not unreadable:
+        return
+    tags = {child.tag for child in el}
+    if (_PERCENTAGE in tags) != (_BASE_AMOUNT in tags):
+        for i in unreadable:
+            facts[i] = (*facts[i][:6], DETAIL_LONE_NUMBER)
 
 
 def _lone_indicator(rd: Reader, mark: int) -> None:
@@ -566,6 +730,8 @@ def _h_payment_means(el: Any, e: Entry, local: dict, target: dict, rd: Reader) -
     if pay is None:
         pay = rd.payment = {}
     spec = e.spec
+    if not local.get("_codes"):  # BR-49 asks each cac:PaymentMeans for its code
+        rd.fact(OTHER, e.path, el.sourceline, f"{e.field}.means_type_code", None, None, DETAIL_NO_MEANS_CODE)
     for number, code_el in enumerate(local.get("_codes", ())):
         entry = spec[code_el.tag]
         if number:  # UBL-SR-27
@@ -602,7 +768,7 @@ def _merge_means_code(el: Any, e: Entry, pay: dict, rd: Reader) -> None:
     text = el.text
     if text is None or text.isspace():
         empty(el, e, rd)
-        text = None
+        text = text or ""  # present but empty: a code for exists() (BR-49), not one of UNTDID 4461
     _merge_differing(pay, "means_type_code", text, el, e, rd)
 
 
@@ -757,8 +923,8 @@ _DELIVERY = {
 _INVOICE_PERIOD = _scratch(
     _h_invoice_period,
     {
-        "cbc:StartDate": _date("start_date"),
-        "cbc:EndDate": _date("end_date"),
+        "cbc:StartDate": _period_date("start_date"),
+        "cbc:EndDate": _period_date("end_date"),
         "cbc:DescriptionCode": _text("_code", field="vat_point_date_code"),
     },
     field="delivery.invoicing_period",
@@ -885,7 +1051,7 @@ def _line(quantity_tag: str) -> T:
         "cac:Price": _group("price", _PRICE),
         "cbc:Note": _text("note"),
         "cbc:AccountingCost": _text("buyer_accounting_reference"),
-        "cac:InvoicePeriod": _group("period", {"cbc:StartDate": _date("start_date"), "cbc:EndDate": _date("end_date")}),
+        "cac:InvoicePeriod": _group("period", {"cbc:StartDate": _period_date("start_date"), "cbc:EndDate": _period_date("end_date")}),
         "cac:OrderLineReference": _through({"cbc:LineID": _text("order_line_reference")}),
         "cac:DocumentReference": _scratch(_h_line_document, {
             "cbc:ID": _capture("_id"),
@@ -988,8 +1154,15 @@ def _resolve_tax_totals(data: dict, rd: Reader) -> None:
     taken: set[str] = set()
     breakdown: list[dict] = []
     with_subtotals = 0
+    as_written: list[dict] = []
     for total in rd.tax_totals:
         amount = total.get("_amount")
+        subtotals = total.get("_subtotals")
+        as_written.append({
+            "amount": amount[0] if amount is not None else None,
+            "currency_id": amount[1] if amount is not None else None,
+            "subtotals": [{"tax_amount": sub.get("tax_amount")} for sub in subtotals or ()],
+        })
         if amount is not None:
             value, currency, line = amount
             in_bt6 = bt6 is not None and currency == bt6 and (bt6 != bt5 or "vat_amount" in taken)
@@ -999,7 +1172,6 @@ def _resolve_tax_totals(data: dict, rd: Reader) -> None:
             else:
                 taken.add(key)
                 data.setdefault("totals", {})[key] = value
-        subtotals = total.get("_subtotals")
         if subtotals:
             with_subtotals += 1
             if with_subtotals > 1:
@@ -1007,6 +1179,8 @@ def _resolve_tax_totals(data: dict, rd: Reader) -> None:
             breakdown.extend(subtotals)
     if breakdown:
         data["vat_breakdown"] = breakdown
+    # Binding: each cac:TaxTotal as written, for the rules that judge them one by one.
+    data["tax_totals"] = as_written
 
 
 _new_fact = SyntaxFact.__new__
