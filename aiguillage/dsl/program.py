@@ -110,7 +110,9 @@ class Program:
     @property
     def lets(self) -> list[ast.LetDecl]:
         """Its lets, and the lets of the params it declares (`param`)."""
-        return [i for i in self.items if isinstance(i, ast.LetDecl)] + [i.let for i in self.params if i.let is not None]
+        return [i for i in self.items if isinstance(i, ast.LetDecl)] + [
+            i.let for i in self.params if i.let is not None
+        ]
 
     @property
     def params(self) -> list[ast.ParamDecl]:
