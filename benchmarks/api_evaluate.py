@@ -59,7 +59,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from official import saxon_per_invoice_ms  # noqa: E402
 
-DEFAULT_INVOICE = REPO.parent / "shared" / "conformance" / "en16931" / "ubl-examples" / "ubl-tc434-example2.xml"
+DEFAULT_INVOICE = (
+    REPO.parent / "shared" / "conformance" / "en16931" / "ubl-examples" / "ubl-tc434-example2.xml"
+)
 
 
 def ruleset_text(index: int) -> str:
@@ -98,9 +100,19 @@ def set_up(url: str, customers: int) -> str:
         people, rulesets = Customers(session, tenant.id), Rulesets(session, tenant.id)
         for index in range(customers):
             code = f"C{index:04d}"
-            people.create({"code": code, "name": f"Customer {index}", "language": "en",
-                           "vat_identifier": vat_of(index), "email": f"ap-{index:04d}@customer.example"}, CLI)
-            ruleset = rulesets.create(f"cust-{index:04d}", CLI, customer_code=code, content=ruleset_text(index))
+            people.create(
+                {
+                    "code": code,
+                    "name": f"Customer {index}",
+                    "language": "en",
+                    "vat_identifier": vat_of(index),
+                    "email": f"ap-{index:04d}@customer.example",
+                },
+                CLI,
+            )
+            ruleset = rulesets.create(
+                f"cust-{index:04d}", CLI, customer_code=code, content=ruleset_text(index)
+            )
             rulesets.publish(ruleset.id, CLI)
     engine.dispose()
     return key
@@ -126,19 +138,47 @@ class Server:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
+            ),
+        }
         env["AIGUILLAGE_RULESETS"] = str(folder / "rulesets")
         env.pop("AIGUILLAGE_DATABASE_URL", None)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "aiguillage", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--database", url, "--workers", str(workers), "--threads", str(threads)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=folder,
+            [
+                sys.executable,
+                "-m",
+                "aiguillage",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--database",
+                url,
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=folder,
         )
         deadline = time.monotonic() + 60
         while True:
             try:
-                if request(self.port, b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")[0] == 200 \
-                        and len(self.workers()) == workers:
+                if (
+                    request(
+                        self.port,
+                        b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                    )[0]
+                    == 200
+                    and len(self.workers()) == workers
+                ):
                     break
             except OSError:
                 pass
@@ -169,16 +209,23 @@ def rss_mib(pid: int) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
+    return sum(cpu_split(pid))
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process: the kernel's share is the sockets' (a connection per request)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
 
 
 # --------------------------------------------------------------------------- the client
 
 
 def evaluate_request(key: str, body: bytes) -> bytes:
-    head = (f"POST /v1/evaluate HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
-            f"Content-Type: application/xml\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+    head = (
+        f"POST /v1/evaluate HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: application/xml\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
     return head.encode() + body
 
 
@@ -212,8 +259,11 @@ class KeepAlive:
         while b"\r\n\r\n" not in self.buffer:
             self.buffer += self._recv()
         head, _, rest = self.buffer.partition(b"\r\n\r\n")
-        length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length:"))
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
         while len(rest) < length:
             rest += self._recv()
         self.buffer = rest[length:]
@@ -230,7 +280,9 @@ class KeepAlive:
         return chunk
 
 
-def drive(port: int, requests: list[bytes], concurrency: int, keep_alive: bool = False) -> tuple[float, list[float], int]:
+def drive(
+    port: int, requests: list[bytes], concurrency: int, keep_alive: bool = False
+) -> tuple[float, list[float], int]:
     """Send every request with `concurrency` threads; (seconds, latencies, non-200 answers)."""
     latencies: list[float] = []
     failures = [0]
@@ -248,7 +300,9 @@ def drive(port: int, requests: list[bytes], concurrency: int, keep_alive: bool =
             if index >= len(requests):
                 break
             start = time.perf_counter()
-            status, answer = connection.send(requests[index]) if connection else request(port, requests[index])
+            status, answer = (
+                connection.send(requests[index]) if connection else request(port, requests[index])
+            )
             mine.append(time.perf_counter() - start)
             if status != 200:
                 bad += 1
@@ -282,8 +336,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--invoice", type=Path, default=DEFAULT_INVOICE)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads per worker; above 1 gunicorn keeps connections open and the client reuses them")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per worker; above 1 gunicorn keeps connections open and the client reuses them",
+    )
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()
 
@@ -297,8 +355,10 @@ def main() -> None:
         key = set_up(url, args.customers)
         bodies = invoices(args.invoice, args.customers)
         prepared = [evaluate_request(key, body) for body in bodies]
-        print(f"set-up: {args.customers} customers with a published ruleset extending en16931 "
-              f"({time.perf_counter() - started:.1f} s); invoice {args.invoice.name}, {len(bodies[0]):,} bytes")
+        print(
+            f"set-up: {args.customers} customers with a published ruleset extending en16931 "
+            f"({time.perf_counter() - started:.1f} s); invoice {args.invoice.name}, {len(bodies[0]):,} bytes"
+        )
 
         if not args.skip_memory:
             server = Server(url, 1, folder)
@@ -310,10 +370,12 @@ def main() -> None:
                 started = time.perf_counter()
                 seconds, _, failed = drive(server.port, prepared, 2)
                 after = rss_mib(worker)
-                print(f"memory: one worker, {args.customers} customer rulesets evaluated once each "
-                      f"({seconds:.1f} s, {failed} failures): RSS {before:.0f} MiB with one, {after:.0f} MiB with all "
-                      f"({(after - before) * 1024 / max(1, args.customers - 1):.0f} KiB per ruleset); "
-                      f"target < 1024 MiB: {'met' if after < 1024 else 'NOT met'}")
+                print(
+                    f"memory: one worker, {args.customers} customer rulesets evaluated once each "
+                    f"({seconds:.1f} s, {failed} failures): RSS {before:.0f} MiB with one, {after:.0f} MiB with all "
+                    f"({(after - before) * 1024 / max(1, args.customers - 1):.0f} KiB per ruleset); "
+                    f"target < 1024 MiB: {'met' if after < 1024 else 'NOT met'}"
+                )
             finally:
                 server.stop()
 
@@ -326,38 +388,51 @@ def main() -> None:
             warm = prepared * (4 * args.workers)
             started = time.perf_counter()
             _, _, failed = drive(server.port, warm, args.concurrency, keep_alive)
-            print(f"warm-up: {len(warm)} requests ({time.perf_counter() - started:.1f} s, {failed} failures)")
+            print(
+                f"warm-up: {len(warm)} requests ({time.perf_counter() - started:.1f} s, {failed} failures)"
+            )
             workers = server.workers()
             load_before = os.getloadavg()[0]
+            system_before = sum(cpu_split(pid)[1] for pid in workers)
             cpu_before = sum(cpu_seconds(pid) for pid in workers)
             client_before = time.process_time()
             batch = [prepared[i % len(prepared)] for i in range(args.requests)]
             seconds, latencies, failed = drive(server.port, batch, args.concurrency, keep_alive)
             cpu = sum(cpu_seconds(pid) for pid in workers) - cpu_before
+            system = sum(cpu_split(pid)[1] for pid in workers) - system_before
             client = time.process_time() - client_before
             rate = len(batch) / seconds
             connections = "kept-alive connections" if keep_alive else "a connection per request"
-            print(f"throughput: {len(batch)} requests, {args.concurrency} client threads ({connections}), "
-                  f"{args.workers} workers x {args.threads} thread(s): "
-                  f"{rate:,.0f} requests/s; latency p50 {percentile(latencies, 0.50) * 1000:.2f} ms, "
-                  f"p99 {percentile(latencies, 0.99) * 1000:.2f} ms, mean {statistics.fmean(latencies) * 1000:.2f} ms; "
-                  f"{failed} failures; target >= 1,000/s: {'met' if rate >= 1000 else 'NOT met'}")
+            print(
+                f"throughput: {len(batch)} requests, {args.concurrency} client threads ({connections}), "
+                f"{args.workers} workers x {args.threads} thread(s): "
+                f"{rate:,.0f} requests/s; latency p50 {percentile(latencies, 0.50) * 1000:.2f} ms, "
+                f"p99 {percentile(latencies, 0.99) * 1000:.2f} ms, mean {statistics.fmean(latencies) * 1000:.2f} ms; "
+                f"{failed} failures; target >= 1,000/s: {'met' if rate >= 1000 else 'NOT met'}"
+            )
             per_request = cpu / len(batch)
             client_per_request = client / len(batch)
-            print(f"server CPU: {per_request * 1000:.2f} ms per request (user + system, all workers) → "
-                  f"{args.workers / per_request:,.0f} requests/s on {args.workers} dedicated cores; "
-                  f"client CPU {client_per_request * 1000:.2f} ms per request (with it, on the same "
-                  f"{args.workers} cores: {args.workers / (per_request + client_per_request):,.0f}/s); "
-                  f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores")
-            print("workers' RSS after serving every customer: "
-                  + ", ".join(f"{rss_mib(pid):.0f} MiB" for pid in workers))
+            print(
+                f"server CPU: {per_request * 1000:.2f} ms per request (user + system, all workers; system "
+                f"{system / len(batch) * 1000:.2f} ms) → "
+                f"{args.workers / per_request:,.0f} requests/s on {args.workers} dedicated cores; "
+                f"client CPU {client_per_request * 1000:.2f} ms per request (with it, on the same "
+                f"{args.workers} cores: {args.workers / (per_request + client_per_request):,.0f}/s); "
+                f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores"
+            )
+            print(
+                "workers' RSS after serving every customer: "
+                + ", ".join(f"{rss_mib(pid):.0f} MiB" for pid in workers)
+            )
         finally:
             server.stop()
         saxon = saxon_per_invoice_ms([args.invoice], rounds=200)
-        print(f"official XSLT in Saxon-HE (compiled once, in-process, no HTTP): {saxon:.2f} ms per invoice → "
-              f"{1000 / saxon:,.0f}/s per core, {args.workers * 1000 / saxon:,.0f}/s on {args.workers} cores; "
-              f"ours over HTTP: {rate / (args.workers * 1000 / saxon):.1f}× that, "
-              f"{(args.workers / per_request) / (args.workers * 1000 / saxon):.1f}× by server CPU per request")
+        print(
+            f"official XSLT in Saxon-HE (compiled once, in-process, no HTTP): {saxon:.2f} ms per invoice → "
+            f"{1000 / saxon:,.0f}/s per core, {args.workers * 1000 / saxon:,.0f}/s on {args.workers} cores; "
+            f"ours over HTTP: {rate / (args.workers * 1000 / saxon):.1f}× that, "
+            f"{(args.workers / per_request) / (args.workers * 1000 / saxon):.1f}× by server CPU per request"
+        )
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from aiguillage.cli.main import CliError, start_up_done
-from aiguillage.dsl.diagnostics import RulesError
 from aiguillage.engine.loader import library
 
 _HEADER = re.compile(r'^\s*ruleset\s+"', re.MULTILINE)
@@ -40,62 +39,76 @@ def rules_files(arguments: list[str]) -> list[Path]:
     return out
 
 
-def including(fragment: Path) -> list[Path]:
-    """Rulesets that include a header-less file (directly or through other includes)."""
+def including(fragment: Path, includes: dict[Path, list[Path]] | None = None) -> list[Path]:
+    """Rulesets that include a header-less file (directly or through other includes).
+
+    `includes` remembers each file's includes for the rest of a run (a folder's fragments share them).
+    """
+    includes = {} if includes is None else includes
     target = fragment.resolve()
     folders = {fragment.resolve().parent, *fragment.resolve().parents}
     root = library().root.resolve()
-    candidates = sorted({p for folder in folders if folder == root or root in folder.parents for p in folder.glob("*.rules")})
+    candidates = sorted(
+        {
+            p
+            for folder in folders
+            if folder == root or root in folder.parents
+            for p in folder.glob("*.rules")
+        }
+    )
     found: list[Path] = []
     for candidate in candidates:
-        if candidate.resolve() != target and _reaches(candidate.resolve(), target, set()):
+        if candidate.resolve() != target and _reaches(candidate.resolve(), target, set(), includes):
             found.append(candidate)
     return [f for f in found if _HEADER.search(f.read_text(encoding="utf-8", errors="replace"))]
 
 
-def _reaches(source: Path, target: Path, seen: set[Path]) -> bool:
+def _reaches(source: Path, target: Path, seen: set[Path], includes: dict[Path, list[Path]]) -> bool:
     if source in seen or not source.is_file():
         return False
     seen.add(source)
-    for name in _INCLUDE.findall(source.read_text(encoding="utf-8", errors="replace")):
-        child = (source.parent / name).resolve()
-        if child == target or _reaches(child, target, seen):
-            return True
-    return False
+    children = includes.get(source)
+    if children is None:
+        text = source.read_text(encoding="utf-8", errors="replace")
+        children = includes[source] = [
+            (source.parent / name).resolve() for name in _INCLUDE.findall(text)
+        ]
+    return any(child == target or _reaches(child, target, seen, includes) for child in children)
 
 
 def run(args: argparse.Namespace) -> int:
     files = rules_files(args.files)
     targets: dict[Path, None] = {}
+    includes: dict[Path, list[Path]] = {}
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
-        if _HEADER.search(text) or not including(path):
+        parents = [] if _HEADER.search(text) else including(path, includes)
+        if not parents:
             targets[path] = None
         else:
-            for parent in including(path):
+            for parent in parents:
                 targets[parent] = None
     errors = warnings = 0
+    lookups: dict[str, object] = {}  # where each extended name leads, looked up once per run
     for number, path in enumerate(targets):
         if number == 1:
             start_up_done()  # checking many rulesets: collect as usual from the second on
         try:
-            program = library().program(path)
-        except RulesError as exc:
-            for diag in exc.diagnostics:
-                print(diag.render(), file=sys.stderr)
-            errors += len(exc.errors)
-            warnings += len(exc.diagnostics) - len(exc.errors)
-            continue
+            # kept on disk while the ruleset's files are unchanged
+            outcome = library().outcome(path, lookups)
         except LookupError as exc:
             print(f"{path}: {exc.args[0] if exc.args else exc}", file=sys.stderr)
             errors += 1
             continue
-        for diag in program.warnings:
-            print(diag.render(), file=sys.stderr)
-        warnings += len(program.warnings)
-        if not args.quiet:
-            rules = len(program.validate_rules) + len(program.enrich_rules)
-            print(f"{path}: ok (ruleset {program.name} {program.version}, {rules} rule{'s' if rules != 1 else ''})")
+        for rendered in outcome.rendered:
+            print(rendered, file=sys.stderr)
+        errors += outcome.errors
+        warnings += outcome.warnings
+        if outcome.ok and not args.quiet:
+            rules = outcome.rules
+            print(
+                f"{path}: ok (ruleset {outcome.name} {outcome.version}, {rules} rule{'s' if rules != 1 else ''})"
+            )
     summary = f"{len(targets)} ruleset{'s' if len(targets) != 1 else ''} checked, {errors} error{'s' if errors != 1 else ''}"
     if warnings:
         summary += f", {warnings} warning{'s' if warnings != 1 else ''}"

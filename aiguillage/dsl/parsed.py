@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 
 from aiguillage import cache as disk_cache
-from aiguillage.dsl import ast
+from aiguillage.dsl import ast, observed
 from aiguillage.dsl.diagnostics import Diagnostic, RulesError
 
 _HERE = Path(__file__).resolve().parent
@@ -25,14 +25,20 @@ def parse_file(path: str | Path) -> ast.RulesFile:
     """Parse a file from disk; the error names the file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = observed.read_text(path)
     except OSError as exc:
-        raise RulesError([Diagnostic(str(path), 1, 1, f"cannot read file: {exc.strerror}")]) from None
+        raise RulesError(
+            [Diagnostic(str(path), 1, 1, f"cannot read file: {exc.strerror}")]
+        ) from None
     except UnicodeDecodeError as exc:
         raise RulesError([Diagnostic(str(path), 1, 1, f"not UTF-8 text ({exc.reason})")]) from None
     entry = disk_cache.key(_parser_fingerprint(), str(path), text)
     cached = disk_cache.load("rules", entry)
-    if isinstance(cached, ast.RulesFile) and cached.src.path == str(path) and cached.src.text == text:
+    if (
+        isinstance(cached, ast.RulesFile)
+        and cached.src.path == str(path)
+        and cached.src.text == text
+    ):
         return cached
     from aiguillage.dsl.parser import parse_text
 
@@ -49,7 +55,8 @@ def _parser_fingerprint() -> str:
     parser code to a new module can never leave a stale tree in the cache.
     """
     digest = hashlib.sha256()
-    spec = importlib.util.find_spec("lark")  # its __init__ names its version; found without importing it
+    # lark's __init__ names its version; found without importing it
+    spec = importlib.util.find_spec("lark")
     sources = [_HERE / "grammar.lark", *sorted(_HERE.glob("*.py"))]
     if spec is not None and spec.origin:
         sources.append(Path(spec.origin))

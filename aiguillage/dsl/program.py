@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiguillage.dsl import ast
+from aiguillage.dsl import ast, observed
 from aiguillage.dsl.checker import Checker, Declarations
 from aiguillage.dsl.diagnostics import Diagnostic, RulesError, at_node
 from aiguillage.dsl.parsed import parse_file
@@ -59,9 +59,18 @@ class Program:
     #: Finds a ruleset by name (the loader's); profiles are resolved through it when compiled, not when
     #: loaded, since a profile's ruleset usually extends the ruleset that names it.
     resolve: Callable[[str], Program] | None = field(default=None, repr=False)
+    #: What loading it saw of the disk, its parents' loads included (`observed`), None when that could not
+    #: all be noted (an unreadable file): set by the loader.
+    notes: tuple[observed.Note, ...] | None = field(default=(), repr=False)
 
     def statements(self, kind: type) -> list:
-        return [s for item in self.items if isinstance(item, ast.Section) for s in item.items if isinstance(s, kind)]
+        return [
+            s
+            for item in self.items
+            if isinstance(item, ast.Section)
+            for s in item.items
+            if isinstance(s, kind)
+        ]
 
     @property
     def validate_rules(self) -> list[ast.ValidateRule]:
@@ -90,12 +99,20 @@ class Program:
 
     @property
     def route_items(self) -> list[ast.Statement]:
-        return [s for item in self.items if isinstance(item, ast.Section) and item.kind == "route" for s in item.items if not isinstance(s, ast.Override | ast.Disable)]
+        return [
+            s
+            for item in self.items
+            if isinstance(item, ast.Section) and item.kind == "route"
+            for s in item.items
+            if not isinstance(s, ast.Override | ast.Disable)
+        ]
 
     @property
     def lets(self) -> list[ast.LetDecl]:
         """Its lets, and the lets of the params it declares (`param`)."""
-        return [i for i in self.items if isinstance(i, ast.LetDecl)] + [i.let for i in self.params if i.let is not None]
+        return [i for i in self.items if isinstance(i, ast.LetDecl)] + [
+            i.let for i in self.params if i.let is not None
+        ]
 
     @property
     def params(self) -> list[ast.ParamDecl]:
@@ -138,7 +155,12 @@ def load_program(
 
 
 class _Loader:
-    def __init__(self, resolve_parent: ParentResolver | None, codelist_dirs: list[Path], references: ReferenceResolver | None = None) -> None:
+    def __init__(
+        self,
+        resolve_parent: ParentResolver | None,
+        codelist_dirs: list[Path],
+        references: ReferenceResolver | None = None,
+    ) -> None:
         self.resolve_parent = resolve_parent
         self.codelist_dirs = codelist_dirs
         self.references = references
@@ -150,7 +172,7 @@ class _Loader:
     def load(self, path: Path) -> Program:
         main = parse_file(path)
         self.files.append(main)
-        items = self.splice(main, [path.resolve()])
+        items = self.splice(main, [observed.resolve(path)])
         self.header(main)
         parents = self.parents(main)
         decls = _inherited(parents, main, self.diagnostics)
@@ -185,13 +207,15 @@ class _Loader:
             if not isinstance(item, ast.Include):
                 out.append(item)
                 continue
-            target = (rules_file.src.folder / item.source).resolve()
+            target = observed.resolve(rules_file.src.folder / item.source)
             if target in stack:
                 chain = " → ".join(p.name for p in [*stack, target])
                 self.diagnostics.append(at_node(rules_file.src, item, f"include cycle: {chain}"))
                 continue
-            if not target.is_file():
-                self.diagnostics.append(at_node(rules_file.src, item, f"included file not found: {item.source}"))
+            if not observed.is_file(target):
+                self.diagnostics.append(
+                    at_node(rules_file.src, item, f"included file not found: {item.source}")
+                )
                 continue
             try:
                 included = parse_file(target)
@@ -201,8 +225,18 @@ class _Loader:
             self.files.append(included)
             for header in included.items:
                 if isinstance(header, ast.HeaderItem):
-                    self.diagnostics.append(at_node(included.src, header, f"an included file cannot have '{header.key}': headers belong to the including ruleset"))
-            out.extend(i for i in self.splice(included, [*stack, target]) if not isinstance(i, ast.HeaderItem))
+                    self.diagnostics.append(
+                        at_node(
+                            included.src,
+                            header,
+                            f"an included file cannot have '{header.key}': headers belong to the including ruleset",
+                        )
+                    )
+            out.extend(
+                i
+                for i in self.splice(included, [*stack, target])
+                if not isinstance(i, ast.HeaderItem)
+            )
         return out
 
     # ---- header and extends
@@ -212,20 +246,40 @@ class _Loader:
         for item in main.items:
             if isinstance(item, ast.HeaderItem) and item.key in _SINGLE_HEADERS:
                 if item.key in seen:
-                    self.diagnostics.append(at_node(main.src, item, f"'{item.key}' is given twice (first on line {seen[item.key].line})"))
+                    self.diagnostics.append(
+                        at_node(
+                            main.src,
+                            item,
+                            f"'{item.key}' is given twice (first on line {seen[item.key].line})",
+                        )
+                    )
                 seen.setdefault(item.key, item)
         specs: dict[str, ast.HeaderItem] = {}
         for item in main.items:
             if isinstance(item, ast.HeaderItem) and item.key == "profile":
                 spec = str(item.values[0]).strip()
                 if not spec:
-                    self.diagnostics.append(at_node(main.src, item, "a profile names the specification identifier (BT-24) it is for"))
+                    self.diagnostics.append(
+                        at_node(
+                            main.src,
+                            item,
+                            "a profile names the specification identifier (BT-24) it is for",
+                        )
+                    )
                 elif spec in specs:
-                    self.diagnostics.append(at_node(main.src, item, f'profile "{spec}" is given twice (first on line {specs[spec].line})'))
+                    self.diagnostics.append(
+                        at_node(
+                            main.src,
+                            item,
+                            f'profile "{spec}" is given twice (first on line {specs[spec].line})',
+                        )
+                    )
                 specs.setdefault(spec, item)
         if "ruleset" not in seen:
             first = main.items[0] if main.items else ast.Node(line=1, column=1)
-            self.diagnostics.append(at_node(main.src, first, 'a ruleset file starts with its name: ruleset "name"'))
+            self.diagnostics.append(
+                at_node(main.src, first, 'a ruleset file starts with its name: ruleset "name"')
+            )
 
     def parents(self, main: ast.RulesFile) -> list[Program]:
         out: list[Program] = []
@@ -234,15 +288,33 @@ class _Loader:
                 continue
             for name in item.values:
                 if self.resolve_parent is None:
-                    self.diagnostics.append(at_node(main.src, item, f'cannot extend "{name}": no ruleset folder is known here'))
+                    self.diagnostics.append(
+                        at_node(
+                            main.src,
+                            item,
+                            f'cannot extend "{name}": no ruleset folder is known here',
+                        )
+                    )
                     continue
                 try:
                     out.append(self.resolve_parent(name))
                 except LookupError as exc:
-                    self.diagnostics.append(at_node(main.src, item, str(exc.args[0]) if exc.args else f'unknown ruleset "{name}"'))
+                    self.diagnostics.append(
+                        at_node(
+                            main.src,
+                            item,
+                            str(exc.args[0]) if exc.args else f'unknown ruleset "{name}"',
+                        )
+                    )
                 except RulesError as exc:
                     count = len(exc.errors)
-                    self.diagnostics.append(at_node(main.src, item, f'ruleset "{name}" has {count} error{"s" if count != 1 else ""}; run aiguillage check on it'))
+                    self.diagnostics.append(
+                        at_node(
+                            main.src,
+                            item,
+                            f'ruleset "{name}" has {count} error{"s" if count != 1 else ""}; run aiguillage check on it',
+                        )
+                    )
         return out
 
     # ---- data files
@@ -253,7 +325,8 @@ class _Loader:
         folders = ([decl.src.folder] if decl.source else []) + self.codelist_dirs
         for folder in folders:
             candidate = folder / wanted
-            if candidate.is_file():
+            if observed.is_file(candidate):
+                observed.content(candidate)
                 self.data_files.append(candidate)
                 try:
                     return load_codelist(decl.name, candidate)
@@ -267,13 +340,20 @@ class _Loader:
         if decl.source is None:
             return self.reference_table(decl)
         path = decl.src.folder / decl.source
-        if not path.is_file():
+        if not observed.is_file(path):
             return f"table file not found: {decl.source}"
         schema_path = decl.src.folder / decl.schema if decl.schema else None
-        if schema_path is not None and not schema_path.is_file():
+        if schema_path is not None and not observed.is_file(schema_path):
             return f"schema file not found: {decl.schema}"
+        for data_file in (path, schema_path):
+            if data_file is not None:
+                observed.content(data_file)
         self.data_files.extend(p for p in (path, schema_path) if p is not None)
-        columns = {c.name: (c.type_name, c.required) for c in decl.columns} if decl.columns is not None else None
+        columns = (
+            {c.name: (c.type_name, c.required) for c in decl.columns}
+            if decl.columns is not None
+            else None
+        )
         try:
             return load_table(decl.name, path, decl.key, columns, schema_path)
         except RefDataError as exc:
@@ -285,20 +365,29 @@ class _Loader:
             return f'table {decl.name} is a reference table of the service: describe its columns with a shape block, not schema "{decl.schema}"'
         if self.references is None:
             return (
-                f"table {decl.name} has no `from \"file\"`: it is the tenant's reference table {decl.name}, "
+                f'table {decl.name} has no `from "file"`: it is the tenant\'s reference table {decl.name}, '
                 "read from the service's database (/v1/tables) when the ruleset is published and evaluated; "
                 "a ruleset run from files cannot read it (publish it to the service, or declare the table from a CSV or JSON file)"
             )
+        observed.incomplete()  # the service's tables are not files: an outcome that read one is not kept
         data = self.references(decl.name)
         if data is None:
             return f"no reference table named {decl.name} in this tenant (create it with POST /v1/tables)"
         self.data_versions[decl.name] = data.version
-        columns = {c.name: (c.type_name, c.required) for c in decl.columns} if decl.columns is not None else None
+        columns = (
+            {c.name: (c.type_name, c.required) for c in decl.columns}
+            if decl.columns is not None
+            else None
+        )
         try:
             return reference_table(data, decl.key, columns)
         except RefDataError as exc:
             message = str(exc)  # already names the reference table (and row, column)
-            return message if message.startswith(("table ", "reference table ")) else f"table {decl.name}: {message}"
+            return (
+                message
+                if message.startswith(("table ", "reference table "))
+                else f"table {decl.name}: {message}"
+            )
 
     def fingerprint(self, parents: list[Program]) -> str:
         digest = hashlib.sha256(f"aiguillage-rules/{LANGUAGE_VERSION}\n".encode())
@@ -313,7 +402,9 @@ class _Loader:
         return digest.hexdigest()
 
 
-def _inherited(parents: list[Program], main: ast.RulesFile, diagnostics: list[Diagnostic]) -> Declarations:
+def _inherited(
+    parents: list[Program], main: ast.RulesFile, diagnostics: list[Diagnostic]
+) -> Declarations:
     """Declarations and rule ids from everything extended; a rule id defined by two parents is an error."""
     decls = Declarations()
     seen: list[Program] = []
@@ -333,7 +424,13 @@ def _inherited(parents: list[Program], main: ast.RulesFile, diagnostics: list[Di
                 rid = rule.id if isinstance(rule, ast.ValidateRule) else rule.name
                 if rid in decls.inherited and decls.inherited[rid] != program.name:
                     extends = main.header("extends") or main
-                    diagnostics.append(at_node(main.src, extends, f"rule {rid} is defined both in {decls.inherited[rid]} and in {program.name}"))
+                    diagnostics.append(
+                        at_node(
+                            main.src,
+                            extends,
+                            f"rule {rid} is defined both in {decls.inherited[rid]} and in {program.name}",
+                        )
+                    )
                 decls.inherited[rid] = program.name
                 decls.rules[rid] = rule
     return decls

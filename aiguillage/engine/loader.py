@@ -17,12 +17,17 @@ from __future__ import annotations
 import os
 import re
 import threading
+from contextlib import nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiguillage
-from aiguillage.dsl import schema
-from aiguillage.dsl.program import Program, load_program
-from aiguillage.engine.compiler import CompiledRuleset, compile_ruleset
+from aiguillage.dsl import observed
+from aiguillage.engine import checked
+
+if TYPE_CHECKING:  # imported where used: a warm `check` needs neither the checker nor the compiler
+    from aiguillage.dsl.program import Program
+    from aiguillage.engine.compiler import CompiledRuleset
 
 ENV_VAR = "AIGUILLAGE_RULESETS"
 _HEADER = re.compile(r'^\s*ruleset\s+"((?:[^"\\\n]|\\.)*)"', re.MULTILINE)
@@ -60,7 +65,9 @@ class Library:
     # ---- finding
 
     def files(self) -> list[Path]:
-        return sorted(p for folder in ("standard", "customers") for p in (self.root / folder).rglob("*.rules"))
+        return sorted(
+            p for folder in ("standard", "customers") for p in (self.root / folder).rglob("*.rules")
+        )
 
     def index(self) -> dict[str, list[Path]]:
         """Ruleset name → files whose header declares it (more than one is an error when used)."""
@@ -75,11 +82,23 @@ class Library:
         names = self.index()
         paths = names.get(name)
         if not paths:
+            from aiguillage.dsl import schema
+
             near = schema.suggest(name, names, n=1)
-            hint = f'; did you mean "{near[0]}"?' if near else (f" (known: {', '.join(sorted(names))})" if names else f" (no rulesets under {self.root})")
+            hint = (
+                f'; did you mean "{near[0]}"?'
+                if near
+                else (
+                    f" (known: {', '.join(sorted(names))})"
+                    if names
+                    else f" (no rulesets under {self.root})"
+                )
+            )
             raise LookupError(f'unknown ruleset "{name}"{hint}')
         if len(paths) > 1:
-            raise LookupError(f'ruleset "{name}" is declared by several files: {", ".join(str(p) for p in paths)}')
+            raise LookupError(
+                f'ruleset "{name}" is declared by several files: {", ".join(str(p) for p in paths)}'
+            )
         return paths[0]
 
     def find_customer(self, customer: str) -> Path:
@@ -87,38 +106,123 @@ class Library:
         if not found:
             raise LookupError(f'no ruleset declares customer "{customer}" (under {self.root})')
         if len(found) > 1:
-            raise LookupError(f'customer "{customer}" is declared by several rulesets: {", ".join(str(p) for p in found)}')
+            raise LookupError(
+                f'customer "{customer}" is declared by several rulesets: {", ".join(str(p) for p in found)}'
+            )
         return found[0]
 
     # ---- loading
 
-    def program(self, name_or_path: str | Path) -> Program:
-        """A checked ruleset by name or path (raises LookupError or RulesError)."""
+    def locate(self, name_or_path: str | Path) -> Path:
+        """The resolved file of a ruleset named by name or path (raises LookupError)."""
         text = str(name_or_path)
-        path = Path(text) if isinstance(name_or_path, Path) or looks_like_path(text) or Path(text).is_file() else self.find(text)
+        path = (
+            Path(text)
+            if isinstance(name_or_path, Path) or looks_like_path(text) or Path(text).is_file()
+            else self.find(text)
+        )
         if not path.is_file():
             raise LookupError(f"ruleset file not found: {path}")
-        return self._load(path.resolve())
+        return path.resolve()
+
+    def program(self, name_or_path: str | Path) -> Program:
+        """A checked ruleset by name or path (raises LookupError or RulesError)."""
+        try:
+            path = self.locate(name_or_path)
+        except LookupError as exc:
+            observed.note(
+                "ruleset", str(name_or_path), ("missing", str(exc.args[0]) if exc.args else "")
+            )
+            raise
+        observed.note("ruleset", str(name_or_path), ("found", str(path)))
+        return self._load(path)
+
+    def outcome(
+        self, name_or_path: str | Path, lookups: dict[str, object] | None = None
+    ) -> checked.Outcome:
+        """What `check` says about a ruleset: kept on disk while its files (and its parents') are unchanged.
+
+        Raises LookupError when there is no such ruleset, as `program` does. `lookups`
+        remembers, for the rest of a run checking several rulesets, where each ruleset
+        name leads (each look lists the folder and reads every file's header).
+        """
+        path = self.locate(name_or_path)
+        key = checked.entry_key(path, self.root, self.codelist_dirs)
+        remembered = {} if lookups is None else lookups
+
+        def look_again(kind: str, subject: str) -> object:
+            if kind != "ruleset":
+                return None
+            if subject not in remembered:
+                remembered[subject] = self._look_again(subject)
+            return remembered[subject]
+
+        kept = checked.load(key, look_again)
+        if kept is not None:
+            return kept
+        from aiguillage.dsl.diagnostics import RulesError
+
+        with observed.recording() as record:
+            try:
+                program = self._load(path)
+            except RulesError as exc:
+                outcome = checked.Outcome(
+                    False, "", "", 0, tuple(d.render() for d in exc.diagnostics), len(exc.errors)
+                )
+            else:
+                rules = len(program.validate_rules) + len(program.enrich_rules)
+                outcome = checked.Outcome(
+                    True,
+                    program.name,
+                    program.version,
+                    rules,
+                    tuple(d.render() for d in program.warnings),
+                    0,
+                )
+        if record.complete:
+            checked.store(key, record.notes, outcome)
+        return outcome
+
+    def _look_again(self, subject: str) -> object:
+        """Replays a "ruleset" note: where that name leads now."""
+        try:
+            return ("found", str(self.locate(subject)))
+        except LookupError as exc:
+            return ("missing", str(exc.args[0]) if exc.args else "")
 
     def compiled(self, name_or_path: str | Path) -> CompiledRuleset:
+        from aiguillage.engine.compiler import compile_ruleset
+
         return compile_ruleset(self.program(name_or_path))
 
     def customer(self, customer: str) -> CompiledRuleset:
+        from aiguillage.engine.compiler import compile_ruleset
+
         return compile_ruleset(self.program(self.find_customer(customer)))
 
     def _load(self, path: Path) -> Program:
         with self._lock:
             cached = self._programs.get(path)
             if cached is not None and cached[0] == _stamp(cached[1]):
+                observed.add(cached[1].notes)
                 return cached[1]
             if path in self._loading:
                 chain = " → ".join(p.name for p in [*self._loading, path])
                 raise LookupError(f"extends cycle: {chain}")
+            from aiguillage.dsl.program import load_program
+
             self._loading.append(path)
             try:
-                program = load_program(path, resolve_parent=lambda name: self.program(name), codelist_dirs=self.codelist_dirs)
+                # Noted only for `outcome` (check); a load nobody notes keeps no notes (None: incomplete).
+                with observed.recording() if observed.recording_now() else nullcontext() as record:
+                    program = load_program(
+                        path,
+                        resolve_parent=lambda name: self.program(name),
+                        codelist_dirs=self.codelist_dirs,
+                    )
             finally:
                 self._loading.pop()
+            program.notes = tuple(record.notes) if record is not None and record.complete else None
             self._programs[path] = (_stamp(program), program)
             return program
 
