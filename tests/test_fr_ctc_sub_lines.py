@@ -33,26 +33,72 @@ _TX = "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction"
 
 
 def _line(syntax: str, n: int) -> str:
-    return f"/*/cac:InvoiceLine[{n}]" if syntax == "ubl" else f"{_TX}/ram:IncludedSupplyChainTradeLineItem[{n}]"
+    return (
+        f"/*/cac:InvoiceLine[{n}]"
+        if syntax == "ubl"
+        else f"{_TX}/ram:IncludedSupplyChainTradeLineItem[{n}]"
+    )
 
 
 #: Where each sub-line term is in a line, per syntax.
 AT = {
-    "status": ("cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode", "ram:AssociatedDocumentLineDocument/ram:LineStatusReasonCode"),
-    "parent": ("cac:BillingReference/cac:BillingReferenceLine/cbc:ID", "ram:AssociatedDocumentLineDocument/ram:ParentLineID"),
-    "net": ("cbc:LineExtensionAmount", "ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount"),
-    "vendor name": ("cac:Item/cac:ManufacturerParty/cac:PartyLegalEntity/cbc:RegistrationName", "ram:SpecifiedLineTradeAgreement/ram:ItemSellerTradeParty/ram:Name"),
-    "vendor id": ("cac:Item/cac:ManufacturerParty/cac:PartyLegalEntity/cbc:CompanyID", "ram:SpecifiedLineTradeAgreement/ram:ItemSellerTradeParty/ram:SpecifiedLegalOrganization/ram:ID"),
-    "vendor country": ("cac:Item/cac:ManufacturerParty/cac:PostalAddress/cac:Country/cbc:IdentificationCode", "ram:SpecifiedLineTradeAgreement/ram:ItemSellerTradeParty/ram:PostalTradeAddress/ram:CountryID"),
-    "vat": ("cac:TaxTotal/cbc:TaxAmount", "ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:TaxTotalAmount"),
-    "afl": ("cac:DocumentReference/cbc:ID[@schemeID='AFL']", "ram:SpecifiedLineTradeSettlement/ram:AdditionalReferencedDocument[ram:ReferenceTypeCode='AFL']/ram:IssuerAssignedID"),
-    "avv": ("cac:DocumentReference/cbc:ID[@schemeID='AVV']", "ram:SpecifiedLineTradeSettlement/ram:AdditionalReferencedDocument[ram:ReferenceTypeCode='AVV']/ram:IssuerAssignedID"),
-    "reason": ("cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReason", "ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax/ram:ExemptionReason"),
+    "status": (
+        "cac:BillingReference/cac:InvoiceDocumentReference/cbc:DocumentStatusCode",
+        "ram:AssociatedDocumentLineDocument/ram:LineStatusReasonCode",
+    ),
+    "parent": (
+        "cac:BillingReference/cac:BillingReferenceLine/cbc:ID",
+        "ram:AssociatedDocumentLineDocument/ram:ParentLineID",
+    ),
+    "net": (
+        "cbc:LineExtensionAmount",
+        "ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount",
+    ),
+    "vendor name": (
+        "cac:Item/cac:ManufacturerParty/cac:PartyLegalEntity/cbc:RegistrationName",
+        "ram:SpecifiedLineTradeAgreement/ram:ItemSellerTradeParty/ram:Name",
+    ),
+    "vendor id": (
+        "cac:Item/cac:ManufacturerParty/cac:PartyLegalEntity/cbc:CompanyID",
+        "ram:SpecifiedLineTradeAgreement/ram:ItemSellerTradeParty/ram:SpecifiedLegalOrganization/ram:ID",
+    ),
+    "vendor country": (
+        "cac:Item/cac:ManufacturerParty/cac:PostalAddress/cac:Country/cbc:IdentificationCode",
+        "ram:SpecifiedLineTradeAgreement/ram:ItemSellerTradeParty/ram:PostalTradeAddress/ram:CountryID",
+    ),
+    "vat": (
+        "cac:TaxTotal/cbc:TaxAmount",
+        "ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:TaxTotalAmount",
+    ),
+    "afl": (
+        "cac:DocumentReference/cbc:ID[@schemeID='AFL']",
+        "ram:SpecifiedLineTradeSettlement/ram:AdditionalReferencedDocument[ram:ReferenceTypeCode='AFL']/ram:IssuerAssignedID",
+    ),
+    "avv": (
+        "cac:DocumentReference/cbc:ID[@schemeID='AVV']",
+        "ram:SpecifiedLineTradeSettlement/ram:AdditionalReferencedDocument[ram:ReferenceTypeCode='AVV']/ram:IssuerAssignedID",
+    ),
+    "reason": (
+        "cac:Item/cac:ClassifiedTaxCategory/cbc:TaxExemptionReason",
+        "ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax/ram:ExemptionReason",
+    ),
 }
-TYPE_CODE = ("/*/cbc:InvoiceTypeCode", "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:TypeCode")
-FRAMEWORK = ("/*/cbc:ProfileID", "/rsm:CrossIndustryInvoice/rsm:ExchangedDocumentContext/ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID")
-ACCOUNTING_CURRENCY = ("/*/cbc:TaxCurrencyCode", f"{_TX}/ram:ApplicableHeaderTradeSettlement/ram:TaxCurrencyCode")
-BREAKDOWN_BASE = ("/*/cac:TaxTotal/cac:TaxSubtotal[1]/cbc:TaxableAmount", f"{_TX}/ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax[1]/ram:BasisAmount")
+TYPE_CODE = (
+    "/*/cbc:InvoiceTypeCode",
+    "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:TypeCode",
+)
+FRAMEWORK = (
+    "/*/cbc:ProfileID",
+    "/rsm:CrossIndustryInvoice/rsm:ExchangedDocumentContext/ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID",
+)
+ACCOUNTING_CURRENCY = (
+    "/*/cbc:TaxCurrencyCode",
+    f"{_TX}/ram:ApplicableHeaderTradeSettlement/ram:TaxCurrencyCode",
+)
+BREAKDOWN_BASE = (
+    "/*/cac:TaxTotal/cac:TaxSubtotal[1]/cbc:TaxableAmount",
+    f"{_TX}/ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax[1]/ram:BasisAmount",
+)
 
 Change = Callable[[etree._Element, str], None]
 
@@ -103,7 +149,9 @@ def _accounting_currency(root: etree._Element, syntax: str) -> None:
     else:
         el = etree.Element(f"{{{NS['ram']}}}TaxCurrencyCode")
         el.text = "EUR"
-        _find(root, f"{_TX}/ram:ApplicableHeaderTradeSettlement/ram:InvoiceCurrencyCode").addprevious(el)
+        _find(
+            root, f"{_TX}/ram:ApplicableHeaderTradeSettlement/ram:InvoiceCurrencyCode"
+        ).addprevious(el)
 
 
 def _amount_with_vat(value: str) -> Change:
@@ -111,7 +159,10 @@ def _amount_with_vat(value: str) -> Change:
 
     def change(root: etree._Element, syntax: str) -> None:
         if syntax == "cii":
-            _find(root, f"{_line('cii', 1)}/ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:GrandTotalAmount").text = value
+            _find(
+                root,
+                f"{_line('cii', 1)}/ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:GrandTotalAmount",
+            ).text = value
         else:
             el = etree.Element(f"{{{NS['cbc']}}}TaxInclusiveLineExtensionAmount", currencyID="EUR")
             el.text = value
@@ -127,7 +178,9 @@ def _document_date(value: str) -> Change:
         if syntax == "ubl":
             el = etree.Element(f"{{{NS['cbc']}}}IssueDate")
             el.text = value
-            _find(root, f"{_line('ubl', 2)}/cac:DocumentReference/cbc:DocumentTypeCode").addprevious(el)
+            _find(
+                root, f"{_line('ubl', 2)}/cac:DocumentReference/cbc:DocumentTypeCode"
+            ).addprevious(el)
 
     return change
 
@@ -151,8 +204,12 @@ VARIANTS: dict[str, Change] = {
     "GROUP AVV of B8": _set(_term(3, "avv"), "B8"),
     "GROUP without AVV": _drop(_term(3, "avv")),
     "GROUP without AFL": _drop(_term(3, "afl")),
-    "two GROUP lines with one AFL": _both(_set(_term(3, "afl"), "FR2026-0151"), _set(_term(4, "afl"), "FR2026-0151")),
-    "seller's GROUP AFL not the invoice number": _both(_set(_term(1, "afl"), "AL-1"), _set(_term(2, "afl"), "AL-1")),
+    "two GROUP lines with one AFL": _both(
+        _set(_term(3, "afl"), "FR2026-0151"), _set(_term(4, "afl"), "FR2026-0151")
+    ),
+    "seller's GROUP AFL not the invoice number": _both(
+        _set(_term(1, "afl"), "AL-1"), _set(_term(2, "afl"), "AL-1")
+    ),
     "DETAIL without exemption reason": _drop(_term(4, "reason")),
     "DETAIL with another sub-invoice in its reason": _set(_term(4, "reason"), "#AUTRE#Verrerie"),
     "DETAIL line turned INFORMATION": _set(_term(4, "status"), "INFORMATION"),
@@ -166,10 +223,24 @@ VARIANTS: dict[str, Change] = {
     "breakdown base off by 1": _header(BREAKDOWN_BASE, "741.00"),
     "no GROUP line": _both(_set(_term(1, "status"), "DETAIL"), _set(_term(3, "status"), "DETAIL")),
     "accounting currency USD": _both(_accounting_currency, _header(ACCOUNTING_CURRENCY, "USD")),
-    "sub-GROUP without net amount": _both(_set(_term(2, "status"), "GROUP"), _drop(_term(2, "net"))),
-    "bidirectional B9, the buyer's GROUP": _both(_header(FRAMEWORK, "B9"), _header(TYPE_CODE, "389"), _set(_term(3, "vendor id"), "521987651"), _set(_term(4, "vendor id"), "521987651")),
-    "bidirectional B9, no seller's GROUP": _both(_header(FRAMEWORK, "B9"), _header(TYPE_CODE, "389"), _set(_term(1, "vendor id"), "732829320"), _set(_term(2, "vendor id"), "732829320")),
-    "bidirectional B9, one GROUP": _both(_header(FRAMEWORK, "B9"), _header(TYPE_CODE, "389"), _set(_term(3, "status"), "DETAIL")),
+    "sub-GROUP without net amount": _both(
+        _set(_term(2, "status"), "GROUP"), _drop(_term(2, "net"))
+    ),
+    "bidirectional B9, the buyer's GROUP": _both(
+        _header(FRAMEWORK, "B9"),
+        _header(TYPE_CODE, "389"),
+        _set(_term(3, "vendor id"), "521987651"),
+        _set(_term(4, "vendor id"), "521987651"),
+    ),
+    "bidirectional B9, no seller's GROUP": _both(
+        _header(FRAMEWORK, "B9"),
+        _header(TYPE_CODE, "389"),
+        _set(_term(1, "vendor id"), "732829320"),
+        _set(_term(2, "vendor id"), "732829320"),
+    ),
+    "bidirectional B9, one GROUP": _both(
+        _header(FRAMEWORK, "B9"), _header(TYPE_CODE, "389"), _set(_term(3, "status"), "DETAIL")
+    ),
 }
 
 
@@ -180,31 +251,59 @@ def _fired(xml: bytes, syntax: str, conformance: Path, **kind: bool) -> dict[str
 @pytest.mark.conformance
 @pytest.mark.parametrize("syntax", ["ubl", "cii"])
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_sub_line_variant_fires_what_the_official_artefacts_fire(conformance: Path, syntax: str, variant: str) -> None:
+def test_sub_line_variant_fires_what_the_official_artefacts_fire(
+    conformance: Path, syntax: str, variant: str
+) -> None:
     root = etree.parse(str(SAMPLES[syntax])).getroot()
     VARIANTS[variant](root, syntax)
     xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     invoice = read_invoice(xml)
     for ruleset, warning in (("fr-ctc", False), ("fr-ctc-transition", True)):
-        official = {r: f for r, f in _fired(xml, syntax, conformance, warning=warning).items() if r.startswith("BR-FR-")}
-        ours = {f.rule: f.severity for f in evaluate(invoice, load(ruleset)).findings if f.rule.startswith("BR-FR-")}
-        assert ours == official, f"{syntax} {ruleset}: official {sorted(official.items())}, ours {sorted(ours.items())}"
+        official = {
+            r: f
+            for r, f in _fired(xml, syntax, conformance, warning=warning).items()
+            if r.startswith("BR-FR-")
+        }
+        ours = {
+            f.rule: f.severity
+            for f in evaluate(invoice, load(ruleset)).findings
+            if f.rule.startswith("BR-FR-")
+        }
+        assert ours == official, (
+            f"{syntax} {ruleset}: official {sorted(official.items())}, ours {sorted(ours.items())}"
+        )
     judged = judged_ids()
-    profile = {r: f for r, f in _fired(xml, syntax, conformance, extended=True).items() if r in judged}
-    ours_profile = {f.rule: f.severity for f in evaluate(invoice, load("fr-ctc")).findings if f.rule in judged}
-    assert ours_profile == profile, f"{syntax}: EXTENDED-CTC-FR {sorted(profile.items())}, fr-ctc-extended {sorted(ours_profile.items())}"
+    profile = {
+        r: f for r, f in _fired(xml, syntax, conformance, extended=True).items() if r in judged
+    }
+    ours_profile = {
+        f.rule: f.severity for f in evaluate(invoice, load("fr-ctc")).findings if f.rule in judged
+    }
+    assert ours_profile == profile, (
+        f"{syntax}: EXTENDED-CTC-FR {sorted(profile.items())}, fr-ctc-extended {sorted(ours_profile.items())}"
+    )
 
 
 @pytest.mark.conformance
 def test_the_sub_line_variants_reach_the_sub_line_rules(conformance: Path) -> None:
-    text = (REPO / "rulesets" / "standard" / "fr-ctc" / "sub-lines.rules").read_text(encoding="utf-8")
+    text = (REPO / "rulesets" / "standard" / "fr-ctc" / "sub-lines.rules").read_text(
+        encoding="utf-8"
+    )
     text += (REPO / "rulesets" / "standard" / "fr-ctc-extended.rules").read_text(encoding="utf-8")
-    rules = set(re.findall(r"^\s*rule (BR-FR-(?:MV|BD)\S+|BR-FREXT-(?:0|1)\S+|BR-FREXT-S-0\S+) ", text, re.MULTILINE))
+    rules = set(
+        re.findall(
+            r"^\s*rule (BR-FR-(?:MV|BD)\S+|BR-FREXT-(?:0|1)\S+|BR-FREXT-S-0\S+) ",
+            text,
+            re.MULTILINE,
+        )
+    )
     fired: set[str] = set()
     for syntax in ("ubl", "cii"):
         for change in VARIANTS.values():
             root = etree.parse(str(SAMPLES[syntax])).getroot()
             change(root, syntax)
             xml = etree.tostring(root)
-            fired |= set(_fired(xml, syntax, conformance)) | set(_fired(xml, syntax, conformance, extended=True))
+            fired |= set(_fired(xml, syntax, conformance)) | set(
+                _fired(xml, syntax, conformance, extended=True)
+            )
     assert len(fired & rules) >= 0.9 * len(rules), sorted(rules - fired)

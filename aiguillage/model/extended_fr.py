@@ -224,7 +224,11 @@ def ubl_line_billing_reference(el: Any, e: Entry, target: dict, rd: Reader) -> N
     if ref is None:
         return
     number = ref.find(_UBL_ID)
-    if number is not None and number.text is not None and number.text == _invoice_number(el.getparent()):
+    if (
+        number is not None
+        and number.text is not None
+        and number.text == _invoice_number(el.getparent())
+    ):
         target.setdefault("self_reference", number.text)
         status = ref.find(clark("cbc:DocumentStatusCode"))
         if status is not None and "status" not in target:
@@ -269,7 +273,12 @@ def ubl_item_seller(el: Any, e: Entry, target: dict, rd: Reader) -> None:
         target["seller"] = _seller(
             _first(el, _UBL_LEGAL, clark("cbc:RegistrationName")),
             _first(el, _UBL_LEGAL, _UBL_COMPANY),
-            _first(el, clark("cac:PostalAddress"), clark("cac:Country"), clark("cbc:IdentificationCode")),
+            _first(
+                el,
+                clark("cac:PostalAddress"),
+                clark("cac:Country"),
+                clark("cbc:IdentificationCode"),
+            ),
         )
 
 
@@ -279,7 +288,9 @@ def ubl_line_tax_total(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     for amount in el.iterfind(clark("cbc:TaxAmount")):
         value = _decimal(amount.text)
         if value is not None:
-            target.setdefault("vat_totals", []).append({"amount": value, "currency_code": amount.get("currencyID")})
+            target.setdefault("vat_totals", []).append(
+                {"amount": value, "currency_code": amount.get("currencyID")}
+            )
 
 
 def ubl_line_amount_with_vat(el: Any, e: Entry, target: dict, rd: Reader) -> None:
@@ -298,7 +309,11 @@ def ubl_line_document(read: Any) -> Any:
     def handle(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> None:
         read(el, e, tmp, target, rd)
         ident = el.find(_UBL_ID)
-        entry: dict[str, Any] = {} if ident is None else {"reference": ident.text or "", "scheme": ident.get("schemeID")}
+        entry: dict[str, Any] = (
+            {}
+            if ident is None
+            else {"reference": ident.text or "", "scheme": ident.get("schemeID")}
+        )
         entry.update(_texts(el, {"type_code": clark("cbc:DocumentTypeCode")}))
         issued = el.find(clark("cbc:IssueDate"))
         if issued is not None and issued.text:
@@ -502,7 +517,9 @@ def cii_line_tax_total(reader: Any, element: etree._Element, target: dict, path:
     reader.unused(element)
     value = _decimal(element.text)
     if value is not None:
-        target.setdefault("vat_totals", []).append({"amount": value, "currency_code": element.get("currencyID")})
+        target.setdefault("vat_totals", []).append(
+            {"amount": value, "currency_code": element.get("currencyID")}
+        )
 
 
 def cii_line_amount_with_vat(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
@@ -519,7 +536,14 @@ def cii_line_document(read: Any) -> Any:
 
     def handle(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
         read(reader, element, target, path)
-        entry = _texts(element, {"reference": ram("IssuerAssignedID"), "scheme": ram("ReferenceTypeCode"), "type_code": ram("TypeCode")})
+        entry = _texts(
+            element,
+            {
+                "reference": ram("IssuerAssignedID"),
+                "scheme": ram("ReferenceTypeCode"),
+                "type_code": ram("TypeCode"),
+            },
+        )
         target.setdefault("document_references", []).append(entry)
 
     return handle

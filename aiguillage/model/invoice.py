@@ -556,6 +556,10 @@ NON_BUSINESS_FIELDS = frozenset({"provenance", "syntax_facts"})
 #: Fields below the invoice that are not business terms either: what a syntax binding said
 #: (the tax scheme of a category, `terms.binding`). A writer gives the binding's own value.
 BINDING_FIELDS = frozenset({"tax_scheme", "vat_tax_scheme", "self_reference"})
+#: EXTENDED-CTC-FR terms that repeat an EN 16931 term as the syntax wrote it: a line's document
+#: references hold its BT-128 (object_identifier) with the type code as written (or none), which
+#: the EN 16931 writers write as BT-128 with type 130. A round trip keeps BT-128, not these.
+SYNTAX_ECHO_FIELDS = frozenset({"document_references"})
 
 
 def business_terms(invoice: Invoice) -> dict:
@@ -563,7 +567,7 @@ def business_terms(invoice: Invoice) -> dict:
 
     def strip(value: object) -> object:
         if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k not in BINDING_FIELDS}
+            return {k: strip(v) for k, v in value.items() if k not in BINDING_FIELDS and k not in SYNTAX_ECHO_FIELDS}
         if isinstance(value, list):
             return [strip(v) for v in value]
         return value
