@@ -900,7 +900,13 @@ _LINE_ALLOWANCE_CHARGE: Table = {
 
 _DOCUMENT_ALLOWANCE_CHARGE: Table = {
     **_LINE_ALLOWANCE_CHARGE,
-    _ram("CategoryTradeTax"): _through(_CATEGORY_TAX),
+    _ram("CategoryTradeTax"): _through(
+        {
+            **_CATEGORY_TAX,
+            _ram("ExemptionReason"): extended_fr.cii_exemption("vat_exemption_reason"),  # EXTENDED-CTC-FR
+            _ram("ExemptionReasonCode"): extended_fr.cii_exemption("vat_exemption_reason_code"),
+        }
+    ),
 }
 
 _CHARACTERISTIC: Table = {_ram("Description"): _text("name"), _ram("Value"): _text("value"), _ram("TypeCode"): extended_fr.cii_attribute_code}
@@ -988,16 +994,30 @@ _LINE_AGREEMENT: Table = {
     _ram("GrossPriceProductTradePrice"): _shared("price", _GROSS_PRICE),
     _ram("NetPriceProductTradePrice"): _shared("price", _NET_PRICE),
     _ram("ApplicableTradeDeliveryTerms"): extended_fr.cii_delivery_terms,
+    _ram("ItemSellerTradeParty"): extended_fr.cii_item_seller,  # the line's vendor (EXTENDED-CTC-FR)
 }
 
 _LINE_SETTLEMENT: Table = {
     _ram("ApplicableTradeTax"): _group(
-        "vat", {_TYPE_CODE: _tax_type("tax_scheme"), _ram("CategoryCode"): _text("category_code"), _ram("RateApplicablePercent"): _percent("rate")}
+        "vat",
+        {
+            _TYPE_CODE: _tax_type("tax_scheme"),
+            _ram("CategoryCode"): _text("category_code"),
+            _ram("RateApplicablePercent"): _percent("rate"),
+            _ram("ExemptionReason"): extended_fr.cii_exemption("exemption_reason"),  # EXTENDED-CTC-FR
+            _ram("ExemptionReasonCode"): extended_fr.cii_exemption("exemption_reason_code"),
+        },
     ),
     _ram("BillingSpecifiedPeriod"): _group("period", _PERIOD),
     _ram("SpecifiedTradeAllowanceCharge"): _allowance_charge(_LINE_ALLOWANCE_CHARGE),
-    _ram("SpecifiedTradeSettlementLineMonetarySummation"): _through({_ram("LineTotalAmount"): _amount("net_amount")}),
-    _ram("AdditionalReferencedDocument"): _line_document,
+    _ram("SpecifiedTradeSettlementLineMonetarySummation"): _through(
+        {
+            _ram("LineTotalAmount"): _amount("net_amount"),
+            _ram("TaxTotalAmount"): extended_fr.cii_line_tax_total,  # EXTENDED-CTC-FR
+            _ram("GrandTotalAmount"): extended_fr.cii_line_amount_with_vat,
+        }
+    ),
+    _ram("AdditionalReferencedDocument"): extended_fr.cii_line_document(_line_document),
     _ram("ReceivableSpecifiedTradeAccountingAccount"): _through({_ram("ID"): _text("buyer_accounting_reference")}),
     _ram("InvoiceReferencedDocument"): extended_fr.cii_line_preceding_invoice,
 }
@@ -1018,7 +1038,13 @@ def _line_settlement(reader: _Reader, element: etree._Element, target: dict, pat
 
 _LINE: Table = {
     _ram("AssociatedDocumentLineDocument"): _through(
-        {_ram("LineID"): _text("identifier"), _ram("IncludedNote"): _through({_ram("Content"): _text("note")})}
+        {
+            _ram("LineID"): _text("identifier"),
+            _ram("IncludedNote"): _through({_ram("Content"): _text("note")}),
+            # sub-lines (EXTENDED-CTC-FR)
+            _ram("ParentLineID"): extended_fr.cii_line_text("parent_line_identifier"),
+            _ram("LineStatusReasonCode"): extended_fr.cii_line_text("status"),
+        }
     ),
     _ram("SpecifiedTradeProduct"): _group("item", _ITEM),
     _ram("SpecifiedLineTradeAgreement"): _through(_LINE_AGREEMENT),

@@ -13,6 +13,7 @@ already recorded one of their elements as unused.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from lxml import etree
@@ -55,6 +56,29 @@ def _texts(el: Any, tags: dict[str, str]) -> dict[str, Any]:
         if child is not None:
             found[key] = child.text or ""
     return found
+
+
+def _decimal(text: str | None) -> str | None:
+    """An amount as written, when it is a number (else None: the term stays missing)."""
+    if text is None:
+        return None
+    try:
+        Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    return text.strip()
+
+
+def _seller(name: Any, legal: Any, country: Any) -> dict[str, Any]:
+    """A line's vendor (ItemSeller): name, legal identifier, country code, when written."""
+    seller: dict[str, Any] = {}
+    if name is not None:
+        seller["name"] = name.text or ""
+    if legal is not None:
+        seller["legal_registration_identifier"] = _identifier(legal)
+    if country is not None:
+        seller["country_code"] = country.text or ""
+    return seller
 
 
 def _party(identifiers: list[Any], legal: Any, address: Any) -> dict[str, Any]:
@@ -182,12 +206,36 @@ def ubl_preceding_type(el: Any, e: Entry, target: dict, rd: Reader) -> None:
 _UBL_PRECEDING = {"reference": _UBL_ID, "type_code": clark("cbc:DocumentTypeCode")}
 
 
+def _invoice_number(line: Any) -> str | None:
+    """The number (cbc:ID) of the document a UBL line is in, as written."""
+    root = line.getparent()
+    number = None if root is None else root.find(_UBL_ID)
+    return None if number is None else number.text
+
+
 def ubl_line_billing_reference(el: Any, e: Entry, target: dict, rd: Reader) -> None:
-    """A line's cac:BillingReference: the earlier invoice it refers to (EXT-FR-FE-136 … 138)."""
+    """A line's cac:BillingReference: the earlier invoice it refers to (EXT-FR-FE-136 … 138),
+    or, when it refers to the invoice itself, the line's sub-type (DocumentStatusCode,
+    EXT-FR-FE-163) and parent line (BillingReferenceLine/cbc:ID, EXT-FR-FE-162), which is how
+    EXTENDED-CTC-FR writes sub-lines in UBL. Either way it is kept in `preceding_invoices`, as the
+    artefact's rules on a line's billing references (BR-FR-04_EXT-FR-FE-137) read them all."""
     _unused_ubl(el, e, rd)
     ref = el.find(clark("cac:InvoiceDocumentReference"))
     if ref is None:
         return
+    number = ref.find(_UBL_ID)
+    if (
+        number is not None
+        and number.text is not None
+        and number.text == _invoice_number(el.getparent())
+    ):
+        target.setdefault("self_reference", number.text)
+        status = ref.find(clark("cbc:DocumentStatusCode"))
+        if status is not None and "status" not in target:
+            target["status"] = status.text or ""
+        parent = _first(el, clark("cac:BillingReferenceLine"), _UBL_ID)
+        if parent is not None and "parent_line_identifier" not in target:
+            target["parent_line_identifier"] = parent.text or ""
     entry = _texts(ref, _UBL_PRECEDING)
     issued = ref.find(clark("cbc:IssueDate"))
     if issued is not None and issued.text:
@@ -216,6 +264,74 @@ def ubl_attribute_code(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     """AdditionalItemProperty/NameCode: the property as a code (EXT-FR-FE-159)."""
     _unused_ubl(el, e, rd)
     target.setdefault("name_code", el.text or "")
+
+
+def ubl_item_seller(el: Any, e: Entry, target: dict, rd: Reader) -> None:
+    """cac:Item/cac:ManufacturerParty: the line's vendor (EXT-FR-FE-164, 167, 177)."""
+    _unused_ubl(el, e, rd)
+    if "seller" not in target:
+        target["seller"] = _seller(
+            _first(el, _UBL_LEGAL, clark("cbc:RegistrationName")),
+            _first(el, _UBL_LEGAL, _UBL_COMPANY),
+            _first(
+                el,
+                clark("cac:PostalAddress"),
+                clark("cac:Country"),
+                clark("cbc:IdentificationCode"),
+            ),
+        )
+
+
+def ubl_line_tax_total(el: Any, e: Entry, target: dict, rd: Reader) -> None:
+    """A line's cac:TaxTotal/cbc:TaxAmount, one per currency (EXT-FR-FE-181, 182)."""
+    _unused_ubl(el, e, rd)
+    for amount in el.iterfind(clark("cbc:TaxAmount")):
+        value = _decimal(amount.text)
+        if value is not None:
+            target.setdefault("vat_totals", []).append(
+                {"amount": value, "currency_code": amount.get("currencyID")}
+            )
+
+
+def ubl_line_amount_with_vat(el: Any, e: Entry, target: dict, rd: Reader) -> None:
+    """cbc:TaxInclusiveLineExtensionAmount: the line total with VAT (EXT-FR-FE-184)."""
+    _unused_ubl(el, e, rd)
+    value = _decimal(el.text)
+    if value is not None:
+        target.setdefault("amount_with_vat", value)
+
+
+def ubl_line_document(read: Any) -> Any:
+    """A line's cac:DocumentReference, read by the UBL reader's own handler (`read`: BT-128,
+    the first with type 130), and every one kept in `document_references` (EXTENDED-CTC-FR
+    gives a line several: the sub-invoice number, scheme AFL, and the vendor's framework, AVV)."""
+
+    def handle(el: Any, e: Entry, tmp: dict, target: dict, rd: Reader) -> None:
+        read(el, e, tmp, target, rd)
+        ident = el.find(_UBL_ID)
+        entry: dict[str, Any] = (
+            {}
+            if ident is None
+            else {"reference": ident.text or "", "scheme": ident.get("schemeID")}
+        )
+        entry.update(_texts(el, {"type_code": clark("cbc:DocumentTypeCode")}))
+        issued = el.find(clark("cbc:IssueDate"))
+        if issued is not None and issued.text:
+            entry["issue_date"] = parse_date(issued.text)
+        target.setdefault("document_references", []).append(entry)
+
+    return handle
+
+
+def ubl_exemption(key: str) -> Any:
+    """A VAT category's cbc:TaxExemptionReason(Code) on a line or an allowance or charge, read
+    into `key` (EXTENDED-CTC-FR: one VAT breakdown per exemption reason)."""
+
+    def handle(el: Any, e: Entry, target: dict, rd: Reader) -> None:
+        _unused_ubl(el, e, rd)
+        target.setdefault(key, el.text or "")
+
+    return handle
 
 
 #: OTHER fact on a delivery terms element that holds more than EXTENDED-CTC-FR allows (INCOTERMS).
@@ -374,6 +490,75 @@ def cii_object_reference(read: Any) -> Any:
     return handle
 
 
+def cii_line_text(key: str) -> Any:
+    """A line's ram:LineStatusReasonCode (EXT-FR-FE-163) or ram:ParentLineID (EXT-FR-FE-162)."""
+
+    def handle(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+        reader.unused(element)
+        target.setdefault(key, element.text or "")
+
+    return handle
+
+
+def cii_item_seller(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+    """ram:ItemSellerTradeParty: the line's vendor (EXT-FR-FE-164, 167, 177), kept with the item."""
+    reader.unused(element)
+    item = target.setdefault("item", {})
+    if "seller" not in item:
+        item["seller"] = _seller(
+            element.find(ram("Name")),
+            _first(element, *_CII_LEGAL_ID),
+            _first(element, ram("PostalTradeAddress"), ram("CountryID")),
+        )
+
+
+def cii_line_tax_total(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+    """A line's ram:TaxTotalAmount, one per currency (EXT-FR-FE-181, 182)."""
+    reader.unused(element)
+    value = _decimal(element.text)
+    if value is not None:
+        target.setdefault("vat_totals", []).append(
+            {"amount": value, "currency_code": element.get("currencyID")}
+        )
+
+
+def cii_line_amount_with_vat(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+    """A line's ram:GrandTotalAmount: the line total with VAT (EXT-FR-FE-184)."""
+    reader.unused(element)
+    value = _decimal(element.text)
+    if value is not None:
+        target.setdefault("amount_with_vat", value)
+
+
+def cii_line_document(read: Any) -> Any:
+    """A line's ram:AdditionalReferencedDocument, read by the CII reader's own handler (`read`:
+    BT-128), and every one kept in `document_references` (see `ubl_line_document`)."""
+
+    def handle(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+        read(reader, element, target, path)
+        entry = _texts(
+            element,
+            {
+                "reference": ram("IssuerAssignedID"),
+                "scheme": ram("ReferenceTypeCode"),
+                "type_code": ram("TypeCode"),
+            },
+        )
+        target.setdefault("document_references", []).append(entry)
+
+    return handle
+
+
+def cii_exemption(key: str) -> Any:
+    """A line's (or an allowance's, a charge's) ram:ExemptionReason(Code), read into `key`."""
+
+    def handle(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+        reader.unused(element)
+        target.setdefault(key, element.text or "")
+
+    return handle
+
+
 _CII_INCOTERMS = frozenset({ram("DeliveryTypeCode"), ram("RelevantTradeLocation")})
 _CII_LOCATION_NAME = ram("Name")
 
@@ -396,6 +581,17 @@ def cii_delivery_terms(reader: Any, element: etree._Element, target: dict, path:
 
 __all__ = [
     "DETAIL_NOT_INCOTERMS",
+    "cii_exemption",
+    "cii_item_seller",
+    "cii_line_amount_with_vat",
+    "cii_line_document",
+    "cii_line_tax_total",
+    "cii_line_text",
+    "ubl_exemption",
+    "ubl_item_seller",
+    "ubl_line_amount_with_vat",
+    "ubl_line_document",
+    "ubl_line_tax_total",
     "cii_attribute_code",
     "cii_delivery_terms",
     "cii_line_delivery_event",

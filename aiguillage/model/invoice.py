@@ -270,6 +270,8 @@ class DocumentAllowance(Part):
     #: UBL: the sum of the cbc:Amount written after the first (a repeated amount), which the
     #: official sums (PEPPOL-EN16931-R120) add while the model keeps the first; None when one.
     repeated_amount: Decimal | None = binding("amount", "Sum of the amounts written after the first (UBL), when the amount is repeated")
+    vat_exemption_reason: str | None = extended(term("BT-95-EXEMPTION-REASON", "text", "0..1", "VAT exemption reason of the allowance's category, in words (EXTENDED-CTC-FR: one VAT breakdown per reason)"))
+    vat_exemption_reason_code: str | None = extended(term("BT-95-EXEMPTION-REASON-CODE", "code", "0..1", "VAT exemption reason of the allowance's category, as a code (EXTENDED-CTC-FR)"))
     reason: str | None = term("BT-97", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-98", "code", "0..1", "Reason (UNTDID 5189)")
 
@@ -292,6 +294,8 @@ class DocumentCharge(Part):
     #: UBL: the sum of the cbc:Amount written after the first (a repeated amount), which the
     #: official sums (PEPPOL-EN16931-R120) add while the model keeps the first; None when one.
     repeated_amount: Decimal | None = binding("amount", "Sum of the amounts written after the first (UBL), when the amount is repeated")
+    vat_exemption_reason: str | None = extended(term("BT-102-EXEMPTION-REASON", "text", "0..1", "VAT exemption reason of the charge's category, in words (EXTENDED-CTC-FR: one VAT breakdown per reason)"))
+    vat_exemption_reason_code: str | None = extended(term("BT-102-EXEMPTION-REASON-CODE", "code", "0..1", "VAT exemption reason of the charge's category, as a code (EXTENDED-CTC-FR)"))
     reason: str | None = term("BT-104", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-105", "code", "0..1", "Reason (UNTDID 7161)")
 
@@ -427,6 +431,33 @@ class LineDelivery(Part):
     actual_delivery_date: date | None = extended(term("EXT-FR-FE-158", "date", "0..1", "Day the line was delivered"))
 
 
+class ItemSeller(Part):
+    """The vendor of a line of a multi-vendor (B8, S8, M8) or bidirectional (B9, S9, M9) invoice
+    (EXTENDED-CTC-FR: UBL cac:Item/cac:ManufacturerParty, CII ram:ItemSellerTradeParty)."""
+
+    name: str | None = extended(term("EXT-FR-FE-164", "text", "0..1", "Name of the line's vendor"))
+    legal_registration_identifier: Identifier | None = extended(term("EXT-FR-FE-167", "identifier", "0..1", "Legal registration of the line's vendor (SIREN: scheme 0002)"))
+    country_code: str | None = extended(term("EXT-FR-FE-177", "code", "0..1", "Country of the line's vendor"))
+
+
+class LineVatTotal(Part):
+    """A line's VAT total in one currency (EXTENDED-CTC-FR): EXT-FR-FE-181 in the invoice's
+    currency (BT-5), EXT-FR-FE-182 in the VAT accounting currency (BT-6)."""
+
+    amount: Decimal | None = extended(term("EXT-FR-FE-181", "amount", "1..1", "VAT of the line (of a GROUP line: of its sub-invoice)"))
+    currency_code: str | None = extended(term("EXT-FR-FE-181-CURRENCY", "code", "1..1", "Currency of the amount (ISO 4217)"))
+
+
+class LineDocumentReference(Part):
+    """A document a line refers to (EXTENDED-CTC-FR allows several): with type 130 an invoiced
+    object, BT-128 (scheme AFL: the number of the vendor's sub-invoice; AVV: the vendor's framework)."""
+
+    reference: str | None = extended(term("EXT-FR-FE-BT-128", "document_reference", "1..1", "Identifier of the document or object"))
+    scheme: str | None = extended(term("EXT-FR-FE-BT-128-1", "code", "0..1", "Scheme of the identifier (AFL, AVV, ...)"))
+    type_code: str | None = extended(term("EXT-FR-FE-BT-128-TYPE", "code", "0..1", "Type of the document (UNTDID 1001; 130 for an invoiced object)"))
+    issue_date: date | None = extended(term("EXT-FR-FE-138-DOCUMENT", "date", "0..1", "Issue date of the document (UBL cbc:IssueDate)"))
+
+
 class LinePeriod(Part):
     """BG-26: the period one line covers."""
 
@@ -498,6 +529,8 @@ class LineVat(Part):
     #: The tax scheme as written when it is not exactly "VAT" (UBL cac:TaxScheme/cbc:ID,
     #: CII ram:TypeCode), "" when there is none; None for VAT.
     tax_scheme: str | None = binding("code", "Tax scheme of the line's category, when not VAT (\"\" when none is given)")
+    exemption_reason: str | None = extended(term("BT-151-EXEMPTION-REASON", "text", "0..1", "VAT exemption reason of the line's category, in words (EXTENDED-CTC-FR; on a multi-vendor line it starts with #sub-invoice number#)"))
+    exemption_reason_code: str | None = extended(term("BT-151-EXEMPTION-REASON-CODE", "code", "0..1", "VAT exemption reason of the line's category, as a code (EXTENDED-CTC-FR)"))
 
 
 class ItemAttribute(Part):
@@ -519,6 +552,7 @@ class Item(Part):
     classification_identifiers: list[Identifier] = term("BT-158", "identifier", "0..n", "Classification codes (e.g. CPV, UNSPSC)")
     country_of_origin: str | None = term("BT-159", "code", "0..1", "Country of origin, ISO 3166-1 alpha-2")
     attributes: list[ItemAttribute] = group("BG-32", "0..n", "Item properties")
+    seller: ItemSeller | None = extended(group("EXT-FR-FE-BG-ITEM-SELLER", "0..1", "The line's vendor (EXTENDED-CTC-FR, multi-vendor and bidirectional frameworks)"))
 
 
 class InvoiceLine(Part):
@@ -545,6 +579,17 @@ class InvoiceLine(Part):
     #: none of them says exactly 130, "" when the first has none; None without a reference or
     #: with one of type 130. Peppol's R101 reads it; BT-128 is read as each binding says.
     object_reference_type_code: str | None = binding("code", "Type code of the line's document references, when none is 130 (\"\" when none is given)")
+    # Sub-lines (EXTENDED-CTC-FR): a line of type GROUP gathers the lines whose parent it is
+    # (a vendor's sub-invoice on a multi-vendor invoice); DETAIL lines count in the totals, GROUP
+    # and INFORMATION lines do not. UBL says it in a cac:BillingReference to the invoice itself.
+    status: str | None = extended(term("EXT-FR-FE-163", "code", "0..1", "Sub-type of the line: GROUP, DETAIL or INFORMATION"))
+    parent_line_identifier: str | None = extended(term("EXT-FR-FE-162", "identifier", "0..1", "Identifier (BT-126) of the line's parent line"))
+    #: UBL: the invoice number of the line's cac:BillingReference to the invoice itself, which makes
+    #: the line a sub-line for the UBL artefacts even without a sub-type; None in CII.
+    self_reference: str | None = binding("identifier", "UBL: the line refers to the invoice itself in a billing reference (an EXTENDED-CTC-FR sub-line)")
+    vat_totals: list[LineVatTotal] = extended(group("EXT-FR-FE-BG-LINE-VAT-TOTAL", "0..n", "VAT of the line, per currency (EXTENDED-CTC-FR)"))
+    amount_with_vat: Decimal | None = extended(term("EXT-FR-FE-184", "amount", "0..1", "Line total with VAT (CII ram:GrandTotalAmount, UBL cbc:TaxInclusiveLineExtensionAmount)"))
+    document_references: list[LineDocumentReference] = extended(group("EXT-FR-FE-BG-LINE-DOCUMENT", "0..n", "Every document the line refers to, the first invoiced object (BT-128) included (EXTENDED-CTC-FR)"))
 
 
 # --------------------------------------------------------------------------- the invoice
@@ -623,8 +668,13 @@ BINDING_FIELDS = frozenset(
         "charge_indicator",
         "discount_charge_indicator",
         "repeated_amount",
+        "self_reference",
     }
 )
+#: EXTENDED-CTC-FR terms that repeat an EN 16931 term as the syntax wrote it: a line's document
+#: references hold its BT-128 (object_identifier) with the type code as written (or none), which
+#: the EN 16931 writers write as BT-128 with type 130. A round trip keeps BT-128, not these.
+SYNTAX_ECHO_FIELDS = frozenset({"document_references"})
 
 
 def business_terms(invoice: Invoice) -> dict:
@@ -632,7 +682,7 @@ def business_terms(invoice: Invoice) -> dict:
 
     def strip(value: object) -> object:
         if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k not in BINDING_FIELDS}
+            return {k: strip(v) for k, v in value.items() if k not in BINDING_FIELDS and k not in SYNTAX_ECHO_FIELDS}
         if isinstance(value, list):
             return [strip(v) for v in value]
         return value

@@ -1003,7 +1003,13 @@ def _category(kids: dict, extra: str | None = None, field: str | None = None) ->
 
 _DOCUMENT_ALLOWANCE_CHARGE = _allowance_charge({
     **_ALLOWANCE_CHARGE,
-    "cac:TaxCategory": _category({"cbc:ID": _text("vat_category_code"), "cbc:Percent": _num("vat_rate")}),
+    "cac:TaxCategory": _category({
+        "cbc:ID": _text("vat_category_code"),
+        "cbc:Percent": _num("vat_rate"),
+        # EXTENDED-CTC-FR (still facts of unused elements for EN 16931; extended_fr.py)
+        "cbc:TaxExemptionReason": _call(extended_fr.ubl_exemption("vat_exemption_reason")),
+        "cbc:TaxExemptionReasonCode": _call(extended_fr.ubl_exemption("vat_exemption_reason_code")),
+    }),
 }, "")
 
 _TAX_TOTAL = _call(
@@ -1037,7 +1043,13 @@ _TOTALS = _group("totals", {
 
 _ITEM = {
     "cbc:Name": _text("name"),
-    "cac:ClassifiedTaxCategory": _category({"cbc:ID": _text("category_code"), "cbc:Percent": _num("rate")}, extra="vat", field="lines[].vat"),
+    "cac:ClassifiedTaxCategory": _category({
+        "cbc:ID": _text("category_code"),
+        "cbc:Percent": _num("rate"),
+        # EXTENDED-CTC-FR (still facts of unused elements for EN 16931; extended_fr.py)
+        "cbc:TaxExemptionReason": _call(extended_fr.ubl_exemption("exemption_reason")),
+        "cbc:TaxExemptionReasonCode": _call(extended_fr.ubl_exemption("exemption_reason_code")),
+    }, extra="vat", field="lines[].vat"),
     "cac:SellersItemIdentification": _through({"cbc:ID": _text("sellers_identifier")}),
     "cbc:Description": _text("description"),
     "cac:StandardItemIdentification": _through({"cbc:ID": _ident("standard_identifier")}),
@@ -1045,6 +1057,7 @@ _ITEM = {
     "cac:OriginCountry": _through({"cbc:IdentificationCode": _text("country_of_origin")}),
     "cac:CommodityClassification": _through({"cbc:ItemClassificationCode": _call(_h_classification, "classification_identifiers")}),
     "cac:AdditionalItemProperty": _list("attributes", {"cbc:Name": _text("name"), "cbc:Value": _text("value"), "cbc:NameCode": _call(extended_fr.ubl_attribute_code)}),
+    "cac:ManufacturerParty": _call(extended_fr.ubl_item_seller),  # the line's vendor (EXTENDED-CTC-FR)
 }
 
 _PRICE = {
@@ -1070,7 +1083,7 @@ def _line(quantity_tag: str) -> T:
         "cbc:AccountingCost": _text("buyer_accounting_reference"),
         "cac:InvoicePeriod": _group("period", {"cbc:StartDate": _period_date("start_date"), "cbc:EndDate": _period_date("end_date")}),
         "cac:OrderLineReference": _through({"cbc:LineID": _text("order_line_reference")}),
-        "cac:DocumentReference": _scratch(_h_line_document, {
+        "cac:DocumentReference": _scratch(extended_fr.ubl_line_document(_h_line_document), {
             "cbc:ID": _capture("_id"),
             "cbc:DocumentTypeCode": _text("_type"),
         }, field="lines[].object_identifier"),
@@ -1079,6 +1092,8 @@ def _line(quantity_tag: str) -> T:
         "cac:BillingReference": _call(extended_fr.ubl_line_billing_reference),
         "cac:Delivery": _call(extended_fr.ubl_line_delivery),
         "cac:DeliveryTerms": _call(extended_fr.ubl_delivery_terms),
+        "cac:TaxTotal": _call(extended_fr.ubl_line_tax_total),
+        "cbc:TaxInclusiveLineExtensionAmount": _call(extended_fr.ubl_line_amount_with_vat),
     }, after=_after_line)
 
 

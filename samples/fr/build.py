@@ -171,7 +171,37 @@ def samples() -> dict[str, tuple[str, dict[str, Any]]]:
         ext["process_control"]["specification_identifier"] = EXTENDED_ID
         ext["payment_instructions"]["direct_debit"] = {"mandate_reference": "MDT-DUF-0042", "debited_account_identifier": "FR7610107001011234567890129"}
         out[f"fr-extended-agents-B1-{syntax}"] = (syntax, ext)
+    # Multi-vendor (B8), EXTENDED-CTC-FR: one GROUP line per vendor (its sub-invoice: number with
+    # scheme AFL, the vendor's own framework with scheme AVV, the vendor, the sub-invoice's VAT) and
+    # DETAIL lines under it; one VAT breakdown per sub-invoice, its exemption reason starting with
+    # #sub-invoice number#. `sub_lines_xml` adds what the writers leave out.
+    for syntax in ("ubl", "cii"):
+        number = f"FR2026-015{1 if syntax == 'ubl' else 2}"
+        sub = [dict(line(1, "Atelier Lumière : luminaires", "1", "740.00", "20"), object_identifier={"value": number, "scheme": "AFL"}),
+               dict(line(2, "Lampe d'atelier laiton", "4", "185.00", "20"), object_identifier={"value": number, "scheme": "AFL"}),
+               dict(line(3, "Verrerie Duval : abat-jour", "1", "255.00", "10"), object_identifier={"value": SUB_VENDOR["invoice"], "scheme": "AFL"}),
+               dict(line(4, "Abat-jour verre soufflé", "6", "42.50", "10"), object_identifier={"value": SUB_VENDOR["invoice"], "scheme": "AFL"})]
+        multi = invoice(number, "B8", sub)
+        multi["process_control"]["specification_identifier"] = EXTENDED_ID
+        # the GROUP lines do not count in the totals and the VAT breakdown: only their DETAIL lines do
+        counted = [sub[1], sub[3]]
+        net = sum((Decimal(i["net_amount"]) for i in counted), Decimal("0"))
+        multi["vat_breakdown"] = [
+            {"taxable_amount": "740.00", "tax_amount": "148.00", "category_code": "S", "rate": "20", "exemption_reason": f"#{number}#Atelier Lumière SAS"},
+            {"taxable_amount": "255.00", "tax_amount": "25.50", "category_code": "S", "rate": "10", "exemption_reason": f"#{SUB_VENDOR['invoice']}#{SUB_VENDOR['name']}"},
+        ]
+        vat = Decimal("173.50")
+        multi["totals"].update(line_net_amount=str(net), amount_without_vat=str(net), vat_amount=str(vat),
+                               amount_with_vat=str(net + vat), amount_due_for_payment=str(net + vat))
+        out[f"fr-multivendor-sub-lines-B8-{syntax}"] = (syntax, multi)
     return out
+
+
+#: The second vendor of the multi-vendor sample: its SIREN (valid key), name and sub-invoice number.
+SUB_VENDOR = {"siren": "732829320", "name": "Verrerie Duval SARL", "invoice": "VD-2026-0077"}
+#: Line id -> (status, parent line, vendor SIREN or None for the seller, VAT of a GROUP line).
+SUB_LINES = {"1": ("GROUP", None, None, "148.00"), "2": ("DETAIL", "1", None, None),
+             "3": ("GROUP", None, SUB_VENDOR["siren"], "25.50"), "4": ("DETAIL", "3", SUB_VENDOR["siren"], None)}
 
 
 EXTENDED_ID = "urn:cen.eu:en16931:2017#conformant#urn.cpro.gouv.fr:1p0:extended-ctc-fr"
@@ -270,6 +300,59 @@ def extended_xml(content: bytes, syntax: str) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
+def sub_lines_xml(content: bytes, syntax: str) -> bytes:
+    """The sub-line parts of the multi-vendor sample the writers leave out: each line's status and
+    parent, vendor, framework (AVV), the VAT of a GROUP line and a DETAIL line's exemption reason."""
+    root = etree.fromstring(content)
+    number = root.findtext("cbc:ID", namespaces=NS) if syntax == "ubl" else root.findtext("{*}ExchangedDocument/ram:ID", namespaces=NS)
+    seller_siren = SELLER["legal_registration_identifier"]["value"]
+    lines = root.iterfind("cac:InvoiceLine", NS) if syntax == "ubl" else root.iterfind("{*}SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem", NS)
+    for line_el in lines:
+        ident = line_el.findtext("cbc:ID" if syntax == "ubl" else "ram:AssociatedDocumentLineDocument/ram:LineID", namespaces=NS)
+        status, parent, vendor, group_vat = SUB_LINES[ident]
+        siren = vendor or seller_siren
+        name = SUB_VENDOR["name"] if vendor else SELLER["name"]
+        sub_invoice = SUB_VENDOR["invoice"] if vendor else number
+        reason = f"#{sub_invoice}#{name}"
+        if syntax == "ubl":
+            reference = _tree("cac:InvoiceDocumentReference", _el("cbc:ID", number), _el("cbc:DocumentStatusCode", status))
+            billing = _tree("cac:BillingReference", reference)
+            if parent:
+                billing.append(_tree("cac:BillingReferenceLine", _el("cbc:ID", parent)))
+            _insert(line_el, billing, ("cac:DocumentReference", "cac:PricingReference", "cac:Delivery", "cac:AllowanceCharge", "cac:Item"))
+            line_el.find("cac:DocumentReference", NS).addnext(
+                _tree("cac:DocumentReference", _el("cbc:ID", "B1", schemeID="AVV"), _el("cbc:DocumentTypeCode", "130")))
+            if group_vat:
+                _insert(line_el, _tree("cac:TaxTotal", _el("cbc:TaxAmount", group_vat, currencyID="EUR")), ("cac:Item",))
+            item = line_el.find("cac:Item", NS)
+            if status == "DETAIL":
+                item.find("cac:ClassifiedTaxCategory/cac:TaxScheme", NS).addprevious(_el("cbc:TaxExemptionReason", reason))
+            item.append(_tree("cac:ManufacturerParty",
+                              _tree("cac:PostalAddress", _tree("cac:Country", _el("cbc:IdentificationCode", "FR"))),
+                              _tree("cac:PartyLegalEntity", _el("cbc:RegistrationName", name), _el("cbc:CompanyID", siren, schemeID="0002"))))
+        else:
+            document = line_el.find("ram:AssociatedDocumentLineDocument", NS)
+            if parent:
+                _insert(document, _el("ram:ParentLineID", parent), ("ram:IncludedNote",))
+            _insert(document, _el("ram:LineStatusReasonCode", status), ("ram:IncludedNote",))
+            agreement = line_el.find("ram:SpecifiedLineTradeAgreement", NS)
+            agreement.append(_tree("ram:ItemSellerTradeParty", _el("ram:Name", name),
+                                   _tree("ram:SpecifiedLegalOrganization", _el("ram:ID", siren, schemeID="0002")),
+                                   _tree("ram:PostalTradeAddress", _el("ram:CountryID", "FR"))))
+            settlement = line_el.find("ram:SpecifiedLineTradeSettlement", NS)
+            if status == "DETAIL":
+                tax = settlement.find("ram:ApplicableTradeTax", NS)
+                tax.find("ram:TypeCode", NS).addnext(_el("ram:ExemptionReason", reason))
+            if group_vat:
+                summation = settlement.find("ram:SpecifiedTradeSettlementLineMonetarySummation", NS)
+                net = summation.findtext("ram:LineTotalAmount", namespaces=NS)
+                summation.append(_el("ram:TaxTotalAmount", group_vat, currencyID="EUR"))
+                summation.append(_el("ram:GrandTotalAmount", str(Decimal(net) + Decimal(group_vat))))
+            afl = settlement.find("ram:AdditionalReferencedDocument", NS)
+            afl.addnext(_tree("ram:AdditionalReferencedDocument", _el("ram:IssuerAssignedID", "B1"), _el("ram:TypeCode", "130"), _el("ram:ReferenceTypeCode", "AVV")))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
 def build() -> list[Path]:
     written = []
     for stem, (fmt, data) in samples().items():
@@ -277,6 +360,8 @@ def build() -> list[Path]:
         content = write_invoice(Invoice.model_validate(data), fmt)
         if stem.startswith("fr-extended-"):
             content = extended_xml(content, fmt)
+        if stem.startswith("fr-multivendor-"):
+            content = sub_lines_xml(content, fmt)
         if fmt == "facturx" and path.exists():
             continue  # PDFs carry a creation date: keep the committed file unless removed
         if not path.exists() or path.read_bytes() != content:
