@@ -1,0 +1,144 @@
+"""The Factur-X profiles' structure families (rulesets/standard/factur-x/*-structure.rules).
+
+The generated files must be what aiguillage.testing.facturx_families makes of the
+artefacts and the reader today; every member must be an id the oracle can report
+(the generator and the oracle name an assert alike); and on a profile invoice given
+one element or attribute the profile does not use, or one element twice where it
+allows one, our verdict and the artefact's (Saxon-HE) must name the same structure ids.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+from conftest import REPO, conformance_dir
+from lxml import etree
+
+from aiguillage.engine.evaluate import evaluate
+from aiguillage.engine.loader import library
+from aiguillage.model.syntaxes import read_invoice
+from aiguillage.testing.facturx_families import FILES, collect, insertions, recorded, render
+from aiguillage.testing.facturx_oracle import GUIDELINES, FacturXOracle, stylesheet, unnamed_id
+from aiguillage.testing.facturx_variants import as_profile
+
+STANDARD = REPO / "rulesets" / "standard"
+STRUCTURE = re.compile(r"^FX-(U|SCH-A)-")
+EXAMPLE = "CII_example1.xml"
+NAMESPACES = {
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+    "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
+    "qdt": "urn:un:unece:uncefact:data:standard:QualifiedDataType:100",
+}
+
+
+def written(profile: str) -> dict[str, list[str]]:
+    """Member id -> keys, as generated for the profile."""
+    families, _ = collect(str(stylesheet(profile, conformance_dir())))
+    found: dict[str, list[str]] = {}
+    for (kind, *_), members in families.items():
+        for rule, keys in members.items():
+            found.setdefault(rule, []).extend(f"{kind}:{k}" for k in keys)
+    return found
+
+
+@pytest.mark.parametrize("profile", list(GUIDELINES))
+def test_generated_structure_files_are_up_to_date(profile: str) -> None:
+    path = STANDARD / FILES[profile]
+    assert path.read_text(encoding="utf-8") == render(profile, conformance_dir()), (
+        f"regenerate: python3 -m aiguillage.testing.facturx_families {profile} > {path}"
+    )
+
+
+@pytest.mark.parametrize("profile", list(GUIDELINES))
+def test_every_member_is_an_id_the_artefact_reports(profile: str) -> None:
+    ids = FacturXOracle(stylesheet(profile, conformance_dir())).rule_ids
+    members = written(profile)
+    assert members, profile
+    assert set(members) <= ids, sorted(set(members) - ids)
+
+
+def test_unnamed_ids_digest_context_and_test() -> None:
+    a = unnamed_id("/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:ID", "@schemeID")
+    assert re.fullmatch(r"FX-U-[0-9a-f]{8}", a)
+    assert a == unnamed_id(" /rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:ID ", "@schemeID")
+    assert a != unnamed_id("/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:ID", "@schemeName")
+
+
+def test_a_member_needs_the_fact_where_the_artefact_looks() -> None:
+    """The reader records a currencyID on the grand total, not on the VAT total (BT-110 has
+    one); a second seller name, but not a name in each of two sellers."""
+    summation = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/ram:SpecifiedTradeSettlementHeaderMonetarySummation"
+    assert recorded("attribute", f"{summation}/ram:GrandTotalAmount/@currencyID")
+    assert not recorded("attribute", f"{summation}/ram:TaxTotalAmount/@currencyID")
+    seller = (
+        "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement/ram:SellerTradeParty"
+    )
+    assert recorded("count", f"{seller}/ram:Name")
+
+
+def _structure_ids(
+    oracle: FacturXOracle, xml: bytes, ours_ids: set[str]
+) -> tuple[set[str] | None, set[str]]:
+    official = oracle.judge(xml)
+    if official.error is not None:
+        return None, set()
+    chooser = library().compiled("factur-x")
+    theirs = {rule for rule, _ in official.fired if rule in ours_ids}
+    ours = {
+        f.rule for f in evaluate(read_invoice(xml), chooser).findings if STRUCTURE.match(f.rule)
+    }
+    return theirs, ours
+
+
+@pytest.mark.conformance
+@pytest.mark.parametrize("profile", list(GUIDELINES))
+def test_each_written_insertion_gets_the_official_verdict(profile: str, oracle_cache: Path) -> None:
+    """Every not-used element or attribute written as a member, added where the artefact looks
+    for it in a profile invoice (when the invoice has that place), and every count member's
+    element given twice there."""
+    artefact = stylesheet(profile, conformance_dir())
+    oracle = FacturXOracle(artefact, cache=oracle_cache)
+    members = written(profile)
+    xml = as_profile(
+        (conformance_dir() / "en16931" / "cii-examples" / EXAMPLE).read_bytes(), profile
+    )
+    root = etree.fromstring(xml)
+    checked = 0
+    changes: list[tuple[str, bytes]] = []
+    for insertion in insertions(str(artefact)):
+        if insertion.rule not in members:
+            continue
+        changed = copy.deepcopy(root)
+        targets = changed.xpath(insertion.context, namespaces=NAMESPACES)
+        if not targets:
+            continue
+        (step,) = insertion.path
+        if step.startswith("@"):
+            targets[0].set(step[1:], "X")
+        else:
+            prefix, _, local = step.partition(":")
+            etree.SubElement(targets[0], f"{{{NAMESPACES[prefix]}}}{local}").text = "1"
+        changes.append(
+            (f"{insertion.rule}: {step} in {insertion.context}", etree.tostring(changed))
+        )
+    for rule, keys in members.items():
+        for key in keys:
+            kind, _, path = key.partition(":")
+            if kind != "count":
+                continue
+            changed = copy.deepcopy(root)
+            found = changed.xpath("/rsm:CrossIndustryInvoice/" + path, namespaces=NAMESPACES)
+            if found:
+                found[0].addnext(copy.deepcopy(found[0]))
+                changes.append((f"{rule}: {path} twice", etree.tostring(changed)))
+    for what, changed_xml in changes:
+        theirs, ours = _structure_ids(oracle, changed_xml, set(members))
+        if theirs is None:
+            continue
+        assert ours == theirs, f"{profile}: {what}"
+        checked += 1
+    assert checked >= 1
