@@ -22,7 +22,15 @@ from lxml import etree
 from aiguillage.engine.evaluate import evaluate
 from aiguillage.engine.loader import library
 from aiguillage.model.syntaxes import read_invoice
-from aiguillage.testing.facturx_families import FILES, collect, insertions, recorded, render
+from aiguillage.testing.facturx_families import (
+    FILES,
+    collect,
+    insertions,
+    model_term,
+    presence,
+    recorded,
+    render,
+)
 from aiguillage.testing.facturx_oracle import GUIDELINES, FacturXOracle, stylesheet, unnamed_id
 from aiguillage.testing.facturx_variants import as_profile
 
@@ -39,11 +47,14 @@ NAMESPACES = {
 
 def written(profile: str) -> dict[str, list[str]]:
     """Member id -> keys, as generated for the profile."""
-    families, _ = collect(str(stylesheet(profile, conformance_dir())))
+    path = str(stylesheet(profile, conformance_dir()))
+    families, _ = collect(path)
     found: dict[str, list[str]] = {}
     for (kind, *_), members in families.items():
         for rule, keys in members.items():
             found.setdefault(rule, []).extend(f"{kind}:{k}" for k in keys)
+    for item, term in presence(path):
+        found.setdefault(item.rule, []).append(f"presence:{term}")
     return found
 
 
@@ -80,6 +91,9 @@ def test_a_member_needs_the_fact_where_the_artefact_looks() -> None:
         "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement/ram:SellerTradeParty"
     )
     assert recorded("count", f"{seller}/ram:Name")
+    buyer = seller.replace("SellerTradeParty", "BuyerTradeParty")
+    assert model_term(f"{buyer}/ram:PostalTradeAddress") == "buyer.postal_address"
+    assert model_term(f"{buyer}/ram:SpecifiedTaxRegistration") is None  # only its ram:ID is read
 
 
 def _structure_ids(
