@@ -22,6 +22,7 @@ from lxml import etree
 from aiguillage.engine.evaluate import evaluate
 from aiguillage.engine.loader import library
 from aiguillage.model.syntaxes import read_invoice
+from aiguillage.testing.facturx_codes import code_checks
 from aiguillage.testing.facturx_families import (
     FILES,
     collect,
@@ -31,7 +32,13 @@ from aiguillage.testing.facturx_families import (
     recorded,
     render,
 )
-from aiguillage.testing.facturx_oracle import GUIDELINES, FacturXOracle, stylesheet, unnamed_id
+from aiguillage.testing.facturx_oracle import (
+    GUIDELINES,
+    RULESETS,
+    FacturXOracle,
+    stylesheet,
+    unnamed_id,
+)
 from aiguillage.testing.facturx_variants import as_profile
 
 STANDARD = REPO / "rulesets" / "standard"
@@ -55,6 +62,8 @@ def written(profile: str) -> dict[str, list[str]]:
             found.setdefault(rule, []).extend(f"{kind}:{k}" for k in keys)
     for item, term in presence(path):
         found.setdefault(item.rule, []).append(f"presence:{term}")
+    for rule, checks in code_checks(path)[0].items():
+        found.setdefault(rule, []).extend(f"code:{c.term}" for c in checks)
     return found
 
 
@@ -97,12 +106,13 @@ def test_a_member_needs_the_fact_where_the_artefact_looks() -> None:
 
 
 def _structure_ids(
-    oracle: FacturXOracle, xml: bytes, ours_ids: set[str]
+    oracle: FacturXOracle, xml: bytes, ours_ids: set[str], ruleset: str = "factur-x"
 ) -> tuple[set[str] | None, set[str]]:
+    """The structure ids the artefact and our ruleset (by default the one BT-24 chooses) fire."""
     official = oracle.judge(xml)
     if official.error is not None:
         return None, set()
-    chooser = library().compiled("factur-x")
+    chooser = library().compiled(ruleset)
     theirs = {rule for rule, _ in official.fired if rule in ours_ids}
     ours = {
         f.rule for f in evaluate(read_invoice(xml), chooser).findings if STRUCTURE.match(f.rule)
@@ -165,14 +175,52 @@ def test_the_factur_x_code_lists_are_the_code_databases() -> None:
     spec = importlib.util.spec_from_file_location("facturx_codelists", build)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    for name in module.LISTS:
+    contents = module.contents(conformance_dir())
+    assert {p.stem for p in build.parent.glob("*.json")} == set(contents), (
+        f"regenerate: python {build}"
+    )
+    for name, content in contents.items():
         written_list = json.loads((build.parent / f"{name}.json").read_text(encoding="utf-8"))
-        assert written_list == module.content(name), f"regenerate: python {build}"
+        assert written_list == content, f"regenerate: python {build}"
+
+
+@pytest.mark.conformance
+@pytest.mark.parametrize("profile", list(GUIDELINES))
+def test_each_written_code_gets_the_official_verdict(profile: str, oracle_cache: Path) -> None:
+    """Every code-value rule, its value made one no list has ("QQ") in a profile invoice
+    (where the invoice has the element)."""
+    artefact = stylesheet(profile, conformance_dir())
+    oracle = FacturXOracle(artefact, cache=oracle_cache)
+    written_codes, _ = code_checks(str(artefact))
+    members = set(written(profile)) | set(written_codes)
+    xml = as_profile(
+        (conformance_dir() / "en16931" / "cii-examples" / EXAMPLE).read_bytes(), profile
+    )
+    root = etree.fromstring(xml)
+    checked = 0
+    for rule, checks in written_codes.items():
+        for check in checks:
+            changed = copy.deepcopy(root)
+            found = changed.xpath("/rsm:CrossIndustryInvoice/" + check.key, namespaces=NAMESPACES)
+            if not found:
+                continue
+            if check.select == ".":
+                found[0].text = "QQ"
+            else:
+                found[0].set(check.select[1:], "QQ")
+            theirs, ours = _structure_ids(  # the profile's own ruleset: BT-24 changes too
+                oracle, etree.tostring(changed), members, RULESETS[profile]
+            )
+            if theirs is None:
+                continue
+            assert rule in theirs and ours == theirs, f"{profile}: {rule} {check.key}"
+            checked += 1
+    assert checked >= 1
 
 
 @pytest.mark.conformance
 def test_minimum_judges_its_guideline_and_codes_as_its_artefact(oracle_cache: Path) -> None:
-    """The hand-written MINIMUM code rules (factur-x/minimum-codes.rules), the profile's
+    """The MINIMUM code rules (generated into factur-x/minimum-structure.rules), the profile's
     ruleset used on its own as `--ruleset factur-x-minimum` does: another BT-24, a type
     code, country and currency outside the lists (STD: EN 16931 has it, Factur-X has STN),
     a value with a space before it, an empty currency (not judged)."""

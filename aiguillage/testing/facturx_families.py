@@ -22,8 +22,9 @@ member never looks up a fact the reader does not give, and the files change when
 reader's facts do (tests/test_facturx_families.py). A serial shared by several asserts
 is a member only when all of them are. A "not used" element EN 16931 uses (so the reader
 records no fact) but reads into a model term of its own, outside repeating groups, becomes a
-rule `assert TERM is missing` (`presence`, `model_term`). Everything else ("must occur exactly 1 times",
-required attributes, code values, contexts with predicates or templates of higher
+rule `assert TERM is missing` (`presence`, `model_term`); code values, where the reader keeps
+them in a model term, rules of aiguillage.testing.facturx_codes. Everything else ("must occur exactly 1 times",
+required attributes, other code values, contexts with predicates or templates of higher
 priority) is listed by `--left`.
 """
 
@@ -283,8 +284,10 @@ def presence(path: str) -> list[tuple[Structure, str]]:
 
 
 def left_over(path: str) -> list[Structure]:
-    """The asserts neither a family member nor a presence rule."""
-    written = {item.rule for item, _ in presence(path)}
+    """The asserts neither a family member, a presence rule nor a code-value rule."""
+    from aiguillage.testing.facturx_codes import code_checks
+
+    written = {item.rule for item, _ in presence(path)} | set(code_checks(path)[0])
     return [item for item in collect(path)[1] if item.rule not in written]
 
 
@@ -312,10 +315,14 @@ def _shapes(name: str) -> dict[str, tuple[str, str, str, str]]:
 
 
 def render(profile: str, conformance: Path) -> str:
+    from aiguillage.testing.facturx_codes import code_checks, render_rules
+
     path = str(stylesheet(profile, conformance))
     families, _ = collect(path)
     written = {rule for members in families.values() for rule in members}
     written |= {item.rule for item, _ in presence(path)}
+    declarations, code_rules = render_rules(path, NAMES[profile])
+    written |= set(code_checks(path)[0])
     left = left_over(path)
     out = [
         f"# Structure asserts of the Factur-X 1.09 {NAMES[profile]} artefact ({Path(path).name}) that are one",
@@ -324,11 +331,13 @@ def render(profile: str, conformance: Path) -> str:
         "# (`unused_element` facts) and elements given more often than it allows (`repeated` facts),",
         "# where the CII reader records that fact; a valid invoice pays nothing. Then, as plain rules,",
         "# elements EN 16931 uses and the profile does not that the reader reads into a model term of",
-        "# their own. Rules are named by the artefact's serial (FX-SCH-A-*), or FX-U- and a digest of the",
-        "# assert's context and test where it has none (aiguillage.testing.facturx_oracle.unnamed_id).",
+        "# their own, and code values the reader keeps as written in a model term (facturx_codes).",
+        "# Rules are named by the artefact's serial (FX-SCH-A-*), or FX-U- and a digest of the assert's",
+        "# context and test where it has none (aiguillage.testing.facturx_oracle.unnamed_id).",
         f"# Written: {len(written)} ids; left ({len({i.rule for i in left})} ids: exactly-one counts, required",
         "# attributes, code values, contexts with predicates, elements the reader records elsewhere):",
         f"# python3 -m aiguillage.testing.facturx_families {profile} --left",
+        *declarations,
         "validate",
     ]
     out += family_blocks(families, _shapes(NAMES[profile]), None)
@@ -347,6 +356,7 @@ def render(profile: str, conformance: Path) -> str:
             f'            fr "{item.context[len(_ROOT) + 1 :]} : Factur-X {NAMES[profile]} n\'utilise pas cet élément ici"',
             f"    assert {term} is missing",
         ]
+    out += code_rules
     return "\n".join(out) + "\n"
 
 

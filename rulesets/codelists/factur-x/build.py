@@ -1,12 +1,13 @@
 """Write the Factur-X code lists (factur-x/*.json) from the profiles' code databases.
 
 Each Factur-X 1.09 artefact checks its code values against a code database beside it
-(`FACTUR-X_MINIMUM_codedb.xml`: `<codedb><cl id="6"><enumeration value="AED"/>…`). A list
-that differs from the EN 16931 one it resembles (the currencies: STD, not STN) is written
-here, in the shape of the other lists; the rules that use it are named in `used_by`.
-`tests/test_facturx_families.py` fails when a file here differs from its database.
+(`FACTUR-X_MINIMUM_codedb.xml`: `<codedb><cl id="6"><enumeration value="AED"/>…`). The
+generated code-value rules (aiguillage.testing.facturx_codes) use an EN 16931 list where
+it has the same codes, and otherwise the profile's own list, written here as
+`FX-PROFILE-ID.json` (list ID of the profile's database) in the shape of the other lists.
+`tests/test_facturx_families.py` fails when a file here differs.
 
-    python rulesets/codelists/factur-x/build.py
+    python rulesets/codelists/factur-x/build.py [CONFORMANCE]
 """
 
 from __future__ import annotations
@@ -15,43 +16,41 @@ import json
 import sys
 from pathlib import Path
 
-from lxml import etree
-
 HERE = Path(__file__).resolve().parent
 SOURCE = "Factur-X 1.09 {profile} code database ({file}), list {list}, code values only"
 
-#: list name -> (profile, code database list id, the rules that use it)
-LISTS = {
-    "FX-MINIMUM-GUIDELINES": ("minimum", "1", ["FX-SCH-A-000026"]),
-    "FX-MINIMUM-CURRENCIES": ("minimum", "6", ["FX-SCH-A-000040"]),
-}
+
+def contents(conformance: Path) -> dict[str, dict]:
+    """Every list file the profiles' code-value rules need: name -> content."""
+    from aiguillage.testing.facturx_codes import code_checks, own_lists
+    from aiguillage.testing.facturx_oracle import RULESETS, stylesheet
+
+    found = {}
+    for profile in RULESETS:
+        path = str(stylesheet(profile, conformance))
+        written, _ = code_checks(path)
+        database = next(Path(path).parent.glob("*_codedb.xml")).name
+        for name, values in own_lists(path).items():
+            used_by = sorted(
+                r for r, checks in written.items() if any(c.codelist == name for c in checks)
+            )
+            source = SOURCE.format(
+                profile=profile.upper(), file=database, list=name.rsplit("-", 1)[1]
+            )
+            found[name] = {
+                "name": name,
+                "source": source,
+                "used_by": used_by,
+                "values": list(values),
+            }
+    return found
 
 
-def codedb(profile: str) -> Path:
-    """The code database of a profile, beside its artefact (aiguillage.testing.facturx_oracle)."""
-    from aiguillage.testing.facturx_oracle import stylesheet
-
-    artefact = stylesheet(profile, HERE.parents[3] / "shared" / "conformance")
-    return next(artefact.parent.glob("*_codedb.xml"))
-
-
-def values(profile: str, list_id: str) -> list[str]:
-    """The codes of one list of a profile's code database, in its order."""
-    root = etree.parse(str(codedb(profile))).getroot()
-    found = root.find(f"cl[@id='{list_id}']")
-    return [e.get("value") for e in found.iter("enumeration")]
-
-
-def content(name: str) -> dict:
-    profile, list_id, used_by = LISTS[name]
-    source = SOURCE.format(profile=profile.upper(), file=codedb(profile).name, list=list_id)
-    return {"name": name, "source": source, "used_by": used_by, "values": values(profile, list_id)}
-
-
-def main() -> int:
-    for name in LISTS:
+def main(argv: list[str]) -> int:
+    conformance = Path(argv[0]) if argv else HERE.parents[3] / "shared" / "conformance"
+    for name, content in contents(conformance).items():
         path = HERE / f"{name}.json"
-        text = json.dumps(content(name), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(content, indent=2, ensure_ascii=False) + "\n"
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
             print(f"wrote {path}")
@@ -59,4 +58,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
