@@ -316,6 +316,35 @@ def hand_written(stylesheet: str) -> list[Assert]:
     return collect(stylesheet)[1]
 
 
+#: A kind of look-up's (English message, French message, fact filter, key expression).
+Shapes = dict[str, tuple[str, str, str, str]]
+
+
+def family_blocks(families: Members, shapes: Shapes, guard: str | None) -> list[str]:
+    """The `family` rules of the members, one per (kind, family, severity, paths left out),
+    elements first, then attributes, then counts (shared by every generated family file)."""
+    out: list[str] = []
+    order = {"element": 0, "attribute": 1, "count": 2}
+    for (kind, family, severity, lost), members in sorted(
+        families.items(), key=lambda i: (order[i[0][0]], i[0][1:])
+    ):
+        en, fr, where, key = shapes[kind]
+        if lost:  # judged by a template of higher priority in the artefact
+            where += " and f.path not in (" + ", ".join(f'"{p}"' for p in lost) + ")"
+        out += [
+            "",
+            f"  family {family} {severity}",
+            f'    message en "{{f.path}}: {en}"',
+            f'            fr "{{f.path}} : {fr}"',
+            f"    for each f in syntax_facts where {where}",
+            *([f"    when {guard}"] if guard else []),
+            f"    lookup {key} members",
+        ]
+        for rule, found in sorted(members.items()):
+            out.append(f"      {rule} " + ", ".join(f'"{k}"' for k in found))
+    return out
+
+
 def render(stylesheet: str, syntax: str) -> str:
     guard, name = _SYNTAX[syntax]
     families, _, unreached = collect(stylesheet)
@@ -347,24 +376,11 @@ def render(stylesheet: str, syntax: str) -> str:
         ),
         "validate",
     ]
-    order = {"element": 0, "attribute": 1, "count": 2}
-    for (kind, family, severity, lost), members in sorted(
-        families.items(), key=lambda i: (order[i[0][0]], i[0][1:])
-    ):
-        en, fr, where, key = _SHAPES[kind]
-        if lost:  # judged by a template of higher priority in the artefact
-            where += " and f.path not in (" + ", ".join(f'"{p}"' for p in lost) + ")"
-        out += [
-            "",
-            f"  family {family} {severity}",
-            f'    message en "{{f.path}}: {en.format(name=name)}"',
-            f'            fr "{{f.path}} : {fr.format(name=name)}"',
-            f"    for each f in syntax_facts where {where}",
-            f"    when {guard}",
-            f"    lookup {key} members",
-        ]
-        for rule, found in sorted(members.items()):
-            out.append(f"      {rule} " + ", ".join(f'"{k}"' for k in found))
+    shapes = {
+        kind: (en.format(name=name), fr.format(name=name), where, key)
+        for kind, (en, fr, where, key) in _SHAPES.items()
+    }
+    out += family_blocks(families, shapes, guard)
     return "\n".join(out) + "\n"
 
 

@@ -31,6 +31,7 @@ SVRL = "{http://purl.oclc.org/dsdl/svrl}"
 KINDS = ("delete", "duplicate", "amount", "code", "date", "attribute", "unused", "swap")
 
 _AMOUNT_VALUES = ("+0.01", "-0.01", "*2", "0", "neg", "3dp", "not-a-number", "+1", "+100")
+# fmt: off
 _CODES = (
     "S", "Z", "E", "AE", "K", "G", "O", "L", "M", "B", "XX",
     "380", "381", "384", "389", "751", "326", "999",
@@ -39,6 +40,7 @@ _CODES = (
     "C62", "H87", "EA", "ZZX",
     "VAT", "VA", "FC", "GST", "", " ",
 )
+# fmt: on
 _ATTRIBUTE_VALUES = {
     "currencyID": ("EUR", "USD", "SEK", "XYZ", ""),
     "schemeID": ("0088", "0002", "0204", "VA", "VAT", "FC", "XX", "SEPA", ""),
@@ -94,9 +96,13 @@ def unused_insertions(stylesheet: str) -> tuple[Insertion, ...]:
         if not match:
             continue
         template = next(a for a in failed.iterancestors() if a.tag == f"{XSL}template")
-        flag = next((a.text for a in failed.iter(f"{XSL}attribute") if a.get("name") == "flag"), "fatal")
+        flag = next(
+            (a.text for a in failed.iter(f"{XSL}attribute") if a.get("name") == "flag"), "fatal"
+        )
         context = " ".join(template.get("match", "").split())
-        head, _, rest = match.group(1).partition(")/") if match.group(1).startswith("(") else ("", "", "")
+        head, _, rest = (
+            match.group(1).partition(")/") if match.group(1).startswith("(") else ("", "", "")
+        )
         paths = [f"{a}/{rest}" for a in head[1:].split("|")] if head else [match.group(1)]
         for path in paths:
             found.append(Insertion(rule, context, tuple(path.split("/")), flag or "fatal"))
@@ -106,11 +112,17 @@ def unused_insertions(stylesheet: str) -> tuple[Insertion, ...]:
 class Mutator:
     """Makes variants of valid documents of one syntax (`ubl` or `cii`)."""
 
-    def __init__(self, syntax: str, stylesheet: Path | None = None) -> None:
+    def __init__(
+        self, syntax: str, stylesheet: Path | None = None, insertions: tuple[Insertion, ...] = ()
+    ) -> None:
+        """`stylesheet`: an EN 16931 artefact whose "not used" asserts give the insertions;
+        `insertions`: others besides (a Factur-X profile's, aiguillage.testing.facturx_families)."""
         self.syntax = syntax
-        self.insertions = unused_insertions(str(stylesheet)) if stylesheet else ()
+        self.insertions = (unused_insertions(str(stylesheet)) if stylesheet else ()) + insertions
 
-    def variants(self, documents: Iterable[tuple[str, bytes]], count: int, seed: int = 0) -> Iterator[Variant]:
+    def variants(
+        self, documents: Iterable[tuple[str, bytes]], count: int, seed: int = 0
+    ) -> Iterator[Variant]:
         """`count` variants spread round-robin over the documents, reproducible from `seed`."""
         parsed = [(name, etree.fromstring(xml)) for name, xml in documents]
         if not parsed:
@@ -121,7 +133,9 @@ class Mutator:
             if variant is not None:
                 yield variant
 
-    def mutate(self, name: str, original: etree._Element, index: int, seed: int = 0) -> Variant | None:
+    def mutate(
+        self, name: str, original: etree._Element, index: int, seed: int = 0
+    ) -> Variant | None:
         """Variant number `index` of one document (None if no mutation applies, which is rare)."""
         rng = random.Random(f"{seed}:{name}:{index}")
         kinds = list(KINDS)
@@ -148,7 +162,11 @@ class Mutator:
 
     @staticmethod
     def _leaves(root: etree._Element) -> list[etree._Element]:
-        return [e for e in root.iter() if isinstance(e.tag, str) and len(e) == 0 and (e.text or "").strip()]
+        return [
+            e
+            for e in root.iter()
+            if isinstance(e.tag, str) and len(e) == 0 and (e.text or "").strip()
+        ]
 
     # ----------------------------------------------------------------- mutations
 
@@ -170,7 +188,8 @@ class Mutator:
         numbers = [
             e
             for e in self._leaves(root)
-            if _NUMBER.match(e.text.strip()) and not _CII_DATE.match(e.text.strip())
+            if _NUMBER.match(e.text.strip())
+            and not _CII_DATE.match(e.text.strip())
             and not etree.QName(e).localname.endswith(("ID", "Code"))
         ]
         if not numbers:
@@ -217,7 +236,11 @@ class Mutator:
             return self._date_format(element, rng)
         old = element.text.strip()
         try:
-            day = date.fromisoformat(old) if self.syntax == "ubl" else date(int(old[:4]), int(old[4:6]), int(old[6:]))
+            day = (
+                date.fromisoformat(old)
+                if self.syntax == "ubl"
+                else date(int(old[:4]), int(old[4:6]), int(old[6:]))
+            )
         except ValueError:
             day = date(2020, 2, 28)
         if self.syntax == "ubl":
@@ -295,7 +318,9 @@ class Mutator:
             e
             for e in root.iter()
             if isinstance(e.tag, str)
-            and any(a.tag != b.tag for a, b in zip(e[:-1], e[1:], strict=True) if isinstance(a.tag, str))
+            and any(
+                a.tag != b.tag for a, b in zip(e[:-1], e[1:], strict=True) if isinstance(a.tag, str)
+            )
         ]
         if not parents:
             return None
