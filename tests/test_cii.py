@@ -564,13 +564,31 @@ def test_a_repeated_monetary_summation_keeps_its_tax_total_currencies() -> None:
     other = read_fragment(
         f"<rsm:SupplyChainTradeTransaction>{settlement.format(summation.format(1))}{settlement.format(summation.format(2))}</rsm:SupplyChainTradeTransaction>"
     )
-    for invoice, detail in ((same, None), (other, OTHER_SETTLEMENT)):
+    repeated_settlement = "its container is given again: ram:ApplicableHeaderTradeSettlement"
+    for invoice, detail, repeat in ((same, None, "only one is allowed; the first is kept"), (other, OTHER_SETTLEMENT, repeated_settlement)):
         assert invoice.totals.vat_amount == Decimal(1)
         assert [(f.kind, f.field, f.value, f.detail) for f in fragment_facts(invoice)] == [
-            (FactKind.REPEATED, "totals", None, "only one is allowed; the first is kept"),
+            (FactKind.REPEATED, "totals", None, repeat),
             (FactKind.ATTRIBUTE, None, "EUR", detail),
             (FactKind.ATTRIBUTE, "totals.vat_amount", "EUR", None),
         ]
+
+
+def test_a_net_price_repeated_by_a_repeated_line_agreement_says_so() -> None:
+    """CII-SR-439/441 count net prices per ram:SpecifiedLineTradeAgreement: a net price alone in a
+    repeated agreement is a repeat only because its container is; one repeated inside its own
+    agreement is a repeat of its own."""
+    price = "<ram:NetPriceProductTradePrice><ram:ChargeAmount>{}</ram:ChargeAmount></ram:NetPriceProductTradePrice>"
+    agreement = "<ram:SpecifiedLineTradeAgreement>{}</ram:SpecifiedLineTradeAgreement>"
+    line = "<rsm:SupplyChainTradeTransaction><ram:IncludedSupplyChainTradeLineItem>{}</ram:IncludedSupplyChainTradeLineItem></rsm:SupplyChainTradeTransaction>"
+
+    def repeats(xml: str) -> list[str | None]:
+        return [f.detail for f in read_fragment(xml).syntax_facts if f.kind == FactKind.REPEATED and f.path.endswith("ram:ChargeAmount")]
+
+    assert repeats(line.format(agreement.format(price.format(1)) + agreement.format(price.format(2)))) == [
+        "its container is given again: ram:SpecifiedLineTradeAgreement"
+    ]
+    assert repeats(line.format(agreement.format(price.format(1) + price.format(2)))) == ["only one is allowed; the first is kept"]
 
 
 def test_comments_are_not_unused_elements() -> None:

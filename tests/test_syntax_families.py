@@ -84,6 +84,11 @@ CII_CHANGES = [
         rb'\1 schemeName="S">',
     ),
     (
+        "schemeID on the invoice number (CII-DT-005)",
+        rb"(<rsm:ExchangedDocument>\s*<ram:ID)>",
+        rb'\1 schemeID="S">',
+    ),
+    (
         "listID on the type code (CII-DT-008's template wins: no CII-DT-010)",
         rb"<ram:TypeCode>380",
         rb'<ram:TypeCode listID="1001" name="n">380',

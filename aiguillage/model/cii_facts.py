@@ -11,7 +11,7 @@ from typing import Any
 
 from lxml import etree
 
-from aiguillage.model.cii_common import PREFIXES
+from aiguillage.model.cii_common import PREFIXES, RSM_NS
 from aiguillage.model.facts import FactKind
 
 #: What a placeholder path stands for until a gathered element is placed in the model.
@@ -69,7 +69,7 @@ _ATTRIBUTES = etree.XPath(
 _RAM = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
 #: Identifiers that carry no schemeID in the CII binding (CII-DT-005…007), elsewhere it is used.
 _NO_SCHEME = frozenset({f"{_RAM}LineID", f"{_RAM}SellerAssignedID"})
-_NO_SCHEME_PARENTS = frozenset({f"{_RAM}ExchangedDocument", f"{_RAM}GuidelineSpecifiedDocumentContextParameter"})
+_NO_SCHEME_PARENTS = frozenset({f"{{{RSM_NS}}}ExchangedDocument", f"{_RAM}GuidelineSpecifiedDocumentContextParameter"})
 
 
 #: OTHER facts' details for elements the official rules judge wherever they stand, EN 16931
@@ -126,6 +126,41 @@ def _judged(name: str, element: etree._Element) -> bool:
     return True
 
 
+#: Containers the binding allows once and the reader reads through into one target: when one
+#: is given again, what it holds repeats the first one's terms, though each element is alone in
+#: its own container (the artefacts count per container: CII-SR-439/441 per line agreement).
+_SINGLE_CONTAINERS = frozenset(
+    f"{_RAM}{name}"
+    for name in (
+        "SpecifiedLineTradeAgreement",
+        "SpecifiedLineTradeDelivery",
+        "SpecifiedLineTradeSettlement",
+        "ApplicableHeaderTradeAgreement",
+        "ApplicableHeaderTradeDelivery",
+        "ApplicableHeaderTradeSettlement",
+    )
+)
+#: The detail of a REPEATED fact: the element itself is given again …
+REPEATED_HERE = "only one is allowed; the first is kept"
+#: … or only its container is (the detail names the container).
+REPEATED_CONTAINER = "its container is given again: "
+
+
+def _repeat_detail(element: etree._Element) -> str:
+    """REPEATED_HERE, or REPEATED_CONTAINER + the container when the repeat comes from a repeated
+    single container above the element, the element being the first of its kind in its own."""
+    if any(sibling.tag == element.tag for sibling in element.itersiblings(preceding=True)):
+        return REPEATED_HERE
+    ancestor = element.getparent()
+    while ancestor is not None:
+        if ancestor.tag in _SINGLE_CONTAINERS:
+            if any(sibling.tag == ancestor.tag for sibling in ancestor.itersiblings(preceding=True)):
+                return REPEATED_CONTAINER + qname(ancestor.tag)
+            return REPEATED_HERE
+        ancestor = ancestor.getparent()
+    return REPEATED_HERE
+
+
 def element_path(element: etree._Element) -> str:
     """The element's path below the root, prefixes as conventionally written
     (`rsm:SupplyChainTradeTransaction/ram:…`), as the UBL reader gives it."""
@@ -158,7 +193,7 @@ class FactRecorder:
                 self.blank(element)
 
     def repeated(self, element: etree._Element, path: Path, key: str) -> None:
-        self.fact(FactKind.REPEATED, element, _join(path, key), detail="only one is allowed; the first is kept")
+        self.fact(FactKind.REPEATED, element, _join(path, key), detail=_repeat_detail(element))
 
     def empty(self, element: etree._Element, path: Path, key: str) -> None:
         self.fact(FactKind.EMPTY_ELEMENT, element, _join(path, key))
