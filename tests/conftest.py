@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,6 +52,31 @@ def unit_test_files() -> list[Path]:
 @pytest.fixture(scope="session")
 def conformance() -> Path:
     return conformance_dir()
+
+
+def agreement(what: str, total: int, agree: int, stopped: int) -> str:
+    """A differential's figure: variants fully equal, of all and of those the artefact could judge."""
+    judged = total - stopped
+    return (
+        f"{what}: {total} variants, {agree} fully equal ({100 * agree / total:.1f}%); "
+        f"the artefact stopped on {stopped}, so {agree} of {judged} judged ({100 * agree / max(judged, 1):.1f}%)"
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the differential tests' agreement figures (recorded as `agreement` properties,
+    which reach the controller from xdist workers) at the end of the run."""
+    lines = sorted(
+        value
+        for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
+        if report.when == "call"
+        for key, value in report.user_properties
+        if key == "agreement"
+    )
+    if lines:
+        terminalreporter.section("agreement with the official artefacts")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import REPO, conformance_dir
+from conftest import REPO, agreement, conformance_dir
 
 from aiguillage.engine.loader import library
 from aiguillage.testing import known_differences
@@ -62,7 +63,7 @@ def known_entries() -> dict[str, list[dict[str, str]]]:
 @pytest.mark.conformance
 @pytest.mark.parametrize("profile", list(GUIDELINES))
 def test_mutated_profile_invoices_get_the_official_verdict(
-    profile: str, oracle_cache: Path
+    profile: str, oracle_cache: Path, record_property: Any
 ) -> None:
     chooser = library().compiled("factur-x")
     compiled = chooser.profiles[GUIDELINES[profile]]
@@ -73,7 +74,7 @@ def test_mutated_profile_invoices_get_the_official_verdict(
     entries = known_entries().get(profile, [])
     used: set[int] = set()
     failures: list[str] = []
-    total = agree = 0
+    total = agree = stopped = 0
     docs = documents(profile)
     for name, xml in docs:  # the profile invoices themselves hold
         comparison = compare(name, xml, oracle, chooser, oracle.scope)
@@ -84,11 +85,13 @@ def test_mutated_profile_invoices_get_the_official_verdict(
         comparison = compare(variant.name, variant.xml, oracle, chooser, oracle.scope)
         total += 1
         agree += comparison.agrees
+        stopped += comparison.official.error is not None
         left = unexplained(comparison, entries, used)
         if left:
             failures.append(f"{variant.name} [{variant.description}]: " + "; ".join(left))
     assert total >= VARIANTS * 0.99, f"only {total} variants were made"
-    summary = f"{profile}: {total} variants, {agree} fully equal ({100 * agree / total:.1f}%), on {len(oracle.scope)} ids"
+    summary = agreement(f"factur-x {profile}", total, agree, stopped) + f", on {len(oracle.scope)} ids"
+    record_property("agreement", summary)
     assert not failures, summary + f", {len(failures)} unexplained:\n" + "\n".join(failures[:40])
     stale = known_differences.stale(entries, used)
     if VARIANTS >= 300 and SEED == 0:
