@@ -107,6 +107,9 @@ class Gen:
         #: Values and lists read straight off the invoice, read once per function when hoisting:
         #: attribute → variable.
         self.root_values: dict[str, str] = {}
+        #: The same for values of hoisted groups (`_g_totals.vat_amount`): (group variable,
+        #: attribute) → variable.
+        self.group_values: dict[tuple[str, str], str] = {}
 
     def tmp(self, prefix: str = "_t") -> str:
         self._tmp += 1
@@ -128,14 +131,19 @@ class Gen:
                 code.line(f"{var} = {parent}.{attr} if {parent} is not None else None")
         lines = body.lines if body is not None else []
         text = "\n".join([*lines, *(t for _, t in self.lets_used.values())])
-        for attr, var in self.root_values.items():
+        values = [(var, f"inv.{attr}", f"inv.{attr}") for attr, var in self.root_values.items()]
+        values += [
+            (var, f"{group}.{attr} if {group} is not None else None", f"(None if {group} is None else {group}.{attr})")
+            for (group, attr), var in self.group_values.items()
+        ]
+        for var, read, inline in values:
             word = re.compile(rf"\b{var}\b")
             if len(word.findall(text)) >= 2:
-                code.line(f"{var} = inv.{attr}")
+                code.line(f"{var} = {read}")
                 continue
-            lines[:] = [word.sub(f"inv.{attr}", line) for line in lines]
+            lines[:] = [word.sub(inline, line) for line in lines]
             for key, (let_var, let_text) in list(self.lets_used.items()):
-                self.lets_used[key] = (let_var, word.sub(f"inv.{attr}", let_text))
+                self.lets_used[key] = (let_var, word.sub(inline, let_text))
         for key, (var, text) in self.lets_used.items():
             code.line(f"{var} = None" if key in self.lazy else f"{var} = {text}")
 
@@ -168,6 +176,12 @@ class Gen:
         if not self.hoist or cur != "inv" or nullable or len(names) != 1:
             return None
         return self.root_values.setdefault(names[0], f"_r_{names[0]}")
+
+    def group_value(self, cur: str, nullable: bool, names: list[str]) -> str | None:
+        """The variable holding `<group>.<name>` (None without the group) for a hoisted group."""
+        if not self.hoist or not nullable or len(names) != 1 or not cur.startswith("_g_"):
+            return None
+        return self.group_values.setdefault((cur, names[0]), f"_v{cur[2:]}__{names[0]}")
 
     def _hoist_var(self, steps: list[FieldNode]) -> str:
         path = ".".join(s.name for s in steps)
@@ -241,7 +255,7 @@ class Gen:
             names.append(node.wrapper)
         if not names:
             return cur
-        root = self.root_value(cur, nullable, names)
+        root = self.root_value(cur, nullable, names) or self.group_value(cur, nullable, names)
         if root is not None:
             return root
         hoists = self.loop_hoists.get(cur) if len(names) == 1 and not nullable else None
@@ -614,7 +628,10 @@ class Gen:
             node = e.ref.node
             if node is not None and node.wrapper:
                 names.append(node.wrapper)
-            if len(names) == 1 and not nullable and (cur in self.loop_hoists or self.root_value(cur, nullable, names)):
+            if len(names) == 1 and (
+                (not nullable and (cur in self.loop_hoists or self.root_value(cur, nullable, names)))
+                or self.group_value(cur, nullable, names)
+            ):
                 return f"({self.single(e.ref)} is not None)"
             if names:
                 tests: list[str] = []
