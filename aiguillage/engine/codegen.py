@@ -102,6 +102,14 @@ class Gen:
         #: Loop variables whose groups may be read once per iteration (validate's shared loops):
         #: variable → {attribute: hoisted variable}.
         self.loop_hoists: dict[str, dict[str, str]] = {}
+        #: The hoisted variables of `loop_hoists` that hold a value (not a group).
+        self.loop_values: set[str] = set()
+        #: Values and lists read straight off the invoice, read once per function when hoisting:
+        #: attribute → variable.
+        self.root_values: dict[str, str] = {}
+        #: The same for values of hoisted groups (`_g_totals.vat_amount`): (group variable,
+        #: attribute) → variable.
+        self.group_values: dict[tuple[str, str], str] = {}
 
     def tmp(self, prefix: str = "_t") -> str:
         self._tmp += 1
@@ -109,14 +117,33 @@ class Gen:
 
     # ---- preamble
 
-    def preamble(self, code: Code) -> None:
-        """Hoisted groups and lets, in dependency order, at the top of the function."""
+    def preamble(self, code: Code, body: Code | None = None) -> None:
+        """Hoisted groups and lets, in dependency order, at the top of the function.
+
+        A value of the invoice read in one place only is read there again (`body` and the lets
+        are rewritten): hoisting it would read it even when that place is not reached.
+        """
         for path in sorted(self.hoisted, key=lambda p: p.count(".")):
             var, parent, attr = self.hoisted[path]
             if parent == "inv":
                 code.line(f"{var} = inv.{attr}")
             else:
                 code.line(f"{var} = {parent}.{attr} if {parent} is not None else None")
+        lines = body.lines if body is not None else []
+        text = "\n".join([*lines, *(t for _, t in self.lets_used.values())])
+        values = [(var, f"inv.{attr}", f"inv.{attr}") for attr, var in self.root_values.items()]
+        values += [
+            (var, f"{group}.{attr} if {group} is not None else None", f"(None if {group} is None else {group}.{attr})")
+            for (group, attr), var in self.group_values.items()
+        ]
+        for var, read, inline in values:
+            word = re.compile(rf"\b{var}\b")
+            if len(word.findall(text)) >= 2:
+                code.line(f"{var} = {read}")
+                continue
+            lines[:] = [word.sub(inline, line) for line in lines]
+            for key, (let_var, let_text) in list(self.lets_used.items()):
+                self.lets_used[key] = (let_var, word.sub(inline, let_text))
         for key, (var, text) in self.lets_used.items():
             code.line(f"{var} = None" if key in self.lazy else f"{var} = {text}")
 
@@ -142,6 +169,19 @@ class Gen:
         return self.lets_used[decl.name][0]
 
     # ---- paths
+
+    def root_value(self, cur: str, nullable: bool, names: list[str]) -> str | None:
+        """The variable holding `inv.<name>` when `cur.names` is one attribute of the invoice
+        and the function hoists (validate, route: the invoice no longer changes)."""
+        if not self.hoist or cur != "inv" or nullable or len(names) != 1:
+            return None
+        return self.root_values.setdefault(names[0], f"_r_{names[0]}")
+
+    def group_value(self, cur: str, nullable: bool, names: list[str]) -> str | None:
+        """The variable holding `<group>.<name>` (None without the group) for a hoisted group."""
+        if not self.hoist or not nullable or len(names) != 1 or not cur.startswith("_g_"):
+            return None
+        return self.group_values.setdefault((cur, names[0]), f"_v{cur[2:]}__{names[0]}")
 
     def _hoist_var(self, steps: list[FieldNode]) -> str:
         path = ".".join(s.name for s in steps)
@@ -215,6 +255,15 @@ class Gen:
             names.append(node.wrapper)
         if not names:
             return cur
+        root = self.root_value(cur, nullable, names) or self.group_value(cur, nullable, names)
+        if root is not None:
+            return root
+        hoists = self.loop_hoists.get(cur) if len(names) == 1 and not nullable else None
+        if hoists is not None:
+            # A value of a shared loop's element, read once per element (see `_UnitCompiler.merged`).
+            name = hoists.setdefault(names[0], f"_h_{cur}_{names[0]}")
+            self.loop_values.add(name)
+            return name
         return self.chain(cur, nullable, names)
 
     def clauses(self, ref: PathRef, frames: list[Frame] | None = None, where: ast.Expr | None = None, *, values: bool = True, plain: bool = False) -> tuple[list[str], str]:
@@ -227,7 +276,8 @@ class Gen:
             if step.repeats:
                 frame = next(loop_frames, None)
                 var = frame.pyvar if frame is not None else self.tmp("_e")
-                out.append(f"for {var} in {self.iterable(cur, nullable, [*pending, step.name])}")
+                names = [*pending, step.name]
+                out.append(f"for {var} in {self.root_value(cur, nullable, names) or self.iterable(cur, nullable, names)}")
                 cur, nullable, pending = var, False, []
             else:
                 pending.append(step.name)
@@ -302,7 +352,8 @@ class Gen:
             ref = arg.expr.ref if isinstance(arg.expr, ast.Path) else None
             if ref is not None and ref.let is None and arg.where is None and ref.node is not None and ref.node.repeats and ref.node.is_group and sum(s.repeats for s in ref.steps) == 1:
                 cur, nullable, steps = self.base(ref)
-                return f"len({self.iterable(cur, nullable, [s.name for s in steps])})"
+                names = [s.name for s in steps]
+                return f"len({self.root_value(cur, nullable, names) or self.iterable(cur, nullable, names)})"
             tallied = self.tally_count(arg)
             if tallied is not None:
                 return tallied
@@ -581,6 +632,11 @@ class Gen:
             node = e.ref.node
             if node is not None and node.wrapper:
                 names.append(node.wrapper)
+            if len(names) == 1 and (
+                (not nullable and (cur in self.loop_hoists or self.root_value(cur, nullable, names)))
+                or self.group_value(cur, nullable, names)
+            ):
+                return f"({self.single(e.ref)} is not None)"
             if names:
                 tests: list[str] = []
                 if nullable:

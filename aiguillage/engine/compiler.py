@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import marshal
+import re
 import sys
 import threading
 from collections import OrderedDict
@@ -468,7 +469,7 @@ class _UnitCompiler:
         head = Code(level=1)
         for line in prelude:
             head.line(line)
-        gen.preamble(head)
+        gen.preamble(head, body)
         code.extend(head)
         code.extend(body)
         code.line("")
@@ -518,8 +519,13 @@ class _UnitCompiler:
         for rule in group:
             own_where = [gen.expr(rule.scopes[0].where)] if rule.scopes[0].where is not None and rule is not group[0] else []
             self.validate_rule(inner, gen, rule, False, shared=True, extra=(wheres if rule is group[0] else own_where))
+        text = "\n".join(inner.lines)
         for var in loop_vars:
             for attr, hoisted in gen.loop_hoists.pop(var).items():
+                if hoisted in gen.loop_values and len(re.findall(rf"\b{hoisted}\b", text)) < 2:
+                    # read by one place only: reading it there costs no more, and only when reached
+                    inner.lines = [re.sub(rf"\b{hoisted}\b", f"{var}.{attr}", line) for line in inner.lines]
+                    continue
                 body.line(f"{hoisted} = {var}.{attr}")
         body.extend(inner)
         body.level = level
