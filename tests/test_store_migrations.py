@@ -86,3 +86,36 @@ def test_audit_log_refuses_truncate_on_postgresql(postgres_url, make_tenant):
             connection.execute(text("TRUNCATE audit_log CASCADE"))
     finally:
         engine.dispose()
+
+
+def test_0013_rehashes_stored_invoices_by_their_business_terms(db_backend, empty_database, make_tenant):
+    """A UBL invoice stored under the former hash (every field but provenance and syntax facts)
+    is, after 0013, the same content as the same invoice written in CII."""
+    from pathlib import Path
+
+    from aiguillage.model.syntaxes import read_invoice, write_invoice
+    from aiguillage.store.actor import Actor
+    from aiguillage.store.database import session_factory, transaction
+    from aiguillage.store.hashing import json_sha256
+    from aiguillage.store.repositories.invoices import Invoices, business_hash, model_document
+
+    engine = make_engine(empty_database(db_backend))
+    try:
+        migrate.upgrade(engine)
+        tenant = make_tenant(engine)
+        data = (Path(__file__).resolve().parents[1] / "samples" / "atelier-lumiere-F2026-0120-distrilux.xml").read_bytes()
+        ubl = read_invoice(data)
+        with transaction(session_factory(engine)) as session:
+            stored = Invoices(session, tenant).receive(ubl, data, Actor("key:aig_erp00001", role="erp")).invoice
+            invoice_id, model = stored.id, stored.model
+        former = json_sha256({k: v for k, v in model.items() if k not in ("provenance", "syntax_facts")})
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE invoices SET model_sha256 = :h"), {"h": former})
+        migrate.downgrade(engine, "0012")
+        migrate.upgrade(engine)
+        in_cii = model_document(read_invoice(write_invoice(ubl, "cii")))
+        with engine.connect() as connection:
+            (digest,) = connection.execute(text("SELECT model_sha256 FROM invoices")).one()
+        assert former != digest == business_hash(model) == business_hash(in_cii), invoice_id
+    finally:
+        engine.dispose()

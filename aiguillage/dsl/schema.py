@@ -223,5 +223,8 @@ def suggest_path(segment: str, where: FieldNode) -> list[str]:
         by_last.setdefault(node.name, []).append(node.bare_path)
     out: list[str] = []
     for last in suggest(segment, by_last, n=3):
-        out.extend(sorted(set(by_last[last]))[:2])
+        # Of the fields sharing that last name, those whose whole path is closest to what was
+        # written first ("total_with_vat": totals.amount_with_vat before lines.amount_with_vat).
+        paths = sorted(set(by_last[last]), key=lambda p: (-difflib.SequenceMatcher(None, segment, p).ratio(), p))
+        out.extend(paths[:2])
     return out[:3]

@@ -677,16 +677,34 @@ BINDING_FIELDS = frozenset(
 SYNTAX_ECHO_FIELDS = frozenset({"document_references"})
 
 
+def _without_bindings(value: object, *, drop_empty: bool) -> object:
+    """The value with what a syntax binding said (BINDING_FIELDS, SYNTAX_ECHO_FIELDS) left out at
+    any depth, and, with `drop_empty`, empty values (None, [], {}) too."""
+    if isinstance(value, dict):
+        kept = {}
+        for k, v in value.items():
+            if k in BINDING_FIELDS or k in SYNTAX_ECHO_FIELDS:
+                continue
+            v = _without_bindings(v, drop_empty=drop_empty)
+            if not drop_empty or v not in (None, [], {}):
+                kept[k] = v
+        return kept
+    if isinstance(value, list):
+        return [_without_bindings(v, drop_empty=drop_empty) for v in value]
+    return value
+
+
 def business_terms(invoice: Invoice) -> dict:
     """The invoice's business terms as JSON data: what a conversion or a round trip must keep."""
+    data = _without_bindings(invoice.model_dump(mode="json", exclude=set(NON_BUSINESS_FIELDS)), drop_empty=False)
+    assert isinstance(data, dict)
+    return data
 
-    def strip(value: object) -> object:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k not in BINDING_FIELDS and k not in SYNTAX_ECHO_FIELDS}
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
 
-    data = strip(invoice.model_dump(mode="json", exclude=set(NON_BUSINESS_FIELDS)))
+def business_content(document: dict) -> dict:
+    """The business terms of a stored model document (JSON data), empty values left out: what
+    "the same invoice again" compares. The same in any syntax (no binding field), and unchanged
+    when the model gains an optional term (an empty value is no value)."""
+    data = _without_bindings({k: v for k, v in document.items() if k not in NON_BUSINESS_FIELDS}, drop_empty=True)
     assert isinstance(data, dict)
     return data

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from aiguillage.model.invoice import NON_BUSINESS_FIELDS, Invoice
+from aiguillage.model.invoice import Invoice, business_content
 from aiguillage.store.actor import Actor
 from aiguillage.store.base import utcnow
 from aiguillage.store.errors import Conflict, Invalid, NotFound
@@ -107,8 +107,9 @@ def model_document(invoice: Invoice) -> dict[str, Any]:
 
 
 def business_hash(document: dict[str, Any]) -> str:
-    """Hash of the business terms only (not where or how the invoice was read)."""
-    return json_sha256({k: v for k, v in document.items() if k not in NON_BUSINESS_FIELDS})
+    """Hash of the business terms only (not where or how the invoice was read, nor what its
+    syntax's binding said): the same invoice in UBL and in CII hashes the same."""
+    return json_sha256(business_content(document))
 
 
 def invoice_from_record(record: InvoiceRecord) -> Invoice:
