@@ -79,6 +79,7 @@ FUNCTIONS: dict[str, Function] = {
         Function("concat", ("any",), "text", "The texts joined; missing parts count as empty.", variadic=True, runtime="concat"),
         Function("split", ("text", "text"), "text", "The pieces of a text between separators.", many=True, runtime="split"),
         Function("part", ("text", "text", "number"), "text", "The n-th piece (from 1) of a text split by a separator.", runtime="part"),
+        Function("vat_scheme", ("text", "bool"), "bool", "True when a tax scheme value denotes VAT: missing (the model keeps exactly \"VAT\" as missing) or \"VAT\" in any case; when the second argument is false (UBL's normalize-space), also with spaces at the ends or repeated inside. The second argument names the reading binding, e.g. vat_scheme(line.vat.tax_scheme, cii_input).", runtime="vat_scheme"),
         # ---- dates
         Function("date", ("text",), "date", "The date written YYYY-MM-DD in a text; missing if not a real date.", runtime="to_date"),
         Function("days_between", ("date", "date"), "number", "Days from the first date to the second (negative if earlier).", runtime="days_between"),

@@ -369,6 +369,12 @@ class Gen:
         if e.name in ("min", "max"):
             return f"_rt_{fn.runtime}([{', '.join(self.expr(a.expr) for a in e.args)}])"
         args = [self.expr(a.expr) for a in e.args]
+        if e.name == "vat_scheme":
+            # The model keeps exactly "VAT" as missing, so nearly every call is that case: test it
+            # inline, as the condition this function replaced did, and call only for a written scheme.
+            value = args[0] if _NAME.match(args[0]) else self.tmp()
+            bind = value if value == args[0] else f"({value} := {args[0]})"
+            return f"({bind} is None or _rt_vat_scheme({value}, {args[1]}))"
         if e.name == "round" and len(args) == 1:
             args.append("2")
         return f"_rt_{fn.runtime}({', '.join(args)})"

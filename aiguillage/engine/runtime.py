@@ -203,6 +203,19 @@ def trim(value: str | None) -> str | None:
     return None if value is None else " ".join(value.split())
 
 
+def vat_scheme(scheme: str | None, cii: bool | None) -> bool:
+    """The tax scheme is VAT under the reading binding: CII ignores case only, UBL also normalises spaces.
+
+    One condition the EN 16931 rules repeat per line, allowance, charge and breakdown, said once;
+    `cii` comes from the rule file (`cii_input`) so the binding difference stays visible there.
+    """
+    if scheme is None:
+        return True
+    if scheme.upper() == "VAT":
+        return True
+    return not cii and " ".join(scheme.split()).upper() == "VAT"
+
+
 def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
