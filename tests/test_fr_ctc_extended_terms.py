@@ -221,10 +221,41 @@ def variants() -> dict[str, Change]:
         out[f"INCOTERMS on the {where}"] = _incoterms(line, extra=False)
         out[f"INCOTERMS with more on the {where}"] = _incoterms(line, extra=True)
         out[f"INCOTERMS DAT (2010) on the {where}"] = _incoterms(line, extra=False, code="DAT")
+    for code in ("95", "999", " 41 "):
+        out[f"gross price allowance reason {code.strip()!r}"] = _gross_price_reason(code)
     out["INCOTERMS with an empty code"] = _incoterms(False, extra=False, code=" ")
     out["INCOTERMS code 1"] = _incoterms(True, extra=False, code=" 1 ")
     out["INCOTERMS code in lower case"] = _incoterms(False, extra=False, code="fob")
     return out
+
+
+def _gross_price_reason(code: str) -> Change:
+    """An allowance on line 1's gross price (BT-147, BT-148) with a reason code."""
+
+    def change(root: etree._Element, syntax: str) -> None:
+        if syntax == "ubl":
+            price = _one(root, f"{LINE['ubl']}/cac:Price")
+            price.append(
+                etree.fromstring(
+                    f'<cac:AllowanceCharge xmlns:cac="{NS["cac"]}" xmlns:cbc="{NS["cbc"]}">'
+                    f"<cbc:ChargeIndicator>false</cbc:ChargeIndicator><cbc:AllowanceChargeReasonCode>{code}</cbc:AllowanceChargeReasonCode>"
+                    '<cbc:Amount currencyID="EUR">15.00</cbc:Amount><cbc:BaseAmount currencyID="EUR">200.00</cbc:BaseAmount></cac:AllowanceCharge>'
+                )
+            )
+        else:
+            net = _one(
+                root, f"{LINE['cii']}/ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice"
+            )
+            net.addprevious(
+                etree.fromstring(
+                    f'<ram:GrossPriceProductTradePrice xmlns:ram="{NS["ram"]}" xmlns:udt="{NS["udt"]}"><ram:ChargeAmount>200.00</ram:ChargeAmount>'
+                    "<ram:AppliedTradeAllowanceCharge><ram:ChargeIndicator><udt:Indicator>false</udt:Indicator></ram:ChargeIndicator>"
+                    f"<ram:ActualAmount>15.00</ram:ActualAmount><ram:ReasonCode>{code}</ram:ReasonCode></ram:AppliedTradeAllowanceCharge>"
+                    "</ram:GrossPriceProductTradePrice>"
+                )
+            )
+
+    return change
 
 
 def _attachment(mime: str) -> Change:
