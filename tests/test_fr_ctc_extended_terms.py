@@ -105,6 +105,13 @@ def _drop_scheme(path: Callable[[str], str]) -> Change:
     return change
 
 
+def _scheme(path: Callable[[str], str], value: str) -> Change:
+    def change(root: etree._Element, syntax: str) -> None:
+        _one(root, path(syntax)).set("schemeID", value)
+
+    return change
+
+
 def _twice(path: Callable[[str], str]) -> Change:
     """The identifier repeated (same scheme), in UBL its cac:PartyIdentification."""
 
@@ -138,6 +145,8 @@ def variants() -> dict[str, Change]:
         out[f"{name}: two identifiers of one scheme"] = _twice(_party(name, ID))
         out[f"{name}: address with a slash"] = _text(_party(name, ADDRESS), "443061841/AGENT")
         out[f"{name}: address of 130 characters"] = _text(_party(name, ADDRESS), "A" * 130)
+        out[f"{name}: identifier of scheme SEPA"] = _scheme(_party(name, ID), "SEPA")
+        out[f"{name}: identifier of scheme BY"] = _scheme(_party(name, ID), "BY")
     out["payee: address with a slash"] = _text(lambda s: PAYEE_ADDRESS[s], "387654320/X")
     out["payee: address of 130 characters"] = _text(lambda s: PAYEE_ADDRESS[s], "B" * 130)
     out["line: earlier invoice number with a space"] = _text(
@@ -188,6 +197,17 @@ def variants() -> dict[str, Change]:
         root.xpath(buyer_id[syntax], namespaces=NS)[1].set("schemeID", "0088")
 
     out["buyer: two identifiers of two schemes"] = second_buyer_scheme
+    seller_id = {
+        "ubl": "/*/cac:AccountingSupplierParty/cac:Party/cac:PartyIdentification/cbc:ID",
+        "cii": f"{_TX}/ram:ApplicableHeaderTradeAgreement/ram:SellerTradeParty/ram:GlobalID",
+    }
+    out["seller: identifier of scheme SE"] = _scheme(lambda s: seller_id[s], "SE")
+    out["seller: identifier of scheme XX"] = _scheme(lambda s: seller_id[s], "XX")
+    out["buyer: identifier of scheme SEPA"] = _scheme(lambda s: buyer_id[s], "SEPA")
+    out["payee: identifier of scheme SEPA"] = _scheme(lambda s: payee_id[s], "SEPA")
+    out["payee: identifier of scheme 0088 with spaces"] = _scheme(lambda s: payee_id[s], " 0088 ")
+    for mime in ("application/xml", "text/xml", "image/gif", "application/pdf"):
+        out[f"attachment {mime}"] = _attachment(mime)
     for kind in ("AFL", "AVV"):
         out[f"two invoiced objects {kind}"] = _objects(kind, 2)
         out[f"one invoiced object {kind}"] = _objects(kind, 1)
@@ -200,16 +220,75 @@ def variants() -> dict[str, Change]:
         where = "line" if line else "document"
         out[f"INCOTERMS on the {where}"] = _incoterms(line, extra=False)
         out[f"INCOTERMS with more on the {where}"] = _incoterms(line, extra=True)
+        out[f"INCOTERMS DAT (2010) on the {where}"] = _incoterms(line, extra=False, code="DAT")
+    for code in ("95", "999", " 41 "):
+        out[f"gross price allowance reason {code.strip()!r}"] = _gross_price_reason(code)
+    out["INCOTERMS with an empty code"] = _incoterms(False, extra=False, code=" ")
+    out["INCOTERMS code 1"] = _incoterms(True, extra=False, code=" 1 ")
+    out["INCOTERMS code in lower case"] = _incoterms(False, extra=False, code="fob")
     return out
 
 
-def _incoterms(line: bool, *, extra: bool) -> Change:
+def _gross_price_reason(code: str) -> Change:
+    """An allowance on line 1's gross price (BT-147, BT-148) with a reason code."""
+
+    def change(root: etree._Element, syntax: str) -> None:
+        if syntax == "ubl":
+            price = _one(root, f"{LINE['ubl']}/cac:Price")
+            price.append(
+                etree.fromstring(
+                    f'<cac:AllowanceCharge xmlns:cac="{NS["cac"]}" xmlns:cbc="{NS["cbc"]}">'
+                    f"<cbc:ChargeIndicator>false</cbc:ChargeIndicator><cbc:AllowanceChargeReasonCode>{code}</cbc:AllowanceChargeReasonCode>"
+                    '<cbc:Amount currencyID="EUR">15.00</cbc:Amount><cbc:BaseAmount currencyID="EUR">200.00</cbc:BaseAmount></cac:AllowanceCharge>'
+                )
+            )
+        else:
+            net = _one(
+                root, f"{LINE['cii']}/ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice"
+            )
+            net.addprevious(
+                etree.fromstring(
+                    f'<ram:GrossPriceProductTradePrice xmlns:ram="{NS["ram"]}" xmlns:udt="{NS["udt"]}"><ram:ChargeAmount>200.00</ram:ChargeAmount>'
+                    "<ram:AppliedTradeAllowanceCharge><ram:ChargeIndicator><udt:Indicator>false</udt:Indicator></ram:ChargeIndicator>"
+                    f"<ram:ActualAmount>15.00</ram:ActualAmount><ram:ReasonCode>{code}</ram:ReasonCode></ram:AppliedTradeAllowanceCharge>"
+                    "</ram:GrossPriceProductTradePrice>"
+                )
+            )
+
+    return change
+
+
+def _attachment(mime: str) -> Change:
+    """A supporting document (BG-24) with an attachment (BT-125) of this MIME code."""
+
+    def change(root: etree._Element, syntax: str) -> None:
+        if syntax == "ubl":
+            ref = etree.fromstring(
+                f'<cac:AdditionalDocumentReference xmlns:cac="{NS["cac"]}" xmlns:cbc="{NS["cbc"]}"><cbc:ID>BL-1</cbc:ID>'
+                f'<cac:Attachment><cbc:EmbeddedDocumentBinaryObject mimeCode="{mime}" filename="bl">PGEvPg==</cbc:EmbeddedDocumentBinaryObject>'
+                "</cac:Attachment></cac:AdditionalDocumentReference>"
+            )
+            _one(root, "/*/cac:AccountingSupplierParty").addprevious(ref)
+        else:
+            ref = etree.fromstring(
+                f'<ram:AdditionalReferencedDocument xmlns:ram="{NS["ram"]}"><ram:IssuerAssignedID>BL-1</ram:IssuerAssignedID>'
+                f'<ram:TypeCode>916</ram:TypeCode><ram:AttachmentBinaryObject mimeCode="{mime}" filename="bl">PGEvPg==</ram:AttachmentBinaryObject>'
+                "</ram:AdditionalReferencedDocument>"
+            )
+            _one(
+                root, f"{_TX}/ram:ApplicableHeaderTradeAgreement/ram:BuyerOrderReferencedDocument"
+            ).addnext(ref)
+
+    return change
+
+
+def _incoterms(line: bool, *, extra: bool, code: str = "DAP") -> Change:
     """Delivery terms: the INCOTERMS code and place name, and with `extra` a term the profile does not allow."""
 
     def change(root: etree._Element, syntax: str) -> None:
         if syntax == "ubl":
             terms = etree.Element(f"{{{NS['cac']}}}DeliveryTerms")
-            etree.SubElement(terms, f"{{{NS['cbc']}}}ID").text = "DAP"
+            etree.SubElement(terms, f"{{{NS['cbc']}}}ID").text = code
             if extra:
                 etree.SubElement(terms, f"{{{NS['cbc']}}}SpecialTerms").text = "Livraison au quai 3"
             place = etree.SubElement(terms, f"{{{NS['cac']}}}DeliveryLocation")
@@ -218,7 +297,7 @@ def _incoterms(line: bool, *, extra: bool) -> Change:
             anchor.addprevious(terms)
         else:
             terms = etree.Element(f"{{{NS['ram']}}}ApplicableTradeDeliveryTerms")
-            etree.SubElement(terms, f"{{{NS['ram']}}}DeliveryTypeCode").text = "DAP"
+            etree.SubElement(terms, f"{{{NS['ram']}}}DeliveryTypeCode").text = code
             place = etree.SubElement(terms, f"{{{NS['ram']}}}RelevantTradeLocation")
             if extra:
                 etree.SubElement(place, f"{{{NS['ram']}}}ID").text = "FRPAR"

@@ -490,6 +490,9 @@ BOTH_PERSON_AND_DEPARTMENT = "ram:PersonName and ram:DepartmentName both given"
 NO_CHARGE_INDICATOR = "missing ram:ChargeIndicator (read as an allowance)"
 NO_ORIGIN_COUNTRY_ID = "ram:OriginTradeCountry without ram:ID"
 GROSS_ALLOWANCE_INCOMPLETE = "not both ram:ChargeIndicator false and ram:ActualAmount"
+#: OTHER fact on the reason code of an allowance (indicator false) on the gross price, value = the
+#: code as written: EN 16931 has no term for it, EXTENDED-CTC-FR's BR-FREXT-CL-19-GP judges it.
+GROSS_ALLOWANCE_REASON = "reason code of an allowance on the gross price"
 NO_CREDITOR_ACCOUNT = "credit transfer without ram:IBANID or ram:ProprietaryID"
 
 
@@ -960,6 +963,9 @@ def _gross_allowance(reader: _Reader, element: etree._Element, target: dict, pat
                 target.setdefault("discount_charge_indicator", written)
     if not indicator and "discount" not in target:
         target.setdefault("discount_charge_indicator", "")
+    if indicator == "false":
+        for code in element.iterfind(_ram("ReasonCode")):
+            reader.fact(FactKind.OTHER, code, value=code.text or "", detail=GROSS_ALLOWANCE_REASON)
     if not (indicator == "false" and amount or not indicator and not amount):  # CII-SR-119
         reader.fact(FactKind.OTHER, element, _join(path, "discount"), detail=GROSS_ALLOWANCE_INCOMPLETE)
     if "discount" in entry:

@@ -336,6 +336,9 @@ def ubl_exemption(key: str) -> Any:
 
 #: OTHER fact on a delivery terms element that holds more than EXTENDED-CTC-FR allows (INCOTERMS).
 DETAIL_NOT_INCOTERMS = "more than INCOTERMS: only a code and a location name (EXTENDED-CTC-FR)"
+#: OTHER fact on the INCOTERMS code (UBL cbc:ID, CII ram:DeliveryTypeCode), value = the code as
+#: written: EN 16931 has no term for it, BR-FREXT-CL-27 judges it.
+DETAIL_INCOTERMS_CODE = "INCOTERMS code (EXTENDED-CTC-FR)"
 
 _UBL_INCOTERMS = frozenset({_UBL_ID, clark("cac:DeliveryLocation")})
 _UBL_LOCATION_NAME = clark("cbc:Name")
@@ -344,8 +347,19 @@ _UBL_LOCATION_NAME = clark("cbc:Name")
 def ubl_delivery_terms(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     """cac:DeliveryTerms (document or line): EXTENDED-CTC-FR allows the INCOTERMS code (cbc:ID)
     and the location's name; anything more is an OTHER fact the profile's UBL-FREXT-CR-410 and
-    645 judge (EN 16931's UBL-CR-410 and 645 judge the element itself, as before)."""
+    645 judge (EN 16931's UBL-CR-410 and 645 judge the element itself, as before). The code is a
+    fact of its own."""
     _unused_ubl(el, e, rd)
+    for code in el.iterfind(_UBL_ID):
+        rd.fact(
+            OTHER,
+            f"{e.path}/cbc:ID",
+            code.sourceline,
+            None,
+            None,
+            code.text or "",
+            DETAIL_INCOTERMS_CODE,
+        )
     for child in el:
         if not isinstance(child.tag, str):
             continue
@@ -567,6 +581,8 @@ def cii_delivery_terms(reader: Any, element: etree._Element, target: dict, path:
     """ram:ApplicableTradeDeliveryTerms (document or line): as `ubl_delivery_terms`, for
     CII-FREXT-SR-293 and CII-FREXT-SR-106 (the code is ram:DeliveryTypeCode)."""
     reader.unused(element)
+    for code in element.iterfind(ram("DeliveryTypeCode")):
+        reader.fact(FactKind.OTHER, code, value=code.text or "", detail=DETAIL_INCOTERMS_CODE)
     for child in element:
         if not isinstance(child.tag, str):
             continue
@@ -580,6 +596,7 @@ def cii_delivery_terms(reader: Any, element: etree._Element, target: dict, path:
 
 
 __all__ = [
+    "DETAIL_INCOTERMS_CODE",
     "DETAIL_NOT_INCOTERMS",
     "cii_exemption",
     "cii_item_seller",
