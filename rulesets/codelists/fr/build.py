@@ -54,15 +54,20 @@ def expected(sch: Path) -> dict[str, dict]:
     }
 
 
-def main(argv: list[str]) -> int:
+def write_lists(lists: dict[str, dict]) -> int:
+    """Write each list file of this folder whose content changed (also used by extended.py)."""
     out = Path(__file__).resolve().parent
-    for filename, content in expected(Path(argv[0])).items():
+    for filename, content in lists.items():
         text = json.dumps(content, ensure_ascii=False) + "\n"
         path = out / filename
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
             print(f"wrote {path}")
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return write_lists(expected(Path(argv[0])))
 
 
 if __name__ == "__main__":

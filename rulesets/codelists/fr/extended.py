@@ -11,11 +11,11 @@ differs, or when a reused EN 16931 list no longer matches.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
 
+from build import write_lists  # the sibling script (this folder is on sys.path when run)
 from lxml import etree
 
 XSL = "{http://www.w3.org/1999/XSL/Transform}"
@@ -53,14 +53,7 @@ def expected(xslt: Path) -> dict[str, dict]:
 
 
 def main(argv: list[str]) -> int:
-    out = Path(__file__).resolve().parent
-    for filename, content in expected(Path(argv[0])).items():
-        text = json.dumps(content, ensure_ascii=False) + "\n"
-        path = out / filename
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            print(f"wrote {path}")
-    return 0
+    return write_lists(expected(Path(argv[0])))
 
 
 if __name__ == "__main__":
