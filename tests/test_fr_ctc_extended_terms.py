@@ -215,6 +215,8 @@ def variants() -> dict[str, Change]:
     out["delivery place: one GLN"] = _delivery_places(["5790000435975"])
     out["item attribute by its code"] = _attribute(code="MATERIAL")
     out["item attribute with an empty code"] = _attribute(code=" ")
+    out["item attribute with a code of no list"] = _attribute(code="Q9X")
+    out["item attribute with a code in lower case"] = _attribute(code="material")
     out["item attribute with neither name nor code"] = _attribute()
     for line in (False, True):
         where = "line" if line else "document"

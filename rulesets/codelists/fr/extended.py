@@ -24,6 +24,7 @@ SOURCE = "FNFE-MPE EXTENDED-CTC-FR validation artefacts 1.4.0 (XP Z12-012), code
 #: list name -> the assert that spells it out
 LISTS = {
     "FR-EXT-INCOTERMS": "BR-FREXT-CL-27",
+    "FR-EXT-ITEM-ATTRIBUTE": "BR-FREXT-04",
 }
 
 
