@@ -17,12 +17,7 @@ from pathlib import Path
 import pytest
 from fr_oracle import br_fr_xslt, failed_asserts
 from lxml import etree
-from test_fr_ctc_extended import judged_ids
-from test_fr_ctc_extended_terms import NS
-
-from aiguillage.engine.evaluate import evaluate
-from aiguillage.engine.loader import load
-from aiguillage.model.syntaxes import read_invoice
+from test_fr_ctc_extended_terms import NS, assert_official_verdicts
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = {
@@ -256,32 +251,7 @@ def test_sub_line_variant_fires_what_the_official_artefacts_fire(
 ) -> None:
     root = etree.parse(str(SAMPLES[syntax])).getroot()
     VARIANTS[variant](root, syntax)
-    xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    invoice = read_invoice(xml)
-    for ruleset, warning in (("fr-ctc", False), ("fr-ctc-transition", True)):
-        official = {
-            r: f
-            for r, f in _fired(xml, syntax, conformance, warning=warning).items()
-            if r.startswith("BR-FR-")
-        }
-        ours = {
-            f.rule: f.severity
-            for f in evaluate(invoice, load(ruleset)).findings
-            if f.rule.startswith("BR-FR-")
-        }
-        assert ours == official, (
-            f"{syntax} {ruleset}: official {sorted(official.items())}, ours {sorted(ours.items())}"
-        )
-    judged = judged_ids()
-    profile = {
-        r: f for r, f in _fired(xml, syntax, conformance, extended=True).items() if r in judged
-    }
-    ours_profile = {
-        f.rule: f.severity for f in evaluate(invoice, load("fr-ctc")).findings if f.rule in judged
-    }
-    assert ours_profile == profile, (
-        f"{syntax}: EXTENDED-CTC-FR {sorted(profile.items())}, fr-ctc-extended {sorted(ours_profile.items())}"
-    )
+    assert_official_verdicts(etree.tostring(root, xml_declaration=True, encoding="UTF-8"), syntax, conformance)
 
 
 @pytest.mark.conformance
