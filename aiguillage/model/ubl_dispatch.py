@@ -249,9 +249,17 @@ def unknown(el: Any, spec: Spec, rd: Reader) -> None:
         return
     name = prefixed(tag)
     path = f"{spec.path}/{name}" if spec.path else name
+    rd.fact(UNUSED, path, el.sourceline)
+    _judge_unused(el, path, rd)
+
+
+def _judge_unused(el: Any, path: str, rd: Reader) -> None:
+    """What rules that judge elements wherever they are see of an unused element and, below it,
+    of each descendant (which gets no UNUSED_ELEMENT fact of its own): its attributes (UBL-DT-08…28),
+    what the official rules judge anywhere (`judged_wherever`, Peppol's currencyID and scheme
+    rules), and empty leaves and leaves named *Date that are not dates (PEPPOL-EN16931-R008, F001)."""
     line = el.sourceline
-    rd.fact(UNUSED, path, line)
-    for attribute, value in el.items():  # UBL-DT-08…28 look at every attribute
+    for attribute, value in el.items():
         if attribute[:1] != "{":
             rd.fact(UNUSED, path, line, None, attribute, value)
     detail = judged_wherever(el)
@@ -261,41 +269,13 @@ def unknown(el: Any, spec: Spec, rd: Reader) -> None:
         rd.fact(MISSING, path, line, None, "currencyID")
     _schemed_identifier(el, path, rd)
     if len(el) and has_element(el):
-        _unknown_subtree(el, path, rd)
+        for child in el:
+            if isinstance(child.tag, str):  # not a comment or processing instruction
+                _judge_unused(child, f"{path}/{prefixed(child.tag)}", rd)
     elif blank(el):
         rd.fact(EMPTY, path, line)
-    elif tag.endswith("Date") and parse_date(el.text or "") is None:
+    elif el.tag.endswith("Date") and parse_date(el.text or "") is None:
         rd.fact(INVALID, path, line, None, None, el.text, NOT_A_DATE)
-
-
-def _unknown_subtree(el: Any, path: str, rd: Reader) -> None:
-    """Below an unused element: each descendant's attributes, empty leaves and leaves named *Date that are not dates.
-
-    Rules that judge elements wherever they are (PEPPOL-EN16931-R008 empty
-    elements, F001 dates, CL008 EndpointID schemes, UBL-DT-* attributes) see
-    them there too; the descendants themselves get no UNUSED_ELEMENT fact.
-    """
-    for child in el:
-        tag = child.tag
-        if not isinstance(tag, str):  # comment or processing instruction
-            continue
-        child_path = f"{path}/{prefixed(tag)}"
-        line = child.sourceline
-        for attribute, value in child.items():
-            if attribute[:1] != "{":
-                rd.fact(UNUSED, child_path, line, None, attribute, value)
-        detail = judged_wherever(child)
-        if detail is not None:
-            rd.fact(OTHER, child_path, line, None, None, None, detail)
-        if _is_amount(child) and child.get("currencyID") is None:
-            rd.fact(MISSING, child_path, line, None, "currencyID")
-        _schemed_identifier(child, child_path, rd)
-        if len(child) and has_element(child):
-            _unknown_subtree(child, child_path, rd)
-        elif blank(child):
-            rd.fact(EMPTY, child_path, line)
-        elif tag.endswith("Date") and parse_date(child.text or "") is None:
-            rd.fact(INVALID, child_path, line, None, None, child.text, NOT_A_DATE)
 
 
 def _has_text_child(el: Any, tag: str) -> bool:
