@@ -12,7 +12,7 @@ from typing import Any
 from lxml import etree
 
 from aiguillage.model.cii_common import PREFIXES, RSM_NS
-from aiguillage.model.facts import FactKind
+from aiguillage.model.facts import FactKind, has_child, has_text_child
 
 #: What a placeholder path stands for until a gathered element is placed in the model.
 PENDING = "\x00"
@@ -82,15 +82,6 @@ NO_PAYEE_NAME = "ram:PayeeTradeParty without ram:Name"
 _ADDITIONAL_DOCUMENT = f"{_RAM}AdditionalReferencedDocument"
 _PAYMENT_MEANS = f"{_RAM}SpecifiedTradeSettlementPaymentMeans"
 _PAYEE = f"{_RAM}PayeeTradeParty"
-
-
-def has_text_child(element: etree._Element, tag: str) -> bool:
-    """A child `tag` whose text is not blank (normalize-space(tag) != '')."""
-    return any(child.tag == tag and child.text and not child.text.isspace() for child in element)
-
-
-def has_child(element: etree._Element, tag: str) -> bool:
-    return any(child.tag == tag for child in element)
 
 
 def judged_wherever(element: etree._Element) -> str | None:

@@ -49,12 +49,10 @@ from aiguillage.model.cii_facts import (
     Path,
     _flat,
     _join,
-    has_child,
-    has_text_child,
     qname,
 )
 from aiguillage.model.errors import InvoiceReadError
-from aiguillage.model.facts import FactKind
+from aiguillage.model.facts import FactKind, has_child, has_text_child
 from aiguillage.model.invoice import Invoice
 
 # ============================================================================ values
@@ -906,8 +904,8 @@ _DOCUMENT_ALLOWANCE_CHARGE: Table = {
     _ram("CategoryTradeTax"): _through(
         {
             **_CATEGORY_TAX,
-            _ram("ExemptionReason"): extended_fr.cii_exemption("vat_exemption_reason"),  # EXTENDED-CTC-FR
-            _ram("ExemptionReasonCode"): extended_fr.cii_exemption("vat_exemption_reason_code"),
+            _ram("ExemptionReason"): extended_fr.cii_text("vat_exemption_reason"),  # EXTENDED-CTC-FR
+            _ram("ExemptionReasonCode"): extended_fr.cii_text("vat_exemption_reason_code"),
         }
     ),
 }
@@ -1010,8 +1008,8 @@ _LINE_SETTLEMENT: Table = {
             _TYPE_CODE: _tax_type("tax_scheme"),
             _ram("CategoryCode"): _text("category_code"),
             _ram("RateApplicablePercent"): _percent("rate"),
-            _ram("ExemptionReason"): extended_fr.cii_exemption("exemption_reason"),  # EXTENDED-CTC-FR
-            _ram("ExemptionReasonCode"): extended_fr.cii_exemption("exemption_reason_code"),
+            _ram("ExemptionReason"): extended_fr.cii_text("exemption_reason"),  # EXTENDED-CTC-FR
+            _ram("ExemptionReasonCode"): extended_fr.cii_text("exemption_reason_code"),
         },
     ),
     _ram("BillingSpecifiedPeriod"): _group("period", _PERIOD),
@@ -1048,8 +1046,8 @@ _LINE: Table = {
             _ram("LineID"): _text("identifier"),
             _ram("IncludedNote"): _through({_ram("Content"): _text("note")}),
             # sub-lines (EXTENDED-CTC-FR)
-            _ram("ParentLineID"): extended_fr.cii_line_text("parent_line_identifier"),
-            _ram("LineStatusReasonCode"): extended_fr.cii_line_text("status"),
+            _ram("ParentLineID"): extended_fr.cii_text("parent_line_identifier"),
+            _ram("LineStatusReasonCode"): extended_fr.cii_text("status"),
         }
     ),
     _ram("SpecifiedTradeProduct"): _group("item", _ITEM),

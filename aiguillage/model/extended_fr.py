@@ -504,8 +504,10 @@ def cii_object_reference(read: Any) -> Any:
     return handle
 
 
-def cii_line_text(key: str) -> Any:
-    """A line's ram:LineStatusReasonCode (EXT-FR-FE-163) or ram:ParentLineID (EXT-FR-FE-162)."""
+def cii_text(key: str) -> Any:
+    """An element EN 16931 does not use, whose text is a profile term `key`: a line's
+    ram:LineStatusReasonCode (EXT-FR-FE-163) or ram:ParentLineID (EXT-FR-FE-162), the
+    ram:ExemptionReason(Code) of a line's, an allowance's or a charge's VAT category."""
 
     def handle(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
         reader.unused(element)
@@ -563,16 +565,6 @@ def cii_line_document(read: Any) -> Any:
     return handle
 
 
-def cii_exemption(key: str) -> Any:
-    """A line's (or an allowance's, a charge's) ram:ExemptionReason(Code), read into `key`."""
-
-    def handle(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
-        reader.unused(element)
-        target.setdefault(key, element.text or "")
-
-    return handle
-
-
 _CII_INCOTERMS = frozenset({ram("DeliveryTypeCode"), ram("RelevantTradeLocation")})
 _CII_LOCATION_NAME = ram("Name")
 
@@ -598,12 +590,11 @@ def cii_delivery_terms(reader: Any, element: etree._Element, target: dict, path:
 __all__ = [
     "DETAIL_INCOTERMS_CODE",
     "DETAIL_NOT_INCOTERMS",
-    "cii_exemption",
     "cii_item_seller",
     "cii_line_amount_with_vat",
     "cii_line_document",
     "cii_line_tax_total",
-    "cii_line_text",
+    "cii_text",
     "ubl_exemption",
     "ubl_item_seller",
     "ubl_line_amount_with_vat",

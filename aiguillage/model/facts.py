@@ -10,6 +10,7 @@ EN 16931 does not use, a missing `currencyID`. Readers record each as a
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -69,3 +70,13 @@ class Provenance(BaseModel):
     source: str | None = None
     #: Size of the input in bytes.
     size: int | None = None
+
+
+def has_child(element: Any, tag: str) -> bool:
+    """A child `tag` (the official rules' `exists(tag)`), for the facts both readers record."""
+    return any(child.tag == tag for child in element)
+
+
+def has_text_child(element: Any, tag: str) -> bool:
+    """A child `tag` whose text is not blank (the official rules' `normalize-space(tag) != ''`)."""
+    return any(child.tag == tag and child.text and not child.text.isspace() for child in element)

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiguillage.model import generated_code
-from aiguillage.model.facts import FactKind
+from aiguillage.model.facts import FactKind, has_text_child
 from aiguillage.model.ubl_common import clark, prefixed
 
 ATTRIBUTE = FactKind.ATTRIBUTE
@@ -278,11 +278,6 @@ def _judge_unused(el: Any, path: str, rd: Reader) -> None:
         rd.fact(INVALID, path, line, None, None, el.text, NOT_A_DATE)
 
 
-def _has_text_child(el: Any, tag: str) -> bool:
-    """A child `tag` whose text is not blank (normalize-space(tag) != '')."""
-    return any(child.tag == tag and child.text and not child.text.isspace() for child in el)
-
-
 def _is_amount(el: Any) -> bool:
     """An amount whose currencyID Peppol judges although EN 16931 does not use it there."""
     tag = el.tag
@@ -314,7 +309,7 @@ def judged_wherever(el: Any) -> str | None:
     if tag == _PAYMENT_MEANS:
         return None if any(child.tag == _MEANS_CODE for child in el) else DETAIL_NO_MEANS_CODE
     if tag == _ADDITIONAL_DOCUMENT:
-        return None if _has_text_child(el, _ID) else DETAIL_NO_DOCUMENT_ID
+        return None if has_text_child(el, _ID) else DETAIL_NO_DOCUMENT_ID
     if tag == _BILLING_REFERENCE:
         found = any(child.tag == _INVOICE_DOCUMENT and any(g.tag == _ID for g in child) for child in el)
         return None if found else DETAIL_NO_INVOICE_REFERENCE
