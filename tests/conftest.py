@@ -54,6 +54,20 @@ def conformance() -> Path:
     return conformance_dir()
 
 
+def cli_process(root: Path, cache_dir: str, *argv: str) -> tuple[int, str, str]:
+    """`aiguillage ARGV` as a whole process with the standard rulesets of `root` and the on-disk
+    cache in `cache_dir` ("off" turns it off): exit status, stdout, stderr."""
+    import subprocess
+    import sys
+
+    from aiguillage import cache as disk_cache
+    from aiguillage.engine import loader
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), loader.ENV_VAR: str(root), disk_cache.ENV_VAR: cache_dir}
+    done = subprocess.run([sys.executable, "-m", "aiguillage", *argv], capture_output=True, text=True, env=env, timeout=180)
+    return done.returncode, done.stdout, done.stderr
+
+
 def agreement(what: str, total: int, agree: int, stopped: int) -> str:
     """A differential's figure: variants fully equal, of all and of those the artefact could judge."""
     judged = total - stopped

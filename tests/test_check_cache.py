@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import cli_process
 
 from aiguillage import cache as disk_cache
 from aiguillage.engine import loader
@@ -189,38 +190,21 @@ def _names(entry: Path, file_name: str) -> bool:
     return file_name.encode() in entry.read_bytes()
 
 
-def _cli(root: Path, cache_dir: str, *argv: str) -> tuple[int, str, str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        loader.ENV_VAR: str(root),
-        disk_cache.ENV_VAR: cache_dir,
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "aiguillage", *argv],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-    )
-    return done.returncode, done.stdout, done.stderr
-
-
 def test_cold_warm_and_uncached_processes_print_the_same_bytes(root: Path, tmp_path: Path) -> None:
     cache_dir = str(tmp_path / "cli-cache")
     included = root / "customers" / "t" / "parts" / "more.rules"
     for text in (MORE_OK, MORE_BROKEN):
         included.write_text(text, encoding="utf-8")
         argv = ["check", str(_main(root)), str(root / "standard")]
-        cold = _cli(root, cache_dir, *argv)
-        warm = _cli(root, cache_dir, *argv)
-        assert cold == warm == _cli(root, "off", *argv)
+        cold = cli_process(root, cache_dir, *argv)
+        warm = cli_process(root, cache_dir, *argv)
+        assert cold == warm == cli_process(root, "off", *argv)
     assert cold[0] == 1 and ":5:" in cold[2] and "buyer_referense" in cold[2]
 
 
 def test_a_warm_check_imports_neither_the_checker_nor_pydantic(root: Path, tmp_path: Path) -> None:
     cache_dir = str(tmp_path / "cli-cache")
-    _cli(root, cache_dir, "check", str(_main(root)))
+    cli_process(root, cache_dir, "check", str(_main(root)))
     script = (
         "import sys\n"
         "from aiguillage.cli.main import main\n"

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import cli_process
 
 from aiguillage import cache as disk_cache
 from aiguillage.engine import compiler
@@ -55,23 +53,6 @@ def root(tmp_path: Path) -> Path:
     return folder
 
 
-def _cli(root: Path, cache: str, *argv: str) -> tuple[int, str, str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "AIGUILLAGE_RULESETS": str(root),
-        disk_cache.ENV_VAR: cache,
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "aiguillage", *argv],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-    )
-    return done.returncode, done.stdout, done.stderr
-
-
 def _commands(root: Path) -> list[list[str]]:
     warn, err = (str(root / "customers" / "t" / name) for name in ("warn.rules", "err.rules"))
     return [
@@ -86,13 +67,13 @@ def _commands(root: Path) -> list[list[str]]:
 def test_cold_warm_and_uncached_runs_print_the_same_bytes(root: Path, tmp_path: Path) -> None:
     cache = str(tmp_path / "cache")
     for argv in _commands(root):
-        cold = _cli(root, cache, *argv)
-        warm = _cli(root, cache, *argv)
-        uncached = _cli(root, "off", *argv)
+        cold = cli_process(root, cache, *argv)
+        warm = cli_process(root, cache, *argv)
+        uncached = cli_process(root, "off", *argv)
         assert cold == warm == uncached, argv
     assert list((tmp_path / "cache" / "units").glob("*.pickle"))  # the warm runs had units to read
     check_warn, check_err, evaluate_warn, _, evaluate_err = (
-        _cli(root, cache, *argv) for argv in _commands(root)
+        cli_process(root, cache, *argv) for argv in _commands(root)
     )
     assert check_warn[0] == 0 and "warning: rule T-01 is defined in this ruleset" in check_warn[2]
     assert check_err[0] == 1 and "unknown field 'numbr'; did you mean number?" in check_err[2]
@@ -112,7 +93,7 @@ def test_a_changed_rule_file_is_compiled_again(root: Path, tmp_path: Path) -> No
         encoding="utf-8",
     )
     argv = ["evaluate", "--ruleset", str(rules), str(INVOICE)]
-    first = _cli(root, cache, *argv)
+    first = cli_process(root, cache, *argv)
     assert "First wording" in first[1]
     rules.write_text(
         WARNING_RULES.format(message="Second wording").replace(
@@ -120,9 +101,9 @@ def test_a_changed_rule_file_is_compiled_again(root: Path, tmp_path: Path) -> No
         ),
         encoding="utf-8",
     )
-    second = _cli(root, cache, *argv)
+    second = cli_process(root, cache, *argv)
     assert "Second wording" in second[1] and "First wording" not in second[1]
-    assert second == _cli(root, "off", *argv)
+    assert second == cli_process(root, "off", *argv)
 
 
 def _refuse(*args: object, **kwargs: object) -> None:
