@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 from web_helpers import CUSTOMER_HELD_NUMBER, HELD_NUMBER, PASSWORD, Scene
 
@@ -121,8 +122,9 @@ def test_sign_in_by_link_find_download_query_and_read_the_answer(browser, live_s
     customer.axe()
     page.get_by_label("Invoice number").fill("0107")
     page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r"/portal/\?q=0107"))
     rows = page.locator("#invoices tbody tr")
-    assert rows.count() == 1
+    expect(rows).to_have_count(1)  # waits for the filtered page: count() alone may read it mid-navigation
     customer.axe()
     rows.get_by_role("link", name="F2026-0107").click()
     page.wait_for_url(re.compile(r"/portal/invoices/"))
