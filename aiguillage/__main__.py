@@ -1,7 +1,5 @@
 """`python -m aiguillage` runs the command line."""
 
-import sys
+from aiguillage.cli.main import entry
 
-from aiguillage.cli.main import main
-
-sys.exit(main())
+entry()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import os
 import sys
 
 from aiguillage import __version__
@@ -114,5 +115,25 @@ def main(argv: list[str] | None = None) -> int:
     return int(status or 0)
 
 
+def entry() -> None:
+    """The `aiguillage` program: `main()`, then, after a quick command, an exit without teardown.
+
+    At exit Python frees every object one by one: 70 ms of a 20,000-line invoice's
+    `evaluate` (1.3 s), for memory the system takes back at once anyway. After `check`
+    and `evaluate` nothing else is pending (no atexit work, no file but the standard
+    streams, which are flushed here), so those leave at once; other commands (servers,
+    database work) end the ordinary way.
+    """
+    status = main()
+    if command_of(sys.argv[1:]) not in QUICK_COMMANDS:
+        sys.exit(status)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # the reader went away, or the stream is closed
+            status = status or 141
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
