@@ -22,7 +22,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from aiguillage.dsl.program import load_program
-from aiguillage.engine.compiler import STATS, compile_ruleset
+from aiguillage.engine.compiled import STATS
+from aiguillage.engine.compiler import compile_ruleset
 from aiguillage.engine.evaluate import evaluate
 from aiguillage.engine.loader import rulesets_root
 from aiguillage.model.invoice import Invoice

@@ -11,8 +11,9 @@ from test_engine_support import CODELISTS, invoice
 from test_engine_support import program as load_text
 
 from aiguillage.dsl.diagnostics import RulesError
-from aiguillage.engine import compiler
-from aiguillage.engine.compiler import STATS, compile_ruleset
+from aiguillage.engine import compiled
+from aiguillage.engine.compiled import STATS
+from aiguillage.engine.compiler import compile_ruleset
 from aiguillage.engine.evaluate import evaluate
 from aiguillage.engine.loader import ENV_VAR, Library, library, rulesets_root
 
@@ -49,7 +50,7 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "standard" / "std" / "std-core.rules").write_text(CORE, encoding="utf-8")
     (tmp_path / "customers" / "acme" / "acme.rules").write_text(CUSTOMER, encoding="utf-8")
     monkeypatch.setenv(ENV_VAR, str(tmp_path))
-    compiler.clear_cache()
+    compiled.clear_cache()
     return tmp_path
 
 

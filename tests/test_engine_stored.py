@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aiguillage.engine.compiler import STATS
+from aiguillage.engine.compiled import STATS
 from aiguillage.engine.loader import Library, rulesets_root
 from aiguillage.engine.stored import StoredRulesets
 from aiguillage.store.hashing import sha256_hex

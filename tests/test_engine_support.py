@@ -14,7 +14,8 @@ from typing import Any
 
 from aiguillage.dsl.diagnostics import RulesError
 from aiguillage.dsl.program import Program, load_program
-from aiguillage.engine.compiler import CompiledRuleset, compile_ruleset
+from aiguillage.engine.compiled import CompiledRuleset
+from aiguillage.engine.compiler import compile_ruleset
 from aiguillage.engine.decision import Decision
 from aiguillage.engine.evaluate import evaluate
 from aiguillage.model.invoice import Invoice

@@ -14,7 +14,7 @@ import pytest
 from aiguillage import cache as disk_cache
 from aiguillage.cli.main import COMMANDS, build_parser
 from aiguillage.dsl import parser as rules_parser
-from aiguillage.engine import compiler
+from aiguillage.engine import compiled
 from aiguillage.engine.evaluate import evaluate
 from aiguillage.engine.loader import Library
 from aiguillage.model.syntaxes import read_invoice_file
@@ -72,7 +72,7 @@ def test_an_unknown_command_still_lists_the_commands(capsys: pytest.CaptureFixtu
 def _fresh_memory() -> None:
     """Forget what this process built, so the next load can only come from disk (or be rebuilt)."""
     rules_parser._lark.cache_clear()
-    compiler.clear_cache()
+    compiled.clear_cache()
 
 
 def _findings(cache_dir: Path) -> list[tuple[str, str, str]]:

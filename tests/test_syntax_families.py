@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, conformance_dir
 
-from aiguillage.engine.compiler import CompiledRuleset
+from aiguillage.engine.compiled import CompiledRuleset
 from aiguillage.engine.evaluate import evaluate
 from aiguillage.engine.loader import library
 from aiguillage.model.syntaxes import read_invoice

@@ -8,7 +8,7 @@ import pytest
 from conftest import cli_process
 
 from aiguillage import cache as disk_cache
-from aiguillage.engine import compiler
+from aiguillage.engine import compiled, compiler
 from aiguillage.engine.evaluate import evaluate
 from aiguillage.engine.loader import Library
 from aiguillage.model.syntaxes import read_invoice_file
@@ -116,11 +116,11 @@ def test_a_warm_unit_is_read_not_generated(tmp_path: Path, monkeypatch: pytest.M
     customer = REPO / "rulesets" / "customers" / "distrilux" / "distrilux.rules"
 
     def decide(explain: bool = False) -> tuple[object, ...]:
-        compiler.clear_cache()
-        compiled = library.compiled(str(customer))
-        decision = evaluate(read_invoice_file(str(INVOICE)), compiled, explain=explain)
+        compiled.clear_cache()
+        ruleset = library.compiled(str(customer))
+        decision = evaluate(read_invoice_file(str(INVOICE)), ruleset, explain=explain)
         whole = decision.model_dump(mode="json", exclude={"timings"})
-        return whole, [u.source for u in compiled.units], [u.rule_ids for u in compiled.units]
+        return whole, [u.source for u in ruleset.units], [u.rule_ids for u in ruleset.units]
 
     try:
         cold = decide()
@@ -134,4 +134,4 @@ def test_a_warm_unit_is_read_not_generated(tmp_path: Path, monkeypatch: pytest.M
             decide(explain=True) == cold_explained
         )  # explain compiles its variant from the loaded program
     finally:
-        compiler.clear_cache()
+        compiled.clear_cache()

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from aiguillage.api.schemas.rulesets import CaseResult, TestCase, TestExpectation, TestReport
-from aiguillage.engine.compiler import CompiledRuleset
+from aiguillage.engine.compiled import CompiledRuleset
 from aiguillage.engine.decision import Decision
 from aiguillage.engine.evaluate import evaluate
 from aiguillage.model.errors import InvoiceReadError

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, aliased
 from aiguillage.api.problems import Problem
 from aiguillage.dsl.diagnostics import RulesError
 from aiguillage.dsl.refdata import ReferenceData
-from aiguillage.engine.compiler import CompiledRuleset
+from aiguillage.engine.compiled import CompiledRuleset
 from aiguillage.engine.loader import library
 from aiguillage.engine.stored import stored_rulesets
 from aiguillage.model.invoice import Invoice

@@ -16,15 +16,9 @@ on first use.
 
 from __future__ import annotations
 
-import builtins
 import marshal
 import re
 import sys
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass, field
-from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -33,153 +27,37 @@ from aiguillage import cache as disk_cache
 from aiguillage.dsl import ast
 from aiguillage.dsl.formatter import format_expr
 from aiguillage.dsl.program import Program
-from aiguillage.dsl.schema import FieldNode
 from aiguillage.dsl.types import Frame, PathRef
-from aiguillage.engine import families, runtime
+from aiguillage.engine import families
 from aiguillage.engine.codegen import Code, Constants, Gen
-
-
-@dataclass(frozen=True, eq=False)
-class RuleMeta:
-    """What a finding needs to know about its rule, fixed at compile time."""
-
-    index: int
-    id: str
-    kind: str  # "validate" or "enrich"
-    severity: str
-    #: language → template parts (texts and placeholder positions)
-    messages: dict[str, tuple[Any, ...]]
-    #: Catalogue paths of the fields the rule's assert reads (`lines[].net_amount`).
-    paths: tuple[str, ...]
-    bt_ids: tuple[str, ...]
-    #: The repeating groups the rule runs over, outermost first (for "line 3, allowance 1").
-    scope_nodes: tuple[FieldNode, ...]
-    ruleset: str
-    version: str
-    where: str
-
-
-@dataclass(frozen=True, eq=False)
-class WriteTarget:
-    """Where an enrich action writes: steps from the invoice, for the runtime to follow on its copy."""
-
-    #: (attribute, kind, class to create, wrapper attribute) with kind "list", "object", "wrapper" or "value".
-    steps: tuple[tuple[str, str, Any, str | None], ...]
-
-
-@dataclass(eq=False)
-class Functions:
-    enrich: Any = None
-    validate: Any = None
-    route: Any = None
-    source: str = ""
-
-
-@dataclass(eq=False)
-class CompiledUnit:
-    """One ruleset's compiled code, shared by every ruleset that extends it."""
-
-    name: str
-    version: str
-    hash: str
-    metas: list[RuleMeta]
-    program: Program
-    fast: Functions
-    _explain: Functions | None = field(default=None, repr=False)
-
-    @property
-    def rule_ids(self) -> list[str]:
-        return [m.id for m in self.metas]
-
-    @property
-    def source(self) -> str:
-        """The generated Python, for the curious and for debugging."""
-        return self.fast.source
-
-    def explain_functions(self) -> Functions:
-        if self._explain is None:
-            with _LOCK:
-                if self._explain is None:
-                    self._explain = _UnitCompiler(self.program, self.metas).build(explain=True)
-                    STATS.explain_compilations += 1
-        return self._explain
-
-
-@dataclass(eq=False)
-class CompiledRuleset:
-    """A ruleset ready to evaluate: its units in order, and what it changes about inherited rules."""
-
-    name: str
-    version: str
-    hash: str
-    units: list[CompiledUnit]
-    #: Per unit, one enabled flag per rule (False where a `disable` applies).
-    flags: list[tuple[bool, ...]]
-    #: Rule id → severity, where an `override` applies.
-    severities: dict[str, str]
-    route_unit: CompiledUnit | None
-    customers: list[str] = field(default_factory=list)
-    #: BT-24 value → this ruleset compiled with the profile's ruleset in place (`profile ... uses ...`).
-    profiles: dict[str, CompiledRuleset] = field(default_factory=dict)
-    #: On a profile variant: the BT-24 value it was chosen for.
-    profile: str | None = None
-    #: Param name → its value: the one the lineage sets last (`param`), read by the units at evaluation.
-    params: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def rulesets(self) -> list[tuple[str, str]]:
-        return [(u.name, u.version) for u in self.units]
-
-    def for_invoice(self, specification_identifier: str | None) -> CompiledRuleset:
-        """The variant that judges an invoice declaring this BT-24, or this ruleset itself."""
-        if not self.profiles or specification_identifier is None:
-            return self
-        return self.profiles.get(specification_identifier.strip(), self)
-
-    def rule_count(self) -> int:
-        return sum(sum(f) for f in self.flags)
-
-
-@dataclass
-class Stats:
-    """Counts compilations, so tests and operators can see that caching works."""
-
-    unit_compilations: int = 0
-    explain_compilations: int = 0
-    ruleset_builds: int = 0
-
-
-STATS = Stats()
-_LOCK = threading.RLock()
-#: Compiled units and rulesets by content hash, least recently used dropped beyond this many.
-CACHE_SIZE = 512
-_UNITS: OrderedDict[str, CompiledUnit] = OrderedDict()
-_RULESETS: OrderedDict[str, CompiledRuleset] = OrderedDict()
-
-
-def _remember(cache: OrderedDict[str, Any], key: str, value: Any) -> None:
-    cache[key] = value
-    while len(cache) > CACHE_SIZE:
-        cache.popitem(last=False)
-
-
-def clear_cache() -> None:
-    with _LOCK:
-        _UNITS.clear()
-        _RULESETS.clear()
+from aiguillage.engine.compiled import (
+    LOCK,
+    RULESETS,
+    STATS,
+    UNITS,
+    CompiledRuleset,
+    CompiledUnit,
+    Functions,
+    RuleMeta,
+    WriteTarget,
+    base_namespace,
+    kept_functions,
+    remember,
+    unit_entry,
+)
 
 
 def compile_unit(program: Program) -> CompiledUnit:
     """The compiled form of one ruleset, from the cache when its content was seen before."""
-    with _LOCK:
-        unit = _UNITS.get(program.hash)
+    with LOCK:
+        unit = UNITS.get(program.hash)
         if unit is None:
             metas, functions = _fast_functions(program)
             unit = CompiledUnit(program.name, program.version, program.hash, metas, program, functions)
-            _remember(_UNITS, program.hash, unit)
+            remember(UNITS, program.hash, unit)
             STATS.unit_compilations += 1
         else:
-            _UNITS.move_to_end(program.hash)
+            UNITS.move_to_end(program.hash)
         return unit
 
 
@@ -188,15 +66,15 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
     lineage = program.lineage()
     chosen = _profiles(lineage)
     key = program.hash + "".join(f"|{spec}={variant.hash}" for spec, (_, variant) in sorted(chosen.items()))
-    with _LOCK:
-        cached = _RULESETS.get(key)
+    with LOCK:
+        cached = RULESETS.get(key)
         if cached is not None:
-            _RULESETS.move_to_end(key)
+            RULESETS.move_to_end(key)
             return cached
         compiled = _build(program, lineage, program.hash)
         for spec, (base, variant) in chosen.items():
             compiled.profiles[spec] = _build(program, _with_profile(lineage, base, variant), f"{program.hash}+{variant.hash}", profile=spec)
-        _remember(_RULESETS, key, compiled)
+        remember(RULESETS, key, compiled)
         STATS.ruleset_builds += 1
         return compiled
 
@@ -233,7 +111,7 @@ def _with_profile(lineage: list[Program], base: Program, variant: Program) -> li
 
 
 def _build(program: Program, lineage: list[Program], key: str, profile: str | None = None) -> CompiledRuleset:
-    with _LOCK:
+    with LOCK:
         units = [compile_unit(p) for p in lineage]
         disabled: set[str] = set()
         severities: dict[str, str] = {}
@@ -252,48 +130,21 @@ def _fast_functions(program: Program) -> tuple[list[RuleMeta], Functions]:
     """A unit's rule metadata and functions, kept on disk by content: a warm run neither walks the
     rules for their metadata nor generates their code, it unpickles the constants and runs the code.
     A ruleset reading a tenant's reference tables (the service) is not kept: their rows stay off disk."""
-    entry = disk_cache.key("unit", program.hash, _engine_fingerprint())
-    saved = None if program.references else disk_cache.load("units", entry)
-    if isinstance(saved, tuple) and len(saved) == 4:
-        metas, constants, source, code_bytes = saved
-        try:
-            code = marshal.loads(code_bytes)
-        except (EOFError, ValueError, TypeError):
-            code = None
-        if isinstance(code, CodeType) and isinstance(metas, list) and isinstance(constants, dict):
-            namespace = _base_namespace()
-            namespace.update(constants)
-            exec(code, namespace)  # noqa: S102 - our own generated code, checksummed on disk
-            return metas, Functions(namespace.get("enrich"), namespace.get("validate"), namespace.get("route"), source)
+    if not program.references:
+        kept = kept_functions(program.hash)
+        if kept is not None:
+            return kept
     metas = _metas(program)
     compiler = _UnitCompiler(program, metas)
     functions = compiler.build(explain=False)
     if not program.references:
-        disk_cache.store("units", entry, (metas, compiler.constants, functions.source, marshal.dumps(compiler.code)))
+        disk_cache.store("units", unit_entry(program.hash), (metas, compiler.constants, functions.source, marshal.dumps(compiler.code)))
     return metas, functions
 
 
-@cache
-def _engine_fingerprint() -> str:
-    """The source of everything a compiled unit's form depends on beside the ruleset itself (the
-    language, the catalogue, the code generator and the runtime it calls), and the Python version."""
-    package = Path(__file__).resolve().parent.parent
-    parts: list[str | bytes] = [sys.version]
-    for folder in ("dsl", "engine", "model"):
-        for path in sorted((package / folder).glob("*.py")) + sorted((package / folder).glob("*.lark")):
-            parts += [f"{folder}/{path.name}", path.read_bytes()]
-    return disk_cache.key(*parts)
-
-
-def _base_namespace() -> dict[str, Any]:
-    """What generated code finds beside its own constants: the runtime's helpers."""
-    namespace: dict[str, Any] = {"__builtins__": _BUILTINS}
-    for name in runtime.EXPORTS:
-        namespace[f"_rt_{name}"] = getattr(runtime, name)
-    namespace["_rt_Decimal"] = Decimal
-    namespace["_rt_str"] = str
-    namespace["_rt_family_hits"] = families.hits
-    return namespace
+def explain_functions(program: Program, metas: list[RuleMeta]) -> Functions:
+    """The instrumented variant of a unit, for explain mode (compiled on first use)."""
+    return _UnitCompiler(program, metas).build(explain=True)
 
 
 def _code_object(source: str, filename: str) -> CodeType:
@@ -388,7 +239,7 @@ class _UnitCompiler:
     def __init__(self, program: Program, metas: list[RuleMeta]) -> None:
         self.program = program
         self.metas = metas
-        self.namespace = _base_namespace()
+        self.namespace = base_namespace()
         self._base = set(self.namespace)
         #: After `build`: the constants the generated code reads (rule metadata included) and its code object.
         self.constants: dict[str, Any] = {}
@@ -821,4 +672,3 @@ def format_cell_text(cell: ast.Cell) -> str:
 
 
 #: Builtins generated code may use: nothing that reaches files, imports or the interpreter.
-_BUILTINS = {name: getattr(builtins, name) for name in ("len", "all", "any", "bool", "enumerate", "isinstance", "Exception")}

@@ -14,7 +14,7 @@ from decimal import Decimal
 from time import perf_counter
 from typing import Any
 
-from aiguillage.engine.compiler import CompiledRuleset, CompiledUnit, RuleMeta, WriteTarget
+from aiguillage.engine.compiled import CompiledRuleset, CompiledUnit, RuleMeta, WriteTarget
 from aiguillage.engine.decision import (
     BLOCKING,
     Decision,

@@ -27,7 +27,7 @@ from aiguillage.engine import checked
 
 if TYPE_CHECKING:  # imported where used: a warm `check` needs neither the checker nor the compiler
     from aiguillage.dsl.program import Program
-    from aiguillage.engine.compiler import CompiledRuleset
+    from aiguillage.engine.compiled import CompiledRuleset
 
 ENV_VAR = "AIGUILLAGE_RULESETS"
 _HEADER = re.compile(r'^\s*ruleset\s+"((?:[^"\\\n]|\\.)*)"', re.MULTILINE)

@@ -53,7 +53,8 @@ from aiguillage.dsl.diagnostics import Diagnostic, RulesError, at_node
 from aiguillage.dsl.parser import parse_text
 from aiguillage.dsl.program import Program, load_program
 from aiguillage.dsl.refdata import ReferenceData
-from aiguillage.engine.compiler import CompiledRuleset, compile_ruleset
+from aiguillage.engine.compiled import CompiledRuleset
+from aiguillage.engine.compiler import compile_ruleset
 from aiguillage.engine.loader import Library, library, looks_like_path
 
 #: How many compiled stored rulesets one process keeps (least recently used dropped beyond).

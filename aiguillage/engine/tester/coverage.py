@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aiguillage.engine.compiler import CompiledRuleset
+from aiguillage.engine.compiled import CompiledRuleset
 from aiguillage.engine.tester.runner import CaseResult
 
 

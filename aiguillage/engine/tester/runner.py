@@ -29,7 +29,7 @@ from typing import Any
 
 from aiguillage.dsl import ast
 from aiguillage.dsl.diagnostics import RulesError
-from aiguillage.engine.compiler import CompiledRuleset
+from aiguillage.engine.compiled import CompiledRuleset
 from aiguillage.engine.decision import Decision
 from aiguillage.engine.evaluate import evaluate
 from aiguillage.engine.loader import Library, library

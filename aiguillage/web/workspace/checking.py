@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy.orm import Session
 
 from aiguillage.dsl import diagnostics as dsl
-from aiguillage.engine.compiler import CompiledRuleset, compile_ruleset
+from aiguillage.engine.compiled import CompiledRuleset
+from aiguillage.engine.compiler import compile_ruleset
 from aiguillage.engine.stored import CheckResult, stored_rulesets
 from aiguillage.store.actor import Actor
 from aiguillage.store.models import Ruleset, RulesetVersion
