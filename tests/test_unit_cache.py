@@ -135,3 +135,97 @@ def test_a_warm_unit_is_read_not_generated(tmp_path: Path, monkeypatch: pytest.M
         )  # explain compiles its variant from the loaded program
     finally:
         compiled.clear_cache()
+
+
+BASE_RULES = """ruleset "t-base" version 1
+extends "en16931"
+codelist T-NUMBERS from "t-numbers.json"
+
+validate
+
+  rule T-10 error
+    message en "{message}"
+    assert number not in codelist T-NUMBERS
+"""
+
+CHILD_RULES = """ruleset "t-child" version 1
+extends "t-base"
+"""
+
+
+def _family(root: Path, message: str, numbers: list[str]) -> Path:
+    """A ruleset extending another one that reads a code list of the rulesets folder (a copy, not a link)."""
+    import json
+    import shutil
+
+    codelists = root / "codelists"
+    if codelists.is_symlink():
+        codelists.unlink()
+        shutil.copytree(REPO / "rulesets" / "codelists", codelists)
+    (codelists / "t-numbers.json").write_text(json.dumps({"name": "T-NUMBERS", "values": numbers}), encoding="utf-8")
+    (root / "customers" / "t" / "base.rules").write_text(BASE_RULES.format(message=message), encoding="utf-8")
+    child = root / "customers" / "t" / "child.rules"
+    child.write_text(CHILD_RULES, encoding="utf-8")
+    return child
+
+
+def test_a_warm_evaluate_builds_the_ruleset_without_parser_checker_or_compiler(root: Path, tmp_path: Path) -> None:
+    """What a kept ruleset needs is read from the disk: none of the language's machinery is imported."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from aiguillage.engine import loader
+
+    child = _family(root, "Number refused", ["F2026-0120"])
+    script = (
+        "import sys, json\n"
+        "from aiguillage.cli.main import main\n"
+        f"status = main(['evaluate', '--ruleset', {str(child)!r}, '--format', 'jsonl', {str(INVOICE)!r}])\n"
+        "machinery = ('lark', 'aiguillage.dsl.parser', 'aiguillage.dsl.checker', 'aiguillage.engine.compiler')\n"
+        "print(json.dumps(sorted(m for m in machinery if m in sys.modules)))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO), loader.ENV_VAR: str(root), disk_cache.ENV_VAR: str(tmp_path / "cache")}
+
+    def run() -> tuple[dict, list[str]]:
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True, timeout=180)
+        decision, imported = done.stdout.strip().splitlines()[-2:]
+        return json.loads(decision), json.loads(imported)
+
+    cold, cold_imports = run()
+    warm, warm_imports = run()
+    assert "aiguillage.engine.compiler" in cold_imports and warm_imports == []
+    cold.pop("timings"), warm.pop("timings")
+    assert warm == cold
+    assert [f["rule"] for f in warm["findings"]] == ["T-10"]
+
+
+def test_a_changed_parent_or_code_list_is_compiled_again(root: Path, tmp_path: Path) -> None:
+    cache = str(tmp_path / "cache")
+    child = _family(root, "First wording", ["F2026-0120"])
+    argv = ["evaluate", "--ruleset", str(child), str(INVOICE)]
+    first = cli_process(root, cache, *argv)
+    assert "First wording" in first[1]
+    assert cli_process(root, cache, *argv) == first  # warm: from the kept ruleset
+
+    _family(root, "Second wording", ["F2026-0120"])  # the parent's file changes
+    second = cli_process(root, cache, *argv)
+    assert "Second wording" in second[1] and "First wording" not in second[1]
+
+    _family(root, "Second wording", ["SOMETHING-ELSE"])  # the code list it reads changes
+    third = cli_process(root, cache, *argv)
+    assert "T-10" not in third[1]
+    assert third == cli_process(root, "off", *argv)
+
+
+def test_a_kept_ruleset_whose_units_are_gone_is_compiled_again(root: Path, tmp_path: Path) -> None:
+    import shutil
+
+    cache = tmp_path / "cache"
+    child = _family(root, "Number refused", ["F2026-0120"])
+    argv = ["evaluate", "--ruleset", str(child), "--explain", str(INVOICE)]
+    first = cli_process(root, str(cache), *argv)
+    assert list((cache / "kept").glob("*.pickle"))
+    shutil.rmtree(cache / "units")
+    assert cli_process(root, str(cache), *argv) == first

@@ -9,8 +9,10 @@ trace.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from aiguillage.dsl.ast import Node, SourceFile
+if TYPE_CHECKING:  # annotations only: `evaluate` catches RulesError without importing the syntax tree
+    from aiguillage.dsl.ast import Node, SourceFile
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,6 +58,8 @@ class Library:
         self._lock = threading.RLock()
         self._programs: dict[Path, tuple[tuple[tuple[str, int, int], ...], Program]] = {}
         self._loading: list[Path] = []
+        #: Rulesets built from the disk's kept make-up: (stamps of their files, the files, the ruleset).
+        self._kept: dict[Path, tuple[tuple[tuple[int, int], ...], tuple[str, ...], CompiledRuleset]] = {}
 
     @property
     def codelist_dirs(self) -> list[Path]:
@@ -148,16 +151,7 @@ class Library:
         """
         path = self.locate(name_or_path)
         key = checked.entry_key(path, self.root, self.codelist_dirs)
-        remembered = {} if lookups is None else lookups
-
-        def look_again(kind: str, subject: str) -> object:
-            if kind != "ruleset":
-                return None
-            if subject not in remembered:
-                remembered[subject] = self._look_again(subject)
-            return remembered[subject]
-
-        kept = checked.load(key, look_again)
+        kept = checked.load(key, self._replayer(lookups))
         if kept is not None:
             return kept
         from aiguillage.dsl.diagnostics import RulesError
@@ -183,6 +177,19 @@ class Library:
             checked.store(key, record.notes, outcome)
         return outcome
 
+    def _replayer(self, lookups: dict[str, object] | None = None) -> Callable[[str, str], object]:
+        """Answers the "ruleset" notes of a replay: where each ruleset name leads now (asked once per name)."""
+        remembered = {} if lookups is None else lookups
+
+        def look_again(kind: str, subject: str) -> object:
+            if kind != "ruleset":
+                return None
+            if subject not in remembered:
+                remembered[subject] = self._look_again(subject)
+            return remembered[subject]
+
+        return look_again
+
     def _look_again(self, subject: str) -> object:
         """Replays a "ruleset" note: where that name leads now."""
         try:
@@ -191,14 +198,60 @@ class Library:
             return ("missing", str(exc.args[0]) if exc.args else "")
 
     def compiled(self, name_or_path: str | Path) -> CompiledRuleset:
+        """A ruleset compiled, by name or path (raises LookupError or RulesError).
+
+        Not loaded yet in this process, it is built from what the disk keeps of it
+        (`engine.kept_rulesets`) while its files are unchanged: no parsing, no checking, no
+        compiler. Else it is loaded and compiled, and kept for the next run.
+        """
+        try:
+            path = self.locate(name_or_path)
+        except LookupError as exc:
+            observed.note("ruleset", str(name_or_path), ("missing", str(exc.args[0]) if exc.args else ""))
+            raise
+        observed.note("ruleset", str(name_or_path), ("found", str(path)))
+        with self._lock:
+            if path not in self._programs:
+                warm = self._kept_compiled(path)
+                if warm is not None:
+                    return warm
         from aiguillage.engine.compiler import compile_ruleset
 
-        return compile_ruleset(self.program(name_or_path))
+        if observed.recording_now() or path in self._programs:
+            return compile_ruleset(self._load(path))
+        with observed.recording() as record:
+            compiled = compile_ruleset(self._load(path))
+        if record.complete:
+            from aiguillage.engine import kept_rulesets
+
+            kept_rulesets.store(self._kept_key(path), record.notes, compiled)
+        return compiled
 
     def customer(self, customer: str) -> CompiledRuleset:
-        from aiguillage.engine.compiler import compile_ruleset
+        return self.compiled(self.find_customer(customer))
 
-        return compile_ruleset(self.program(self.find_customer(customer)))
+    def _kept_key(self, path: Path) -> str:
+        from aiguillage.engine import kept_rulesets
+
+        return kept_rulesets.entry_key(path, self.root, self.codelist_dirs)
+
+    def _kept_compiled(self, path: Path) -> CompiledRuleset | None:
+        """The ruleset built from the disk's kept make-up, remembered while the files it names are unchanged."""
+        remembered = self._kept.get(path)
+        if remembered is not None and remembered[0] == _file_stamps(remembered[1]):
+            return remembered[2]
+        from aiguillage.engine import kept_rulesets
+
+        notes: list[observed.Note] = []
+
+        def program_at(where: str) -> Program:
+            return self._load(Path(where))
+
+        compiled = kept_rulesets.load(self._kept_key(path), self._replayer(), program_at, notes)
+        if compiled is not None:
+            files = tuple(sorted({subject for kind, subject, _ in notes if kind in ("text", "bytes")}))
+            self._kept[path] = (_file_stamps(files), files, compiled)
+        return compiled
 
     def _load(self, path: Path) -> Program:
         with self._lock:
@@ -237,6 +290,17 @@ def _head(path: Path) -> str:
 
 def _customers(head: str) -> list[str]:
     return [q for line in _CUSTOMER.findall(head) for q in _QUOTED.findall(line)]
+
+
+def _file_stamps(files: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    out: list[tuple[int, int]] = []
+    for name in files:
+        try:
+            st = os.stat(name)
+            out.append((st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((-1, -1))
+    return tuple(out)
 
 
 def _stamp(program: Program) -> tuple[tuple[str, int, int], ...]:
