@@ -345,8 +345,7 @@ def _write_allowance_charge(out: list[str], entry: Any, charge: bool, document_l
     _number(out, "CalculationPercent", entry.percentage)
     _number(out, "BasisAmount", entry.base_amount)
     _number(out, "ActualAmount", entry.amount)
-    # a charge's list id (EXTENDED-CTC-FR: 7161, or 5153 for a tax); allowances have none
-    _leaf(out, "ReasonCode", entry.reason_code, _attributes(listID=getattr(entry, "reason_code_list_id", None)))
+    _leaf(out, "ReasonCode", entry.reason_code)
     _leaf(out, "Reason", entry.reason)
     if document_level:
         out.append("<ram:CategoryTradeTax><ram:TypeCode>VAT</ram:TypeCode>")

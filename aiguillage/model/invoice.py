@@ -301,7 +301,7 @@ class DocumentCharge(Part):
     #: The list id of the reason code as written (UBL cbc:AllowanceChargeReasonCode/@listID, CII
     #: ram:ReasonCode/@listID), None when there is none: EXTENDED-CTC-FR tells a charge reason
     #: (UNTDID 7161) from a non-VAT tax reason (UNTDID 5153) by it (BR-FREXT-CL-20, 20-TAX, 20-LISTID).
-    reason_code_list_id: str | None = binding("code", "List id of the reason code as written (7161, or 5153 for a non-VAT tax: EXTENDED-CTC-FR)")
+    reason_code_list_id: str | None = extended(binding("code", "List id of the reason code as written (7161, or 5153 for a non-VAT tax: EXTENDED-CTC-FR)"))
 
 
 class DocumentTotals(Part):
@@ -509,7 +509,7 @@ class LineCharge(Part):
     #: The list id of the reason code as written (UBL cbc:AllowanceChargeReasonCode/@listID, CII
     #: ram:ReasonCode/@listID), None when there is none: EXTENDED-CTC-FR tells a charge reason
     #: (UNTDID 7161) from a non-VAT tax reason (UNTDID 5153) by it (BR-FREXT-CL-20, 20-TAX, 20-LISTID).
-    reason_code_list_id: str | None = binding("code", "List id of the reason code as written (7161, or 5153 for a non-VAT tax: EXTENDED-CTC-FR)")
+    reason_code_list_id: str | None = extended(binding("code", "List id of the reason code as written (7161, or 5153 for a non-VAT tax: EXTENDED-CTC-FR)"))
 
 
 class PriceDetails(Part):

@@ -408,8 +408,7 @@ class _Writer:
     def allowance_charge(self, parent: Any, indicator: str, item: Any) -> Any:
         el = _SubElement(parent, A.AllowanceCharge)
         _leaf(el, B.ChargeIndicator, indicator)
-        # a charge's list id (EXTENDED-CTC-FR: 7161, or 5153 for a tax); allowances have none
-        _leaf(el, B.AllowanceChargeReasonCode, item.reason_code, {"listID": getattr(item, "reason_code_list_id", None)})
+        _leaf(el, B.AllowanceChargeReasonCode, item.reason_code)
         _leaf(el, B.AllowanceChargeReason, item.reason)
         _leaf(el, B.MultiplierFactorNumeric, item.percentage)
         self.amount(el, B.Amount, item.amount)
