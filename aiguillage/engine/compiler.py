@@ -270,15 +270,13 @@ def _build(program: Program, lineage: list[Program], key: str, profile: str | No
         units = [compile_unit(p) for p in lineage]
         disabled: set[str] = set()
         severities: dict[str, str] = {}
-        when: list[tuple[int, int, ast.Disable]] = []
+        when: list[tuple[int, int, ast.Disable]] = []  # (unit, position in its `disables`, statement)
         for pos, p in enumerate(lineage):
             for item in p.statements(ast.Override):
                 severities[item.rule] = item.severity
-            for item in p.statements(ast.Disable):
-                if item.when is None:
-                    disabled.update(item.rules)
-                else:
-                    when.append((pos, len([w for w in when if w[0] == pos]), item))
+            disables = p.statements(ast.Disable)
+            disabled.update(rid for item in disables if item.when is None for rid in item.rules)
+            when += [(pos, n, item) for n, item in enumerate(d for d in disables if d.when is not None)]
         flags = [tuple(m.id not in disabled for m in u.metas) for u in units]
         conditional = tuple(
             ConditionalDisable(pos, position, tuple(
