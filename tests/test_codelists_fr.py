@@ -29,13 +29,18 @@ FUNCTIONS = {
     "FR-ATTACHMENT-CODES": "custom:is-valid-attachment-code",
 }
 #: EXTENDED-CTC-FR list -> the assert of the profile's XSLTs that spells it out
-EXTENDED = {"FR-EXT-INCOTERMS": "BR-FREXT-CL-27", "FR-EXT-ITEM-ATTRIBUTE": "BR-FREXT-04"}
+EXTENDED = {
+    "FR-EXT-INCOTERMS": "BR-FREXT-CL-27",
+    "FR-EXT-ITEM-ATTRIBUTE": "BR-FREXT-04",
+    "FR-EXT-UNTDID-5153": "BR-FREXT-CL-20-TAX",
+}
 #: Extended lists whose assert only one syntax's artefact has (the CII one has no BR-FREXT-04).
 ONLY_IN = {"BR-FREXT-04": "ubl"}
 #: assert -> (the EN 16931 list its rule reuses, the codes it names beside it)
 REUSED = {
     "BR-FREXT-CL-10": ("ISO-6523-ICD", ["BY", "SE"]),
     "BR-FREXT-CL-24": ("MIME-attachment", ["application/xml", "text/xml"]),
+    "BR-FREXT-CL-20": ("UNTDID-7161", []),
 }
 
 

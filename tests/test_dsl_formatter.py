@@ -139,3 +139,10 @@ def test_approval_settings_round_trip() -> None:
     assert ('approval by "finance" with (escalate_after = "48h", escalate_to = "cfo"), then peppol' in once)
     assert 'approval by "ap" with escalate_after = 24' in once
     assert format_text(once, "a.rules") == once
+
+
+def test_conditional_disable() -> None:
+    text = 'ruleset "x"\nvalidate\n  disable   BR-1,BR-2   when  provenance.syntax="cii"\n  disable BR-3\n'
+    out = format_text(text, "x.rules")
+    assert out.endswith('validate\n\n  disable BR-1, BR-2 when provenance.syntax = "cii"\n  disable BR-3\n')
+    assert format_text(out, "x.rules") == out

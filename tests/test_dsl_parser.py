@@ -270,3 +270,15 @@ def test_an_approval_carries_its_settings() -> None:
     bare = next(i for i in parse_text('ruleset "t"\nroute\n  otherwise -> approval by "x", peppol\n').items
                 if isinstance(i, ast.Section))
     assert bare.items[0].outcomes[0].params == []
+
+
+def test_conditional_disable_in_validate_and_enrich_not_route() -> None:
+    parsed = parse_text('ruleset "x"\nenrich\n  disable E-1 when true\nvalidate\n  disable A-1, A-2 when currency_code = "USD"\n'
+                        'route\n  disable A-3\n  when has errors -> hold "x"\n')
+    enrich, validate, route = (i for i in parsed.items if isinstance(i, ast.Section))
+    assert isinstance(enrich.items[0], ast.Disable) and isinstance(enrich.items[0].when, ast.Literal)
+    (disable,) = validate.items
+    assert isinstance(disable, ast.Disable) and disable.rules == ["A-1", "A-2"] and isinstance(disable.when, ast.Compare)
+    assert [n.column for n in disable.rule_nodes] == [11, 16]
+    plain, when = route.items  # in a route section, `when` after a disable starts a route
+    assert isinstance(plain, ast.Disable) and plain.when is None and isinstance(when, ast.RouteWhen)

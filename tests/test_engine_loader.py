@@ -226,3 +226,19 @@ def test_generated_code_names_come_only_from_the_catalogue(tmp_path: Path) -> No
     assert "import os" not in unit.source.replace("'\"); import os; (\"'", "")
     assert "evil" not in unit.source
     assert "__import__" not in unit.source.replace("\"__import__('os')\"", "")
+
+
+def test_a_conditional_disable_applies_per_invoice_around_the_shared_unit(root: Path) -> None:
+    text = CUSTOMER.replace("disable S-03", 'disable S-03, S-02 when currency_code = "USD"\n  disable S-01 when 1 / 0 = 1')
+    (root / "customers" / "acme" / "acme.rules").write_text(text, encoding="utf-8")
+    compiled = library().compiled("acme")
+    assert compiled.flags[0] == (True, True, True)  # nothing is off for good
+    usd = evaluate(invoice(number=None, currency_code="USD", due_date=None), compiled, explain=True)
+    assert [(f.rule, f.severity) for f in usd.findings] == [
+        ("S-01", "fatal"),  # its condition cannot be evaluated: it does not hold, S-01 runs
+        ("engine-error:disable@acme.rules:9", "error"),
+        ("A-01", "error"),
+    ]
+    assert not {"S-02", "S-03"} & {e.rule for e in usd.explain or []}  # not run, as with `disable`
+    eur = evaluate(invoice(currency_code="EUX", due_date=None), compiled)
+    assert [f.rule for f in eur.findings] == ["S-02", "S-03", "engine-error:disable@acme.rules:9", "A-01"]

@@ -33,6 +33,19 @@ def _second_breakdown(doc: dict) -> bool:
     return True
 
 
+def _two_breakdowns(category: str) -> Callable[[dict], bool]:
+    """Line 1 in `category` (rate 0), with two VAT breakdowns of it (the second of 0.00)."""
+
+    def change(doc: dict) -> bool:
+        line = doc["lines"][0]
+        line["vat"] = {"category_code": category, "rate": "0"}
+        first = {"category_code": category, "rate": "0", "taxable_amount": line["net_amount"], "tax_amount": "0.00", "exemption_reason": "Autoliquidation"}
+        doc["vat_breakdown"] += [first, dict(first, taxable_amount="0.00")]
+        return True
+
+    return change
+
+
 def _shift(field: str, delta: str) -> Callable[[dict], bool]:
     """Move a document total by `delta` (a rounding difference or a real error)."""
 
@@ -49,6 +62,35 @@ def _document_level(kind: str, amount: str, total: str | None) -> Callable[[dict
     def change(doc: dict) -> bool:
         doc[kind] = [{"amount": amount, "vat_category_code": "S", "vat_rate": "20", "reason": "Remise" if kind == "allowances" else "Port"}]
         doc["totals"][f"{kind[:-1]}_total_amount"] = total
+        return True
+
+    return change
+
+
+def _charge(code: str | None, *, line: bool = False, reason: str | None = None) -> Callable[[dict], bool]:
+    """A charge with this reason code: on the document (15.00, category S 20 %, BT-108 given) or on
+    line 1 (0.00, so no total moves). The writers do not write a reason code's list id (an
+    EXTENDED-CTC-FR term): tests/test_fr_ctc_extended_terms.py varies it on the XML."""
+
+    def change(doc: dict) -> bool:
+        charge = {"reason_code": code, "reason": reason}
+        if line:
+            doc["lines"][0]["charges"] = [dict(charge, amount="0.00")]
+        else:
+            doc["charges"] = [dict(charge, amount="15.00", vat_category_code="S", vat_rate="20")]
+            doc["totals"]["charge_total_amount"] = "15.00"
+        return True
+
+    return change
+
+
+def _breakdown_o(reason: str | None, tax: str) -> Callable[[dict], bool]:
+    """Line 1 and a VAT breakdown in category O, with this exemption reason and VAT amount."""
+
+    def change(doc: dict) -> bool:
+        line = doc["lines"][0]
+        line["vat"] = {"category_code": "O"}
+        doc["vat_breakdown"].append({"category_code": "O", "taxable_amount": line["net_amount"], "tax_amount": tax, "exemption_reason": reason})
         return True
 
     return change
@@ -81,13 +123,24 @@ VARIANTS = {
     "a charge, BT-108 off by 0.01": _document_level("charges", "15.00", "14.99"),
     "a charge, BT-108 off by 0.05": _document_level("charges", "15.00", "15.05"),
     "BT-108 without charges": _document_level("charges", "0", "5.00"),
+    "a charge without reason": _charge(None),
+    "a line charge without reason": _charge(None, line=True),
+    "a charge with an empty reason code": _charge(""),
+    "a charge reason FC": _charge(" FC "),
+    "a charge reason XYZ": _charge("XYZ"),
+    "a line charge reason XYZ": _charge("XYZ", line=True, reason="Frais"),
+    "a category O breakdown without exemption reason": _breakdown_o(None, "0.00"),
+    "a category O breakdown with VAT": _breakdown_o("Hors champ", "1.00"),
+    "two VAT breakdowns of category AE": _two_breakdowns("AE"),
+    "two VAT breakdowns of category M": _two_breakdowns("M"),
+    "a line in category L with an exemption reason": _set("lines.vat", {"category_code": "L", "rate": "7", "exemption_reason": "X"}),
 }
 
 
 def judged_ids() -> set[str]:
     text = (rulesets_root() / "standard" / "fr-ctc-extended.rules").read_text(encoding="utf-8")
     own = set(re.findall(r"^\s*rule (BR-FREXT\S+) ", text, re.MULTILINE))
-    disabled = {x.strip() for line in re.findall(r"^\s*disable (.*)$", text, re.MULTILINE) for x in line.split(",")}
+    disabled = {x.strip() for line in re.findall(r"^\s*disable (.*?)(?: when .*)?$", text, re.MULTILINE) for x in line.split(",")}
     return own | disabled
 
 

@@ -228,7 +228,59 @@ def variants() -> dict[str, Change]:
     out["INCOTERMS with an empty code"] = _incoterms(False, extra=False, code=" ")
     out["INCOTERMS code 1"] = _incoterms(True, extra=False, code=" 1 ")
     out["INCOTERMS code in lower case"] = _incoterms(False, extra=False, code="fob")
+    out["line charge without reason"] = _charge(None, None)
+    out["line charge with an empty reason"] = _charge(None, None, reason="")
+    out["line charge indicated 1 without reason"] = _charge(None, None, indicator="1")
+    out["document charge without reason"] = _charge(None, None, line=False)
+    for code, list_id in (("FC", None), (" XYZ ", None), ("XYZ", "7161"), ("FC", "7161"), ("AAA", "5153"),
+                          ("VAT", "5153"), ("FC", "ZZZ"), ("5153", "ZZZ"), ("FC", ""), ("FC", "5153 ")):
+        out[f"line charge reason {code.strip()!r} of list {list_id!r}"] = _charge(code, list_id)
+    for code, list_id in (("XYZ", None), ("FC", "7161"), ("VAT", "5153"), ("GST", "5153"), ("FC", "ZZZ")):
+        out[f"document charge reason {code!r} of list {list_id!r}"] = _charge(code, list_id, line=False)
+    out["line charge indicated 1, reason 'XYZ' of list '5153'"] = _charge("XYZ", "5153", indicator="1")
     return out
+
+
+def _charge(code: str | None, list_id: str | None, *, line: bool = True, reason: str | None = None, indicator: str = "true") -> Change:
+    """A charge of 0.00 (no total moves) on line 1 (BG-28) or on the document (BG-21, category S
+    20 %) with this reason code and list id (BT-105/145; with list id 5153, BT-177/193)."""
+
+    def change(root: etree._Element, syntax: str) -> None:
+        listed = "" if list_id is None else f' listID="{list_id}"'
+        if syntax == "ubl":
+            charge = etree.Element(f"{{{NS['cac']}}}AllowanceCharge")
+            etree.SubElement(charge, f"{{{NS['cbc']}}}ChargeIndicator").text = indicator
+            if code is not None:
+                charge.append(etree.fromstring(f'<cbc:AllowanceChargeReasonCode xmlns:cbc="{NS["cbc"]}"{listed}>{code}</cbc:AllowanceChargeReasonCode>'))
+            if reason is not None:
+                etree.SubElement(charge, f"{{{NS['cbc']}}}AllowanceChargeReason").text = reason
+            etree.SubElement(charge, f"{{{NS['cbc']}}}Amount", currencyID="EUR").text = "0.00"
+            if line:
+                _one(root, f"{LINE['ubl']}/cac:Item").addprevious(charge)
+            else:
+                charge.append(etree.fromstring(
+                    f'<cac:TaxCategory xmlns:cac="{NS["cac"]}" xmlns:cbc="{NS["cbc"]}"><cbc:ID>S</cbc:ID><cbc:Percent>20</cbc:Percent>'
+                    "<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory>"
+                ))
+                _one(root, "/*/cac:TaxTotal").addprevious(charge)
+        else:
+            charge = etree.Element(f"{{{NS['ram']}}}SpecifiedTradeAllowanceCharge")
+            etree.SubElement(etree.SubElement(charge, f"{{{NS['ram']}}}ChargeIndicator"), f"{{{NS['udt']}}}Indicator").text = indicator
+            etree.SubElement(charge, f"{{{NS['ram']}}}ActualAmount").text = "0.00"
+            if code is not None:
+                charge.append(etree.fromstring(f'<ram:ReasonCode xmlns:ram="{NS["ram"]}"{listed}>{code}</ram:ReasonCode>'))
+            if reason is not None:
+                etree.SubElement(charge, f"{{{NS['ram']}}}Reason").text = reason
+            if line:
+                _one(root, f"{LINE['cii']}/ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation").addprevious(charge)
+            else:
+                charge.append(etree.fromstring(
+                    f'<ram:CategoryTradeTax xmlns:ram="{NS["ram"]}"><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>S</ram:CategoryCode>'
+                    "<ram:RateApplicablePercent>20</ram:RateApplicablePercent></ram:CategoryTradeTax>"
+                ))
+                _one(root, f"{_TX}/ram:ApplicableHeaderTradeSettlement/ram:SpecifiedTradePaymentTerms").addprevious(charge)
+
+    return change
 
 
 def _gross_price_reason(code: str) -> Change:

@@ -393,8 +393,12 @@ class Override(Statement):
 
 @dataclass(kw_only=True, eq=False)
 class Disable(Statement):
+    """`disable A, B`: the rules never run; with `when CONDITION`, they do not run for the
+    invoices where the condition holds (judged once per invoice, as received)."""
+
     rules: list[str]
     rule_nodes: list[Node] = field(default_factory=list)
+    when: Expr | None = None
 
 
 # --------------------------------------------------------------------------- routes

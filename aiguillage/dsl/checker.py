@@ -261,6 +261,8 @@ class Checker:
     def disable(self, item: ast.Disable) -> None:
         for rid, node in zip(item.rules, item.rule_nodes, strict=True):
             self._inherited_rule(node, rid, "disable")
+        if item.when is not None:  # about the invoice as a whole: no `for each` here
+            self.condition(item.when, Scope([self.root_frame], "validate", self.decls.lets), "the 'when' of 'disable'")
 
     def severity(self, value: str, node: ast.Node) -> None:
         if value not in SEVERITIES:

@@ -304,7 +304,8 @@ class _Writer:
         self.emit(item, indent, [f"override {item.rule} severity {item.severity}"])
 
     def s_Disable(self, item: ast.Disable, indent: str) -> None:
-        self.emit(item, indent, [f"disable {', '.join(item.rules)}"])
+        head = f"disable {', '.join(item.rules)}"
+        self.emit(item, indent, [head] if item.when is None else _broken(f"{head} when ", item.when, indent))
 
     def s_EnrichRule(self, rule: ast.EnrichRule, indent: str) -> None:
         name = f'"{_escape(rule.name)}"' if rule.quoted else rule.name

@@ -361,6 +361,10 @@ class _Builder(Transformer):
     def c_disable(self, meta, c):  # noqa: ANN001, ANN201
         return self._p(ast.Disable(rules=[str(t) for t in c], rule_nodes=[self._tok(t) for t in c]), meta)
 
+    def c_disable_when(self, meta, c):  # noqa: ANN001, ANN201
+        ids = c[:-1]
+        return self._p(ast.Disable(rules=[str(t) for t in ids], rule_nodes=[self._tok(t) for t in ids], when=c[-1]), meta)
+
     # ---- rules
 
     def enrich_rule(self, meta, c):  # noqa: ANN001, ANN201

@@ -65,6 +65,18 @@ class Functions:
     validate: Any = None
     route: Any = None
     source: str = ""
+    #: `disables(inv, R)`: for each conditional disable of the ruleset, in order, whether it holds.
+    disables: Any = None
+
+
+@dataclass(frozen=True, eq=False)
+class ConditionalDisable:
+    """A `disable ... when` of the lineage: the unit whose `disables` judges it, its position
+    there, and the (unit, rule index) switches it turns off when it holds."""
+
+    unit: int
+    position: int
+    targets: tuple[tuple[int, int], ...]
 
 
 @dataclass(eq=False)
@@ -133,6 +145,10 @@ class CompiledRuleset:
     profile: str | None = None
     #: Param name → its value: the one the lineage sets last (`param`), read by the units at evaluation.
     params: dict[str, Any] = field(default_factory=dict)
+    #: The lineage's `disable ... when`, in order; `flags` is what applies when none holds.
+    conditional: tuple[ConditionalDisable, ...] = ()
+    #: Which conditional disables hold → the flags with their rules off, made on first need.
+    _flag_variants: dict[tuple[bool, ...], list[tuple[bool, ...]]] = field(default_factory=dict, repr=False)
 
     @property
     def rulesets(self) -> list[tuple[str, str]]:
@@ -146,6 +162,20 @@ class CompiledRuleset:
 
     def rule_count(self) -> int:
         return sum(sum(f) for f in self.flags)
+
+    def flags_with(self, held: tuple[bool, ...]) -> list[tuple[bool, ...]]:
+        """The flags when the conditional disables marked True in `held` (one per `conditional`) hold."""
+        if not any(held):
+            return self.flags
+        flags = self._flag_variants.get(held)
+        if flags is None:
+            rows = [list(f) for f in self.flags]
+            for cond, on in zip(self.conditional, held, strict=True):
+                if on:
+                    for unit, index in cond.targets:
+                        rows[unit][index] = False
+            flags = self._flag_variants[held] = [tuple(r) for r in rows]
+        return flags
 
 
 @dataclass
@@ -197,7 +227,9 @@ def kept_functions(program_hash: str) -> tuple[list[RuleMeta], Functions] | None
     namespace = base_namespace()
     namespace.update(constants)
     exec(code, namespace)  # noqa: S102 - our own generated code, checksummed on disk
-    return metas, Functions(namespace.get("enrich"), namespace.get("validate"), namespace.get("route"), source)
+    return metas, Functions(
+        namespace.get("enrich"), namespace.get("validate"), namespace.get("route"), source, namespace.get("disables")
+    )
 
 
 @cache

@@ -8,7 +8,10 @@ group share one loop. Units are cached by the program's content hash, which
 covers its files, data files and everything it extends; a standard ruleset
 such as en16931 is therefore compiled once per process and shared by every
 customer ruleset built on it. Overrides and disables are applied around the
-shared unit (an enabled flag per rule, a severity map), never compiled in.
+shared unit (an enabled flag per rule, a severity map), never compiled in. A
+conditional disable (`disable A when CONDITION`) compiles its condition into the
+unit that declares it (`disables`, run once per invoice, before enrichment); the
+flags with those rules off are made once per combination of conditions that hold.
 
 Explain mode uses a second, instrumented variant of the same unit, compiled
 on first use.
@@ -37,6 +40,7 @@ from aiguillage.engine.compiled import (
     UNITS,
     CompiledRuleset,
     CompiledUnit,
+    ConditionalDisable,
     Functions,
     RuleMeta,
     WriteTarget,
@@ -115,15 +119,26 @@ def _build(program: Program, lineage: list[Program], key: str, profile: str | No
         units = [compile_unit(p) for p in lineage]
         disabled: set[str] = set()
         severities: dict[str, str] = {}
-        for p in lineage:
+        when: list[tuple[int, int, ast.Disable]] = []  # (unit, position in its `disables`, statement)
+        for pos, p in enumerate(lineage):
             for item in p.statements(ast.Override):
                 severities[item.rule] = item.severity
-            for item in p.statements(ast.Disable):
-                disabled.update(item.rules)
+            disables = p.statements(ast.Disable)
+            disabled.update(rid for item in disables if item.when is None for rid in item.rules)
+            when += [(pos, n, item) for n, item in enumerate(d for d in disables if d.when is not None)]
         flags = [tuple(m.id not in disabled for m in u.metas) for u in units]
         route_unit = next((u for u, p in zip(reversed(units), reversed(lineage), strict=True) if p.has_route), None)
         params = {param.name: param.value.value for p in lineage for param in p.params if isinstance(param.value, ast.Literal)}
-        return CompiledRuleset(program.name, program.version, key, units, flags, severities, route_unit, program.customers, profile=profile, params=params)
+        conditional = tuple(
+            ConditionalDisable(pos, position, tuple(
+                (n, m.index) for n, u in enumerate(units) for m in u.metas if m.id in item.rules and flags[n][m.index]
+            ))
+            for pos, position, item in when
+        )
+        route_unit = next((u for u, p in zip(reversed(units), reversed(lineage), strict=True) if p.has_route), None)
+        params = {param.name: param.value.value for p in lineage for param in p.params if isinstance(param.value, ast.Literal)}
+        return CompiledRuleset(program.name, program.version, key, units, flags, severities, route_unit, program.customers,
+                               profile=profile, params=params, conditional=conditional)
 
 
 def _fast_functions(program: Program) -> tuple[list[RuleMeta], Functions]:
@@ -259,12 +274,14 @@ class _UnitCompiler:
             self.validate(code, explain)
         if self.program.has_route:
             self.route(code, explain)
+        if any(d.when is not None for d in self.program.statements(ast.Disable)):
+            self.disables(code)
         source = "\n".join(code.lines) + "\n"
         filename = f"<ruleset {self.program.name} {self.program.version}{' explain' if explain else ''}>"
         self.constants = {k: v for k, v in self.namespace.items() if k not in self._base}
         self.code = _code_object(source, filename)
         exec(self.code, self.namespace)  # noqa: S102 - our own generated code
-        return Functions(self.namespace.get("enrich"), self.namespace.get("validate"), self.namespace.get("route"), source)
+        return Functions(self.namespace.get("enrich"), self.namespace.get("validate"), self.namespace.get("route"), source, self.namespace.get("disables"))
 
     def gen(self, *, hoist: bool) -> Gen:
         return Gen(self.consts, self.codelists, hoist=hoist)
@@ -477,6 +494,29 @@ class _UnitCompiler:
         if when is not None:
             conditions.append(gen.expr(when))
         return conditions
+
+    # ---- conditional disables
+
+    def disables(self, code: Code) -> None:
+        """`disables(inv, R)`: whether each `disable ... when` holds for the invoice, in order.
+        A condition that cannot be evaluated gives `engine-error:disable@FILE:LINE` and does
+        not hold (the rules it names run)."""
+        gen = self.gen(hoist=False)
+        body = Code(level=1)
+        held: list[str] = []
+        for n, item in enumerate(d for d in self.program.statements(ast.Disable) if d.when is not None):
+            where = self.source(item, item.src)
+            meta = RuleMeta(-1, f"disable@{where}", "validate", "error", {}, (), (), (), self.program.name, self.program.version, where)
+            name = self.consts.add("_MD", ("disable", n), meta)
+            assert item.when is not None
+            body.line("try:")
+            body.line(f"    _d{n} = bool({gen.expr(item.when)})")
+            body.line("except Exception as _e:")
+            body.line(f"    _err({name}, _e)")
+            body.line(f"    _d{n} = False")
+            held.append(f"_d{n}")
+        body.line(f"return ({', '.join(held)},)")
+        self.function(code, "def disables(inv, R):", ["_err = R.error", "_today = R.today"], gen, body)
 
     # ---- enrich
 

@@ -214,10 +214,10 @@ def evaluate(invoice: Invoice, compiled: CompiledRuleset, *, lang: str = "en", e
     units = compiled.units
     # Plain loops, no per-phase lists or closures: with the rules compiled, this is per-invoice overhead.
     functions = [u.explain_functions() for u in units] if explain else [u.fast for u in units]
-    flags = compiled.flags
+    start = perf_counter()
+    flags = _flags(run, compiled) if compiled.conditional else compiled.flags
     if len(flags) != len(units):
         raise ValueError("a compiled ruleset needs one flag tuple per unit")
-    start = perf_counter()
     for pos, fns in enumerate(functions):
         if fns.enrich is not None:
             run.unit_pos = pos
@@ -251,6 +251,22 @@ def evaluate(invoice: Invoice, compiled: CompiledRuleset, *, lang: str = "en", e
         timings=timings,
         explain=run.explain() if explain else None,
     )
+
+
+def _flags(run: Run, compiled: CompiledRuleset) -> list[tuple[bool, ...]]:
+    """The flags for this invoice: which `disable ... when` hold, judged on the invoice as
+    received (before enrichment), each unit's conditions at once."""
+    held: dict[int, tuple[bool, ...]] = {}
+    for cond in compiled.conditional:
+        if cond.unit not in held:
+            unit = compiled.units[cond.unit]
+            run.unit_pos = cond.unit
+            try:
+                held[cond.unit] = unit.fast.disables(run.inv, run)
+            except Exception as exc:  # noqa: BLE001 - a decision must still be produced
+                run.error(RuleMeta(-1, unit.name, "validate", "error", {}, (), (), (), unit.name, unit.version, ""), exc)
+                held[cond.unit] = (False,) * sum(1 for c in compiled.conditional if c.unit == cond.unit)
+    return compiled.flags_with(tuple(held[c.unit][c.position] for c in compiled.conditional))
 
 
 def _run_phase(run: Run, unit: CompiledUnit, phase: Any, *args: Any) -> None:

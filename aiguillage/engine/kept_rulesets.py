@@ -32,6 +32,7 @@ from aiguillage.engine.compiled import (
     UNITS,
     CompiledRuleset,
     CompiledUnit,
+    ConditionalDisable,
     engine_fingerprint,
     kept_functions,
     remember,
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from aiguillage.dsl.program import Program
 
 #: Bump when the entry's layout changes.
-_LAYOUT = "kept-ruleset/1"
+_LAYOUT = "kept-ruleset/2"
 
 
 def entry_key(path: Path, root: Path, codelist_dirs: list[Path]) -> str:
@@ -98,11 +99,12 @@ def _describe(compiled: CompiledRuleset) -> tuple:
         compiled.profile,
         tuple(compiled.params.items()),
         tuple((spec, _describe(variant)) for spec, variant in compiled.profiles.items()),
+        tuple((c.unit, c.position, c.targets) for c in compiled.conditional),
     )
 
 
 def _rebuild(entry: Any, program_at: Callable[[str], Program]) -> CompiledRuleset | None:
-    name, version, key, units, flags, severities, route, customers, profile, params, profiles = entry
+    name, version, key, units, flags, severities, route, customers, profile, params, profiles, conditional = entry
     built: list[CompiledUnit] = []
     for unit_name, unit_version, unit_hash, path in units:
         unit = _unit(unit_name, unit_version, unit_hash, lambda path=path: program_at(path))
@@ -127,6 +129,7 @@ def _rebuild(entry: Any, program_at: Callable[[str], Program]) -> CompiledRulese
         profiles=variants,
         profile=profile,
         params=dict(params),
+        conditional=tuple(ConditionalDisable(unit, position, tuple(targets)) for unit, position, targets in conditional),
     )
 
 

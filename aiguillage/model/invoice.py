@@ -298,6 +298,10 @@ class DocumentCharge(Part):
     vat_exemption_reason_code: str | None = extended(term("BT-102-EXEMPTION-REASON-CODE", "code", "0..1", "VAT exemption reason of the charge's category, as a code (EXTENDED-CTC-FR)"))
     reason: str | None = term("BT-104", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-105", "code", "0..1", "Reason (UNTDID 7161)")
+    #: The list id of the reason code as written (UBL cbc:AllowanceChargeReasonCode/@listID, CII
+    #: ram:ReasonCode/@listID), None when there is none: EXTENDED-CTC-FR tells a charge reason
+    #: (UNTDID 7161) from a non-VAT tax reason (UNTDID 5153) by it (BR-FREXT-CL-20, 20-TAX, 20-LISTID).
+    reason_code_list_id: str | None = extended(binding("code", "List id of the reason code as written (7161, or 5153 for a non-VAT tax: EXTENDED-CTC-FR)"))
 
 
 class DocumentTotals(Part):
@@ -502,6 +506,10 @@ class LineCharge(Part):
     repeated_amount: Decimal | None = binding("amount", "Sum of the amounts written after the first (UBL), when the amount is repeated")
     reason: str | None = term("BT-144", "text", "0..1", "Reason in words")
     reason_code: str | None = term("BT-145", "code", "0..1", "Reason (UNTDID 7161)")
+    #: The list id of the reason code as written (UBL cbc:AllowanceChargeReasonCode/@listID, CII
+    #: ram:ReasonCode/@listID), None when there is none: EXTENDED-CTC-FR tells a charge reason
+    #: (UNTDID 7161) from a non-VAT tax reason (UNTDID 5153) by it (BR-FREXT-CL-20, 20-TAX, 20-LISTID).
+    reason_code_list_id: str | None = extended(binding("code", "List id of the reason code as written (7161, or 5153 for a non-VAT tax: EXTENDED-CTC-FR)"))
 
 
 class PriceDetails(Part):

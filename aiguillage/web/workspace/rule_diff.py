@@ -72,7 +72,7 @@ def _key(item: ast.Statement, source: list[str]) -> str | None:
     if isinstance(item, ast.Override):
         return f"override {item.rule}"
     if isinstance(item, ast.Disable):
-        return f"disable {', '.join(item.rules)}"
+        return f"disable {', '.join(item.rules)}" + (" when" if item.when is not None else "")
     if isinstance(item, ast.Decision):
         return f"decision {item.name or item.line}"
     if isinstance(item, ast.RouteWhen):

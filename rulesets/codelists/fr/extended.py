@@ -1,8 +1,9 @@
 """Write the EXTENDED-CTC-FR profile's own code lists (fr/FR-EXT-*.json) from its official XSLT.
 
 The profile's code-list rules (BR-FREXT-CL-*) spell their codes out in the test of the assert.
-Where a list is an EN 16931 list plus a few codes (BR-FREXT-CL-10, 24), the rules reuse the EN
-16931 file and name the extra codes; only lists of their own are written here.
+Where a list is an EN 16931 list plus a few codes (BR-FREXT-CL-10, 24) or one as it is
+(BR-FREXT-CL-20: UNTDID 7161), the rules reuse the EN 16931 file and name the extra codes; only
+lists of their own are written here (FR-EXT-UNTDID-5153: the tax reason codes but VAT).
 `tests/test_codelists_fr.py` reads both the UBL and the CII XSLTs and fails when a file here
 differs, or when a reused EN 16931 list no longer matches.
 
@@ -25,6 +26,7 @@ SOURCE = "FNFE-MPE EXTENDED-CTC-FR validation artefacts 1.4.0 (XP Z12-012), code
 LISTS = {
     "FR-EXT-INCOTERMS": "BR-FREXT-CL-27",
     "FR-EXT-ITEM-ATTRIBUTE": "BR-FREXT-04",
+    "FR-EXT-UNTDID-5153": "BR-FREXT-CL-20-TAX",
 }
 
 
