@@ -97,23 +97,35 @@ def _no_building_of_lark(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lark.Lark, "__init__", refuse)
 
 
-def test_the_second_run_reads_parser_parsed_files_and_units_from_the_cache(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_second_run_reads_the_kept_ruleset_and_its_units_from_the_cache(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = disk_cache.STATS.writes
     cold = _findings(cache_dir)
     assert disk_cache.STATS.writes > before
     kinds = {p.parent.name for p in cache_dir.rglob("*.pickle")}
-    assert kinds == {"lark", "rules", "code", "units"}
+    assert kinds == {"lark", "rules", "code", "units", "kept"}
     stored = sorted(cache_dir.rglob("*.pickle"))
 
     hits, writes, misses = disk_cache.STATS.hits, disk_cache.STATS.writes, disk_cache.STATS.misses
     _no_building_of_lark(monkeypatch)
     warm = _findings(cache_dir)
     assert warm == cold
-    # A compiled unit comes whole (metadata, constants, code): its generated source is not compiled again.
-    assert disk_cache.STATS.hits - hits == len([p for p in stored if p.parent.name not in ("lark", "code")])
+    # The ruleset's make-up and its compiled units come whole (metadata, constants, code): no file is
+    # parsed or checked again, no generated source compiled again.
+    assert disk_cache.STATS.hits - hits == len([p for p in stored if p.parent.name in ("kept", "units")])
     assert disk_cache.STATS.writes == writes and disk_cache.STATS.misses == misses
-    assert rules_parser._lark.cache_info().currsize == 0  # every file came parsed: no parser needed at all
+    assert rules_parser._lark.cache_info().currsize == 0  # no parser needed at all
     rules_parser._lark()  # and the parser itself loads from the cache (building it would fail here)
+
+
+def test_a_second_load_reads_parsed_files_from_the_cache(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `check` and a changed ruleset do: the files of what it extends come parsed from the disk."""
+    _findings(cache_dir)
+    _fresh_memory()
+    _no_building_of_lark(monkeypatch)
+    hits = disk_cache.STATS.hits
+    Library(REPO / "rulesets").program(str(CUSTOMER))
+    assert disk_cache.STATS.hits - hits == len(list((cache_dir / "rules").glob("*.pickle")))
+    assert rules_parser._lark.cache_info().currsize == 0
 
 
 def test_a_damaged_or_truncated_entry_is_ignored_and_rebuilt(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -164,7 +176,7 @@ def test_concurrent_cold_runs_agree_and_leave_whole_entries(tmp_path: Path, monk
     assert not list(cache.rglob("*.tmp"))
     monkeypatch.setenv(disk_cache.ENV_VAR, str(cache))
     before = disk_cache.STATS.damaged
-    assert {p.parent.name for p in cache.rglob("*.pickle")} == {"lark", "rules", "code", "units"}
+    assert {p.parent.name for p in cache.rglob("*.pickle")} == {"lark", "rules", "code", "units", "kept"}
     for path in cache.rglob("*.pickle"):
         assert disk_cache.load(path.parent.name, path.stem) is not None
     assert disk_cache.STATS.damaged == before

@@ -69,7 +69,7 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
     """A ruleset with everything it extends, overrides and disables applied, and its profile variants."""
     lineage = program.lineage()
     chosen = _profiles(lineage)
-    key = program.hash + "".join(f"|{spec}={variant.hash}" for spec, (_, variant) in sorted(chosen.items()))
+    key = _memory_key(program, chosen)
     with LOCK:
         cached = RULESETS.get(key)
         if cached is not None:
@@ -81,6 +81,15 @@ def compile_ruleset(program: Program) -> CompiledRuleset:
         remember(RULESETS, key, compiled)
         STATS.ruleset_builds += 1
         return compiled
+
+
+def memory_key(program: Program) -> str:
+    """The key `compile_ruleset` remembers the program's compiled ruleset by (in `compiled.RULESETS`)."""
+    return _memory_key(program, _profiles(program.lineage()))
+
+
+def _memory_key(program: Program, chosen: dict[str, tuple[Program, Program]]) -> str:
+    return program.hash + "".join(f"|{spec}={variant.hash}" for spec, (_, variant) in sorted(chosen.items()))
 
 
 def _profiles(lineage: list[Program]) -> dict[str, tuple[Program, Program]]:

@@ -29,6 +29,7 @@ from aiguillage import cache as disk_cache
 from aiguillage.dsl import observed
 from aiguillage.engine.compiled import (
     LOCK,
+    RULESETS,
     UNITS,
     CompiledRuleset,
     CompiledUnit,
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from aiguillage.dsl.program import Program
 
 #: Bump when the entry's layout changes.
-_LAYOUT = "kept-ruleset/2"
+_LAYOUT = "kept-ruleset/3"
 
 
 def entry_key(path: Path, root: Path, codelist_dirs: list[Path]) -> str:
@@ -65,18 +66,29 @@ def load(
     notes, entry = saved
     if not observed.still_holds(notes, others):
         return None
-    notes_out.extend(notes)
     try:
-        return _rebuild(entry, program_at)
+        memory_key, described = entry
+        with LOCK:
+            compiled = RULESETS.get(memory_key)  # this process compiled it already
+            if compiled is None:
+                compiled = _rebuild(described, program_at)
+                if compiled is not None:
+                    remember(RULESETS, memory_key, compiled)
+            else:
+                RULESETS.move_to_end(memory_key)
     except (TypeError, ValueError, IndexError):  # an entry of another shape: compile again
         return None
+    if compiled is not None:
+        notes_out.extend(notes)
+    return compiled
 
 
-def store(key: str, notes: list[observed.Note], compiled: CompiledRuleset) -> None:
-    """Keep the make-up of `compiled` (not when a unit reads reference tables: those are not kept)."""
+def store(key: str, notes: list[observed.Note], compiled: CompiledRuleset, memory_key: str) -> None:
+    """Keep the make-up of `compiled`, which `compile_ruleset` remembers by `memory_key` (not when a
+    unit reads reference tables: those are not kept)."""
     if any(u.program.references for variant in _variants(compiled) for u in variant.units):
         return
-    disk_cache.store("kept", key, (tuple(notes), _describe(compiled)))
+    disk_cache.store("kept", key, (tuple(notes), (memory_key, _describe(compiled))))
 
 
 def _variants(compiled: CompiledRuleset) -> list[CompiledRuleset]:

@@ -215,16 +215,17 @@ class Library:
                 warm = self._kept_compiled(path)
                 if warm is not None:
                     return warm
-        from aiguillage.engine.compiler import compile_ruleset
+        from aiguillage.engine.compiler import compile_ruleset, memory_key
 
         if observed.recording_now() or path in self._programs:
             return compile_ruleset(self._load(path))
         with observed.recording() as record:
-            compiled = compile_ruleset(self._load(path))
+            program = self._load(path)
+            compiled = compile_ruleset(program)
         if record.complete:
             from aiguillage.engine import kept_rulesets
 
-            kept_rulesets.store(self._kept_key(path), record.notes, compiled)
+            kept_rulesets.store(self._kept_key(path), record.notes, compiled, memory_key(program))
         return compiled
 
     def customer(self, customer: str) -> CompiledRuleset:
