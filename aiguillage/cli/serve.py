@@ -10,7 +10,6 @@ helps only when requests wait on I/O. See docs/operators.md.
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import os
 import secrets
@@ -25,13 +24,6 @@ from aiguillage.cli.main import CliError
 from aiguillage.store import migrate
 from aiguillage.store.database import DatabaseUrlError, describe, make_engine, resolve_url
 from aiguillage.store.errors import SchemaNotCurrent
-
-#: The collector's thresholds in a worker (CPython's default: 700, 10, 10). A request keeps a few
-#: thousand objects alive at once (the parsed XML, the model, the decision): with the default, each
-#: request ran several young collections that traversed them and promoted them, then older ones;
-#: 2.22 → 2.04 ms of worker CPU per `POST /v1/evaluate` (benchmarks/api_evaluate.py). Almost all
-#: of it is freed by reference counting; the collector is only for cycles, which stay rare.
-WORKER_GC_THRESHOLDS = (50_000, 20, 100)
 
 #: Where gunicorn workers keep their Prometheus samples (prometheus_client's own variable).
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -74,11 +66,7 @@ class _Gunicorn(BaseApplication):
     def load(self):  # noqa: ANN201 - gunicorn's signature
         from aiguillage.api import create_app
 
-        app = create_app(self._app_config)
-        # What the app built lives as long as the worker: out of every later collection.
-        gc.freeze()
-        gc.set_threshold(*WORKER_GC_THRESHOLDS)
-        return app
+        return create_app(self._app_config)
 
 
 def run(args: argparse.Namespace) -> int:
