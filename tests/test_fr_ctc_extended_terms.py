@@ -244,43 +244,49 @@ def variants() -> dict[str, Change]:
 def _charge(code: str | None, list_id: str | None, *, line: bool = True, reason: str | None = None, indicator: str = "true") -> Change:
     """A charge of 0.00 (no total moves) on line 1 (BG-28) or on the document (BG-21, category S
     20 %) with this reason code and list id (BT-105/145; with list id 5153, BT-177/193)."""
+    listed = "" if list_id is None else f' listID="{list_id}"'
 
     def change(root: etree._Element, syntax: str) -> None:
-        listed = "" if list_id is None else f' listID="{list_id}"'
-        if syntax == "ubl":
-            charge = etree.Element(f"{{{NS['cac']}}}AllowanceCharge")
-            etree.SubElement(charge, f"{{{NS['cbc']}}}ChargeIndicator").text = indicator
-            if code is not None:
-                charge.append(etree.fromstring(f'<cbc:AllowanceChargeReasonCode xmlns:cbc="{NS["cbc"]}"{listed}>{code}</cbc:AllowanceChargeReasonCode>'))
-            if reason is not None:
-                etree.SubElement(charge, f"{{{NS['cbc']}}}AllowanceChargeReason").text = reason
-            etree.SubElement(charge, f"{{{NS['cbc']}}}Amount", currencyID="EUR").text = "0.00"
-            if line:
-                _one(root, f"{LINE['ubl']}/cac:Item").addprevious(charge)
-            else:
-                charge.append(etree.fromstring(
-                    f'<cac:TaxCategory xmlns:cac="{NS["cac"]}" xmlns:cbc="{NS["cbc"]}"><cbc:ID>S</cbc:ID><cbc:Percent>20</cbc:Percent>'
-                    "<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory>"
-                ))
-                _one(root, "/*/cac:TaxTotal").addprevious(charge)
-        else:
-            charge = etree.Element(f"{{{NS['ram']}}}SpecifiedTradeAllowanceCharge")
-            etree.SubElement(etree.SubElement(charge, f"{{{NS['ram']}}}ChargeIndicator"), f"{{{NS['udt']}}}Indicator").text = indicator
-            etree.SubElement(charge, f"{{{NS['ram']}}}ActualAmount").text = "0.00"
-            if code is not None:
-                charge.append(etree.fromstring(f'<ram:ReasonCode xmlns:ram="{NS["ram"]}"{listed}>{code}</ram:ReasonCode>'))
-            if reason is not None:
-                etree.SubElement(charge, f"{{{NS['ram']}}}Reason").text = reason
-            if line:
-                _one(root, f"{LINE['cii']}/ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation").addprevious(charge)
-            else:
-                charge.append(etree.fromstring(
-                    f'<ram:CategoryTradeTax xmlns:ram="{NS["ram"]}"><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>S</ram:CategoryCode>'
-                    "<ram:RateApplicablePercent>20</ram:RateApplicablePercent></ram:CategoryTradeTax>"
-                ))
-                _one(root, f"{_TX}/ram:ApplicableHeaderTradeSettlement/ram:SpecifiedTradePaymentTerms").addprevious(charge)
+        add = _ubl_charge if syntax == "ubl" else _cii_charge
+        add(root, code, listed, line=line, reason=reason, indicator=indicator)
 
     return change
+
+
+def _ubl_charge(root: etree._Element, code: str | None, listed: str, *, line: bool, reason: str | None, indicator: str) -> None:
+    charge = etree.Element(f"{{{NS['cac']}}}AllowanceCharge")
+    etree.SubElement(charge, f"{{{NS['cbc']}}}ChargeIndicator").text = indicator
+    if code is not None:
+        charge.append(etree.fromstring(f'<cbc:AllowanceChargeReasonCode xmlns:cbc="{NS["cbc"]}"{listed}>{code}</cbc:AllowanceChargeReasonCode>'))
+    if reason is not None:
+        etree.SubElement(charge, f"{{{NS['cbc']}}}AllowanceChargeReason").text = reason
+    etree.SubElement(charge, f"{{{NS['cbc']}}}Amount", currencyID="EUR").text = "0.00"
+    if line:
+        _one(root, f"{LINE['ubl']}/cac:Item").addprevious(charge)
+        return
+    charge.append(etree.fromstring(
+        f'<cac:TaxCategory xmlns:cac="{NS["cac"]}" xmlns:cbc="{NS["cbc"]}"><cbc:ID>S</cbc:ID><cbc:Percent>20</cbc:Percent>'
+        "<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory>"
+    ))
+    _one(root, "/*/cac:TaxTotal").addprevious(charge)
+
+
+def _cii_charge(root: etree._Element, code: str | None, listed: str, *, line: bool, reason: str | None, indicator: str) -> None:
+    charge = etree.Element(f"{{{NS['ram']}}}SpecifiedTradeAllowanceCharge")
+    etree.SubElement(etree.SubElement(charge, f"{{{NS['ram']}}}ChargeIndicator"), f"{{{NS['udt']}}}Indicator").text = indicator
+    etree.SubElement(charge, f"{{{NS['ram']}}}ActualAmount").text = "0.00"
+    if code is not None:
+        charge.append(etree.fromstring(f'<ram:ReasonCode xmlns:ram="{NS["ram"]}"{listed}>{code}</ram:ReasonCode>'))
+    if reason is not None:
+        etree.SubElement(charge, f"{{{NS['ram']}}}Reason").text = reason
+    if line:
+        _one(root, f"{LINE['cii']}/ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation").addprevious(charge)
+        return
+    charge.append(etree.fromstring(
+        f'<ram:CategoryTradeTax xmlns:ram="{NS["ram"]}"><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>S</ram:CategoryCode>'
+        "<ram:RateApplicablePercent>20</ram:RateApplicablePercent></ram:CategoryTradeTax>"
+    ))
+    _one(root, f"{_TX}/ram:ApplicableHeaderTradeSettlement/ram:SpecifiedTradePaymentTerms").addprevious(charge)
 
 
 def _gross_price_reason(code: str) -> Change:
