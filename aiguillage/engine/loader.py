@@ -130,6 +130,10 @@ class Library:
 
     def program(self, name_or_path: str | Path) -> Program:
         """A checked ruleset by name or path (raises LookupError or RulesError)."""
+        return self._load(self._noted_locate(name_or_path))
+
+    def _noted_locate(self, name_or_path: str | Path) -> Path:
+        """`locate`, noting where the name led (or that it led nowhere) for the recordings open."""
         try:
             path = self.locate(name_or_path)
         except LookupError as exc:
@@ -138,7 +142,7 @@ class Library:
             )
             raise
         observed.note("ruleset", str(name_or_path), ("found", str(path)))
-        return self._load(path)
+        return path
 
     def outcome(
         self, name_or_path: str | Path, lookups: dict[str, object] | None = None
@@ -204,12 +208,7 @@ class Library:
         (`engine.kept_rulesets`) while its files are unchanged: no parsing, no checking, no
         compiler. Else it is loaded and compiled, and kept for the next run.
         """
-        try:
-            path = self.locate(name_or_path)
-        except LookupError as exc:
-            observed.note("ruleset", str(name_or_path), ("missing", str(exc.args[0]) if exc.args else ""))
-            raise
-        observed.note("ruleset", str(name_or_path), ("found", str(path)))
+        path = self._noted_locate(name_or_path)
         with self._lock:
             if path not in self._programs:
                 warm = self._kept_compiled(path)
