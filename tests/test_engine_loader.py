@@ -242,3 +242,37 @@ def test_a_conditional_disable_applies_per_invoice_around_the_shared_unit(root: 
     assert not {"S-02", "S-03"} & {e.rule for e in usd.explain or []}  # not run, as with `disable`
     eur = evaluate(invoice(currency_code="EUX", due_date=None), compiled)
     assert [f.rule for f in eur.findings] == ["S-02", "S-03", "engine-error:disable@acme.rules:9", "A-01"]
+
+
+def test_look_ups_by_name_and_customer_follow_files_added_edited_and_removed(root: Path) -> None:
+    """The folder listing and headers are kept between look-ups; what changes on disk is seen at once."""
+    lib = Library(root)
+    assert lib.find("acme").name == "acme.rules"
+    later = root / "customers" / "acme" / "later.rules"
+    later.write_text('ruleset "later"\ncustomer "LATER-1"\n', encoding="utf-8")
+    assert lib.find("later") == later and lib.find_customer("LATER-1") == later
+    later.write_text('ruleset "renamed"\ncustomer "LATER-2"\n', encoding="utf-8")  # same folder, header edited
+    assert lib.find("renamed") == later and lib.find_customer("LATER-2") == later
+    with pytest.raises(LookupError, match='unknown ruleset "later"'):
+        lib.find("later")
+    (root / "customers" / "newco").mkdir()
+    newco = root / "customers" / "newco" / "newco.rules"
+    newco.write_text('ruleset "newco"\n', encoding="utf-8")  # in a folder created after the listing
+    assert lib.find("newco") == newco
+    later.unlink()
+    with pytest.raises(LookupError):
+        lib.find_customer("LATER-2")
+    assert sorted(lib.index()) == ["acme", "newco", "std"]
+
+
+def test_a_ruleset_looked_up_again_is_the_one_compiled_until_a_file_it_read_changes(root: Path) -> None:
+    lib = Library(root)
+    first = lib.compiled("acme")
+    old = time.time() - 60  # settled: older than the file system's clock tick
+    for path in root.rglob("*.rules"):
+        os.utime(path, (old, old))
+    first = lib.compiled("acme")
+    assert lib.compiled("acme") is first and lib.customer("ACME-2") is first
+    core = root / "standard" / "std" / "std-core.rules"
+    core.write_text(CORE.replace("fatal", "error"), encoding="utf-8")
+    assert lib.compiled("acme") is not first

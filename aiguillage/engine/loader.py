@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
@@ -58,8 +59,10 @@ class Library:
         self._lock = threading.RLock()
         self._programs: dict[Path, tuple[tuple[tuple[str, int, int], ...], Program]] = {}
         self._loading: list[Path] = []
-        #: Rulesets built from the disk's kept make-up: (stamps of their files, the files, the ruleset).
-        self._kept: dict[Path, tuple[tuple[tuple[int, int], ...], tuple[str, ...], CompiledRuleset]] = {}
+        #: The ruleset files and their headers: (stats of what was seen, what was seen, headers).
+        self._listing: tuple[tuple[tuple[int, int], ...], tuple[str, ...], list] | None = None
+        #: Compiled rulesets by file: (stamps of the files their load read, those files, the ruleset).
+        self._compiled: dict[Path, tuple[tuple[tuple[int, int], ...], tuple[str, ...], CompiledRuleset]] = {}
 
     @property
     def codelist_dirs(self) -> list[Path]:
@@ -68,18 +71,44 @@ class Library:
     # ---- finding
 
     def files(self) -> list[Path]:
-        return sorted(
-            p for folder in ("standard", "customers") for p in (self.root / folder).rglob("*.rules")
-        )
+        return [path for path, _, _ in self._headers()]
 
     def index(self) -> dict[str, list[Path]]:
         """Ruleset name → files whose header declares it (more than one is an error when used)."""
         names: dict[str, list[Path]] = {}
-        for path in self.files():
-            match = _HEADER.search(_head(path))
-            if match:
-                names.setdefault(match.group(1), []).append(path)
+        for path, name, _ in self._headers():
+            if name is not None:
+                names.setdefault(name, []).append(path)
         return names
+
+    def _headers(self) -> list[tuple[Path, str | None, tuple[str, ...]]]:
+        """Each ruleset file with the name and customers its header declares, in path order.
+
+        Listing the folders and reading every file's head took 1.3 ms, on every look-up by
+        name or customer (the service's standard ruleset, each request). They are kept while
+        every folder and file seen has its modification time and size: a file added, removed
+        or renamed changes its folder's, an edited header its file's.
+        """
+        with self._lock:
+            kept = self._listing
+            if kept is not None and kept[0] == _file_stamps(kept[1]):
+                return kept[2]
+            folders: list[str] = []
+            files: list[Path] = []
+            for top in ("standard", "customers"):
+                for folder, subfolders, names in os.walk(self.root / top):  # as rglob: no linked subfolder
+                    folders.append(folder)
+                    subfolders.sort()
+                    files += [Path(folder, n) for n in names if n.endswith(".rules")]
+            headers = []
+            for path in sorted(files):
+                head = _head(path)
+                match = _HEADER.search(head)
+                headers.append((path, match.group(1) if match else None, tuple(_customers(head))))
+            watched = (*folders, *(str(p) for p in files))
+            stamps = _file_stamps(watched)
+            self._listing = (stamps, watched, headers) if _settled(stamps) else None
+            return headers
 
     def find(self, name: str) -> Path:
         names = self.index()
@@ -105,7 +134,7 @@ class Library:
         return paths[0]
 
     def find_customer(self, customer: str) -> Path:
-        found = [p for p in self.files() if customer in _customers(_head(p))]
+        found = [path for path, _, customers in self._headers() if customer in customers]
         if not found:
             raise LookupError(f'no ruleset declares customer "{customer}" (under {self.root})')
         if len(found) > 1:
@@ -210,13 +239,16 @@ class Library:
         """
         path = self._noted_locate(name_or_path)
         with self._lock:
+            remembered = self._compiled.get(path)
+            if remembered is not None and remembered[0] == _file_stamps(remembered[1]):
+                return remembered[2]
             if path not in self._programs:
                 warm = self._kept_compiled(path)
                 if warm is not None:
                     return warm
         from aiguillage.engine.compiler import compile_ruleset, memory_key
 
-        if observed.recording_now() or path in self._programs:
+        if observed.recording_now():
             return compile_ruleset(self._load(path))
         with observed.recording() as record:
             program = self._load(path)
@@ -225,6 +257,7 @@ class Library:
             from aiguillage.engine import kept_rulesets
 
             kept_rulesets.store(self._kept_key(path), record.notes, compiled, memory_key(program))
+            self._remember(path, record.notes, compiled)
         return compiled
 
     def customer(self, customer: str) -> CompiledRuleset:
@@ -236,10 +269,7 @@ class Library:
         return kept_rulesets.entry_key(path, self.root, self.codelist_dirs)
 
     def _kept_compiled(self, path: Path) -> CompiledRuleset | None:
-        """The ruleset built from the disk's kept make-up, remembered while the files it names are unchanged."""
-        remembered = self._kept.get(path)
-        if remembered is not None and remembered[0] == _file_stamps(remembered[1]):
-            return remembered[2]
+        """The ruleset built from the disk's kept make-up (None when there is none, or it no longer holds)."""
         from aiguillage.engine import kept_rulesets
 
         notes: list[observed.Note] = []
@@ -249,9 +279,16 @@ class Library:
 
         compiled = kept_rulesets.load(self._kept_key(path), self._replayer(), program_at, notes)
         if compiled is not None:
-            files = tuple(sorted({subject for kind, subject, _ in notes if kind in ("text", "bytes")}))
-            self._kept[path] = (_file_stamps(files), files, compiled)
+            self._remember(path, notes, compiled)
         return compiled
+
+    def _remember(self, path: Path, notes: list[observed.Note], compiled: CompiledRuleset) -> None:
+        """Keep the compiled ruleset for later calls while the files its load read are unchanged
+        (a look-up by name then costs a few stat calls, not a load and the profiles' resolution)."""
+        files = tuple(sorted({subject for kind, subject, _ in notes if kind in ("text", "bytes")}))
+        stamps = _file_stamps(files)
+        if _settled(stamps):
+            self._compiled[path] = (stamps, files, compiled)
 
     def _load(self, path: Path) -> Program:
         with self._lock:
@@ -290,6 +327,16 @@ def _head(path: Path) -> str:
 
 def _customers(head: str) -> list[str]:
     return [q for line in _CUSTOMER.findall(head) for q in _QUOTED.findall(line)]
+
+
+#: A modification this recent may be followed, within the file system's clock tick, by another
+#: that leaves the same time: what it stamps is not remembered (git's "racily clean" entries).
+_RACY_NS = 50_000_000
+
+
+def _settled(stamps: tuple[tuple[int, int], ...]) -> bool:
+    before = time.time_ns() - _RACY_NS
+    return all(mtime < before for mtime, _ in stamps)
 
 
 def _file_stamps(files: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
