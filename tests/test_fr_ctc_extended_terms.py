@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fr_oracle import br_fr_xslt, failed_asserts
 from lxml import etree
-from test_fr_ctc_extended import judged_ids
+from test_fr_ctc_extended import assert_whole_verdict
 
 from aiguillage.engine.evaluate import evaluate
 from aiguillage.engine.loader import load
@@ -450,20 +450,16 @@ def test_extended_variant_fires_what_the_official_artefact_fires(
     assert_official_verdicts(etree.tostring(root, xml_declaration=True, encoding="UTF-8"), syntax, conformance)
 
 
-def assert_official_verdicts(xml: bytes, syntax: str, conformance: Path) -> None:
+def assert_official_verdicts(xml: bytes, syntax: str, conformance: Path, apart: frozenset[str] = frozenset()) -> None:
     """fr-ctc fires the BR-FR ids the fatal XSLT fires, fr-ctc-transition those of the `_WARNING`
-    one, and fr-ctc-extended its own ids (BR-FREXT-*, the EN 16931 rules it replaces) as the
-    EXTENDED-CTC-FR XSLT, each with the artefact's flag."""
+    one, and fr-ctc (so fr-ctc-extended, from BT-24) every id of the EXTENDED-CTC-FR and BR-FR
+    XSLTs and no other (our own ids aside), each with the artefact's flag."""
     invoice = read_invoice(xml)
-    for ruleset, kind, judged in (
-        ("fr-ctc", {}, None),
-        ("fr-ctc-transition", {"warning": True}, None),
-        ("fr-ctc", {"extended": True}, judged_ids()),
-    ):
-        wanted = (lambda r: r.startswith("BR-FR-")) if judged is None else judged.__contains__
-        official = {r: f for r, f in failed_asserts(xml, br_fr_xslt(conformance, syntax, **kind)).items() if wanted(r)}
-        ours = {f.rule: f.severity for f in evaluate(invoice, load(ruleset)).findings if wanted(f.rule)}
+    for ruleset, kind in (("fr-ctc", {}), ("fr-ctc-transition", {"warning": True})):
+        official = {r: f for r, f in failed_asserts(xml, br_fr_xslt(conformance, syntax, **kind)).items() if r.startswith("BR-FR-")}
+        ours = {f.rule: f.severity for f in evaluate(invoice, load(ruleset)).findings if f.rule.startswith("BR-FR-")}
         assert ours == official, f"{syntax} {ruleset} {kind}: official {sorted(official.items())}, ours {sorted(ours.items())}"
+    assert_whole_verdict(xml, syntax, conformance, "fr-ctc", apart)
 
 
 @pytest.mark.conformance
