@@ -244,6 +244,7 @@ def variants() -> dict[str, Change]:
         out[f"{kind.lower()} document with an issue date"] = _cii_only(_document(kind, type_code, _ISSUED))
     out["buyer order with an issue date"] = _cii_only(_issue_date_on_the_order)
     out["neither due date nor payment terms"] = _no_payment_terms
+    out["line referring to an earlier invoice without tax category"] = _drop_line_tax
     return out
 
 
@@ -275,6 +276,14 @@ def _issue_date_on_the_order(root: etree._Element, syntax: str) -> None:
     _one(root, f"{_TX}/ram:ApplicableHeaderTradeAgreement/ram:BuyerOrderReferencedDocument").append(etree.fromstring(
         _ISSUED.replace("<ram:FormattedIssueDateTime ", f'<ram:FormattedIssueDateTime xmlns:ram="{NS["ram"]}" ', 1)
     ))
+
+
+def _drop_line_tax(root: etree._Element, syntax: str) -> None:
+    """Line 1 (which refers to an earlier invoice) without VAT category: UBL-FREXT-SR-48 asks
+    for one only on the lines that count, CII-SR-454 for at most one."""
+    path = "cac:Item/cac:ClassifiedTaxCategory" if syntax == "ubl" else "ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax"
+    element = _one(root, f"{LINE[syntax]}/{path}")
+    element.getparent().remove(element)
 
 
 def _no_payment_terms(root: etree._Element, syntax: str) -> None:
