@@ -242,7 +242,12 @@ def variants() -> dict[str, Change]:
     for kind, type_code in (("Contract", None), ("Additional", "916")):
         out[f"{kind.lower()} document with a reference type AFL"] = _cii_only(_document(kind, type_code, "<ram:ReferenceTypeCode>AFL</ram:ReferenceTypeCode>"))
         out[f"{kind.lower()} document with an issue date"] = _cii_only(_document(kind, type_code, _ISSUED))
+    out["contract document with a type code"] = _cii_only(_document("Contract", "50", ""))
+    out["invoiced object with a type code 130"] = _cii_only(_document("Additional", "130", ""))
     out["buyer order with an issue date"] = _cii_only(_issue_date_on_the_order)
+    out["contract document with a reference type Q9X"] = _cii_only(_document("Contract", None, "<ram:ReferenceTypeCode>Q9X</ram:ReferenceTypeCode>"))
+    out["tax exchange rate"] = _exchange(extra=False)
+    out["tax exchange rate with an operator"] = _exchange(extra=True)
     out["neither due date nor payment terms"] = _no_payment_terms
     out["line referring to an earlier invoice without tax category"] = _drop_line_tax
     return out
@@ -284,6 +289,30 @@ def _drop_line_tax(root: etree._Element, syntax: str) -> None:
     path = "cac:Item/cac:ClassifiedTaxCategory" if syntax == "ubl" else "ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax"
     element = _one(root, f"{LINE[syntax]}/{path}")
     element.getparent().remove(element)
+
+
+def _exchange(*, extra: bool) -> Change:
+    """A tax currency exchange (UBL cac:TaxExchangeRate, CII ram:TaxApplicableTradeCurrencyExchange)
+    from EUR to USD, with one child more than the profile allows when `extra`."""
+
+    def change(root: etree._Element, syntax: str) -> None:
+        if syntax == "ubl":
+            more = "<cbc:MathematicOperatorCode>Multiply</cbc:MathematicOperatorCode>" if extra else ""
+            rate = etree.fromstring(
+                f'<cac:TaxExchangeRate xmlns:cac="{NS["cac"]}" xmlns:cbc="{NS["cbc"]}"><cbc:SourceCurrencyCode>EUR</cbc:SourceCurrencyCode>'
+                f"<cbc:TargetCurrencyCode>USD</cbc:TargetCurrencyCode><cbc:CalculationRate>1.1</cbc:CalculationRate>{more}</cac:TaxExchangeRate>"
+            )
+            _one(root, "/*/cac:TaxTotal").addprevious(rate)
+        else:
+            more = "<ram:SourceUnitBasisNumeric>1</ram:SourceUnitBasisNumeric>" if extra else ""
+            rate = etree.fromstring(
+                f'<ram:TaxApplicableTradeCurrencyExchange xmlns:ram="{NS["ram"]}"><ram:SourceCurrencyCode>EUR</ram:SourceCurrencyCode>'
+                f"<ram:TargetCurrencyCode>USD</ram:TargetCurrencyCode><ram:ConversionRate>1.1</ram:ConversionRate>{more}"
+                "</ram:TaxApplicableTradeCurrencyExchange>"
+            )
+            _one(root, f"{_TX}/ram:ApplicableHeaderTradeSettlement/ram:SpecifiedTradeSettlementPaymentMeans").addprevious(rate)
+
+    return change
 
 
 def _no_payment_terms(root: etree._Element, syntax: str) -> None:
@@ -535,7 +564,7 @@ def test_the_extended_variants_reach_most_new_rules(conformance: Path) -> None:
 def test_the_variants_reach_the_profile_replacements(conformance: Path) -> None:
     """The ids fr-ctc-extended writes in place of the EN 16931 ones the artefacts drop fire on
     some variant, officially (and so, by the test above, here)."""
-    wanted = {"ubl": {"BR-CO-25", "BR-FREXT-04"}, "cii": {"BR-CO-25", "BR-FXEXT-04", "CII-FREXT-SR-439", "CII-FREXT-DT-024", "CII-FREXTDT-027"}}
+    wanted = {"ubl": {"BR-CO-25", "BR-FREXT-04", "CII-FREXT-CR-490"}, "cii": {"BR-CO-25", "BR-FXEXT-04", "CII-FREXT-SR-439", "CII-FREXT-DT-024", "CII-FREXTDT-027", "CII-EXT-DT-018", "CII-FREXT-SR-366"}}
     for syntax, ids in wanted.items():
         fired: set[str] = set()
         for change in VARIANTS.values():

@@ -1188,6 +1188,7 @@ _SETTLEMENT: Table = {
     _ram("PaymentReference"): _within(("payment_instructions",), _text("remittance_information")),
     _ram("TaxCurrencyCode"): _text("vat_accounting_currency_code"),
     _ram("InvoiceCurrencyCode"): _text("currency_code"),
+    _ram("TaxApplicableTradeCurrencyExchange"): extended_fr.cii_tax_currency_exchange,  # EXTENDED-CTC-FR
     _ram("PayeeTradeParty"): _group("payee", _PAYEE),
     _ram("SpecifiedTradeSettlementPaymentMeans"): _within(("payment_instructions",), _payment_means),
     _ram("ApplicableTradeTax"): _list("vat_breakdown", _VAT_BREAKDOWN),
