@@ -248,6 +248,8 @@ def variants() -> dict[str, Change]:
     out["contract document with a reference type Q9X"] = _cii_only(_document("Contract", None, "<ram:ReferenceTypeCode>Q9X</ram:ReferenceTypeCode>"))
     out["tax exchange rate"] = _exchange(extra=False)
     out["tax exchange rate with an operator"] = _exchange(extra=True)
+    out["credit transfer with an IBAN and a proprietary account"] = _cii_only(_creditor_account(iban=True))
+    out["credit transfer with a proprietary account only"] = _cii_only(_creditor_account(iban=False))
     out["neither due date nor payment terms"] = _no_payment_terms
     out["line referring to an earlier invoice without tax category"] = _drop_line_tax
     return out
@@ -311,6 +313,22 @@ def _exchange(*, extra: bool) -> Change:
                 "</ram:TaxApplicableTradeCurrencyExchange>"
             )
             _one(root, f"{_TX}/ram:ApplicableHeaderTradeSettlement/ram:SpecifiedTradeSettlementPaymentMeans").addprevious(rate)
+
+    return change
+
+
+def _creditor_account(*, iban: bool) -> Change:
+    """The CII credit transfer's account (BT-84) given as a proprietary identifier, beside the
+    IBAN or in its place."""
+
+    def change(root: etree._Element, syntax: str) -> None:
+        account = _one(root, f"{_TX}/ram:ApplicableHeaderTradeSettlement/ram:SpecifiedTradeSettlementPaymentMeans/ram:PayeePartyCreditorFinancialAccount")
+        number = account.find("ram:IBANID", NS)
+        proprietary = etree.Element(f"{{{NS['ram']}}}ProprietaryID")
+        proprietary.text = "ACC-0042"
+        number.addnext(proprietary)
+        if not iban:
+            account.remove(number)
 
     return change
 
@@ -564,7 +582,7 @@ def test_the_extended_variants_reach_most_new_rules(conformance: Path) -> None:
 def test_the_variants_reach_the_profile_replacements(conformance: Path) -> None:
     """The ids fr-ctc-extended writes in place of the EN 16931 ones the artefacts drop fire on
     some variant, officially (and so, by the test above, here)."""
-    wanted = {"ubl": {"BR-CO-25", "BR-FREXT-04", "CII-FREXT-CR-490"}, "cii": {"BR-CO-25", "BR-FXEXT-04", "CII-FREXT-SR-439", "CII-FREXT-DT-024", "CII-FREXTDT-027", "CII-EXT-DT-018", "CII-FREXT-SR-366"}}
+    wanted = {"ubl": {"BR-CO-25", "BR-FREXT-04", "CII-FREXT-CR-490"}, "cii": {"BR-CO-25", "BR-FXEXT-04", "CII-FREXT-SR-439", "CII-FREXT-DT-024", "CII-FREXTDT-027", "CII-EXT-DT-018", "CII-FREXT-SR-366", "BR-CO-27"}}
     for syntax, ids in wanted.items():
         fired: set[str] = set()
         for change in VARIANTS.values():
