@@ -184,10 +184,17 @@ def assert_whole_verdict(
     )
 
 
+#: The EXTENDED-CTC-FR samples, and the XML bases of the ruleset's own cases.
+EXTENDED_XML = sorted(
+    [*(p for pattern in ("fr-extended-*.xml", "fr-multivendor-*.xml") for p in (REPO / "samples" / "fr").glob(pattern)),
+     *(REPO / "rulesets" / "standard" / "fr-ctc-extended" / "tests").glob("*.xml")]
+)
+
+
 @pytest.mark.conformance
-@pytest.mark.parametrize("sample", sorted(p.name for pattern in ("fr-extended-*.xml", "fr-multivendor-*.xml") for p in (REPO / "samples" / "fr").glob(pattern)))
-def test_extended_samples_get_the_official_verdict(conformance: Path, sample: str) -> None:
-    xml = (REPO / "samples" / "fr" / sample).read_bytes()
+@pytest.mark.parametrize("sample", EXTENDED_XML, ids=lambda p: p.name)
+def test_extended_samples_get_the_official_verdict(conformance: Path, sample: Path) -> None:
+    xml = sample.read_bytes()
     syntax = "cii" if b"CrossIndustryInvoice" in xml[:2000] else "ubl"
     for ruleset in ("fr-ctc-extended", "fr-ctc"):  # fr-ctc chooses fr-ctc-extended from BT-24
         assert_whole_verdict(xml, syntax, conformance, ruleset)
