@@ -131,12 +131,11 @@ def disabled(program: Program) -> dict[str, set[str]]:
 
 
 def _disable_syntaxes(when: ast.Expr | None, lets: dict[str, ast.Expr]) -> set[str]:
+    """The syntaxes a disable holds for: all without condition, one for a lone syntax guard."""
     if when is None:
         return set(SYNTAXES)
-    terms = list(_conjuncts(when))
-    if len(terms) != 1:
-        return set()
-    return guard_syntaxes(when, lets) if guard_syntaxes(when, lets) != set(SYNTAXES) else set()
+    where = guard_syntaxes(when, lets)
+    return where if len(list(_conjuncts(when))) == 1 and where != set(SYNTAXES) else set()
 
 
 def main(argv: list[str]) -> int:
