@@ -492,6 +492,9 @@ GROSS_ALLOWANCE_INCOMPLETE = "not both ram:ChargeIndicator false and ram:ActualA
 #: code as written: EN 16931 has no term for it, EXTENDED-CTC-FR's BR-FREXT-CL-19-GP judges it.
 GROSS_ALLOWANCE_REASON = "reason code of an allowance on the gross price"
 NO_CREDITOR_ACCOUNT = "credit transfer without ram:IBANID or ram:ProprietaryID"
+#: OTHER fact on a credit transfer (payment means 30 or 58) whose accounts give both an IBAN and a
+#: proprietary identifier (BT-84): the EXTENDED-CTC-FR CII artefact's BR-CO-27 asks for one.
+BOTH_CREDITOR_ACCOUNTS = "credit transfer with both ram:IBANID and ram:ProprietaryID"
 
 
 def _department(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
@@ -726,6 +729,13 @@ def _place_reference(reader: _Reader, element: etree._Element, target: dict, key
         target[key] = {"value": reference, "scheme": scheme}
 
 
+def _both_accounts(means: etree._Element) -> bool:
+    """Whether a payment means' creditor accounts give an IBAN and a proprietary identifier
+    (the artefact tests them over all its accounts)."""
+    accounts = means.findall(_ram("PayeePartyCreditorFinancialAccount"))
+    return any(a.find(_ram("IBANID")) is not None for a in accounts) and any(a.find(_ram("ProprietaryID")) is not None for a in accounts)
+
+
 def _payment_means(reader: _Reader, element: etree._Element, target: dict, path: Path) -> None:
     """One SpecifiedTradeSettlementPaymentMeans: CII repeats it once per account."""
     start = len(reader.facts)
@@ -742,6 +752,8 @@ def _payment_means(reader: _Reader, element: etree._Element, target: dict, path:
     code = means.get("means_type_code")
     if code is not None and code.strip() in ("30", "58") and "account_identifier" not in means.get("_transfer", ()):
         reader.fact(FactKind.OTHER, element, _join(path, "credit_transfers"), detail=NO_CREDITOR_ACCOUNT)  # CII-SR-470
+    if code is not None and code.strip() in ("30", "58") and _both_accounts(element):
+        reader.fact(FactKind.OTHER, element, _join(path, "credit_transfers"), detail=BOTH_CREDITOR_ACCOUNTS)
     if "_transfer" in means:
         target.setdefault("credit_transfers", []).append(means["_transfer"])
     if "card" in means:
@@ -1188,6 +1200,7 @@ _SETTLEMENT: Table = {
     _ram("PaymentReference"): _within(("payment_instructions",), _text("remittance_information")),
     _ram("TaxCurrencyCode"): _text("vat_accounting_currency_code"),
     _ram("InvoiceCurrencyCode"): _text("currency_code"),
+    _ram("TaxApplicableTradeCurrencyExchange"): extended_fr.cii_tax_currency_exchange,  # EXTENDED-CTC-FR
     _ram("PayeeTradeParty"): _group("payee", _PAYEE),
     _ram("SpecifiedTradeSettlementPaymentMeans"): _within(("payment_instructions",), _payment_means),
     _ram("ApplicableTradeTax"): _list("vat_breakdown", _VAT_BREAKDOWN),

@@ -373,6 +373,27 @@ def ubl_delivery_terms(el: Any, e: Entry, target: dict, rd: Reader) -> None:
             return
 
 
+#: OTHER fact on a tax currency exchange (UBL cac:TaxExchangeRate, CII
+#: ram:TaxApplicableTradeCurrencyExchange) with a child beyond the currencies, the rate and its
+#: date: the profile's CII-FREXT-CR-490 (UBL) and CII-FREXT-SR-366 (CII) judge it.
+DETAIL_EXCHANGE_MORE = "more than the currencies, rate and date of an exchange (EXTENDED-CTC-FR)"
+_UBL_EXCHANGE = frozenset({"SourceCurrencyCode", "TargetCurrencyCode", "CalculationRate", "Date"})
+_CII_EXCHANGE = frozenset({"SourceCurrencyCode", "TargetCurrencyCode", "ConversionRate", "ConversionRateDateTime"})
+
+
+def _beyond(element: Any, allowed: frozenset[str]) -> bool:
+    """Whether an element has a child of another local name (the artefacts test local-name())."""
+    return any(isinstance(c.tag, str) and etree.QName(c).localname not in allowed for c in element)
+
+
+def ubl_tax_exchange_rate(el: Any, e: Entry, target: dict, rd: Reader) -> None:
+    """cac:TaxExchangeRate: unused by EN 16931 (UBL-CR-490), allowed by EXTENDED-CTC-FR with
+    only its currencies, rate and date (anything more: a DETAIL_EXCHANGE_MORE fact)."""
+    _unused_ubl(el, e, rd)
+    if _beyond(el, _UBL_EXCHANGE):
+        rd.fact(OTHER, e.path, el.sourceline, None, None, None, DETAIL_EXCHANGE_MORE)
+
+
 # ============================================================================ CII
 
 _CII_GLOBAL_ID = ram("GlobalID")
@@ -587,13 +608,22 @@ def cii_delivery_terms(reader: Any, element: etree._Element, target: dict, path:
             return
 
 
+def cii_tax_currency_exchange(reader: Any, element: etree._Element, target: dict, path: Any) -> None:
+    """ram:TaxApplicableTradeCurrencyExchange: as `ubl_tax_exchange_rate` (CII-SR-366 in EN 16931)."""
+    reader.unused(element)
+    if _beyond(element, _CII_EXCHANGE):
+        reader.fact(FactKind.OTHER, element, detail=DETAIL_EXCHANGE_MORE)
+
+
 __all__ = [
+    "DETAIL_EXCHANGE_MORE",
     "DETAIL_INCOTERMS_CODE",
     "DETAIL_NOT_INCOTERMS",
     "cii_item_seller",
     "cii_line_amount_with_vat",
     "cii_line_document",
     "cii_line_tax_total",
+    "cii_tax_currency_exchange",
     "cii_text",
     "ubl_exemption",
     "ubl_item_seller",
@@ -613,6 +643,7 @@ __all__ = [
     "read_ubl_header",
     "ubl_attribute_code",
     "ubl_delivery_terms",
+    "ubl_tax_exchange_rate",
     "ubl_line_billing_reference",
     "ubl_line_delivery",
     "ubl_preceding_type",

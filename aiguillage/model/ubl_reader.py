@@ -1123,6 +1123,7 @@ def _document(credit_note: bool) -> Spec:
         "cbc:IssueDate": _date("issue_date"),
         f"cbc:{kind}TypeCode": _text("type_code"),
         "cbc:DocumentCurrencyCode": _text("currency_code"),
+        "cac:TaxExchangeRate": _call(extended_fr.ubl_tax_exchange_rate),  # EXTENDED-CTC-FR
         "cbc:CustomizationID": _call(_h_text_in, "specification_identifier", extra="process_control", field="process_control.specification_identifier"),
         "cbc:ProfileID": _call(_h_text_in, "business_process_type", extra="process_control", field="process_control.business_process_type"),
         "cac:AccountingSupplierParty": _through({"cac:Party": _group("seller", _SELLER)}),
