@@ -334,3 +334,31 @@ def test_ubl_allowance_and_charge_rules_read_the_indicator_as_a_boolean(en16931:
     # The UBL contexts are cac:AllowanceCharge[cbc:ChargeIndicator = true()] (or false()): 1, 0 and spaces count.
     body = f"<cac:AllowanceCharge><cbc:ChargeIndicator>{indicator}</cbc:ChargeIndicator><cbc:AllowanceChargeReason>x</cbc:AllowanceChargeReason></cac:AllowanceCharge>"
     assert {"BR-31", "BR-36"} & fired(en16931, fragment(body))
+
+
+# CII binding of BT-6 (ram:TaxCurrencyCode), judged by the official CII XSLT on CII_example5 (DKK
+# invoice, EUR accounting currency, a ram:TaxTotalAmount in each): BR-53 fires when BT-6 is BT-5,
+# BR-DEC-15 when no ram:TaxTotalAmount in BT-6 has two decimals at most.
+_BT6_VARIANTS = {
+    "BT-6 is BT-5": ("<ram:TaxCurrencyCode>EUR<", "<ram:TaxCurrencyCode>DKK<"),
+    "no VAT total in BT-6": ('<ram:TaxTotalAmount currencyID="EUR">628.62<', '<ram:TaxTotalAmount currencyID="SEK">628.62<'),
+    "BT-111 with three decimals": ('<ram:TaxTotalAmount currencyID="EUR">628.62<', '<ram:TaxTotalAmount currencyID="EUR">628.625<'),
+    "BT-111 of two decimals written with three": ('<ram:TaxTotalAmount currencyID="EUR">628.62<', '<ram:TaxTotalAmount currencyID="EUR">628.620<'),
+    "as published": ("", ""),
+}
+
+
+@pytest.mark.conformance
+@pytest.mark.parametrize("variant", sorted(_BT6_VARIANTS))
+def test_cii_accounting_currency_rules_as_the_official_cii_artefact(variant: str, conformance: Any, en16931: Any) -> None:
+    from fr_oracle import en16931_xslt, failed_asserts
+
+    old, new = _BT6_VARIANTS[variant]
+    text = (conformance / "en16931" / "cii-examples" / "CII_example5.xml").read_text(encoding="utf-8")
+    assert old in text
+    xml = text.replace(old, new, 1).encode("utf-8")
+    official = {rule for rule in failed_asserts(xml, en16931_xslt(conformance, "cii")) if rule in ("BR-53", "BR-DEC-15")}
+    ours = {rule for rule in fired(en16931, read_invoice(xml)) if rule in ("BR-53", "BR-DEC-15")}
+    assert ours == official
+    expected = {"BT-6 is BT-5": {"BR-53"}, "no VAT total in BT-6": {"BR-53", "BR-DEC-15"}, "BT-111 with three decimals": {"BR-DEC-15"}}
+    assert official == expected.get(variant, set())
