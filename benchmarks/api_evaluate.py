@@ -1,11 +1,13 @@
 """`POST /v1/evaluate` over loopback HTTP against the production server, and its memory.
 
-    python benchmarks/api_evaluate.py [--customers 1000] [--requests 5000] [--concurrency 4] [--workers 2]
+    python benchmarks/api_evaluate.py [--customers 1000] [--requests 5000] [--concurrency 4] [--workers 2] [--standard]
 
 Sets up a scratch SQLite database with one tenant, an ERP key and
 `--customers` customers, each with its own published ruleset that extends
 `en16931` (a few rules of its own and a route; every text differs, so every
-one compiles to its own unit while sharing the compiled en16931). Then:
+one compiles to its own unit while sharing the compiled en16931); with
+`--standard`, customers without a ruleset, judged by the standard en16931
+(the service's default). Then:
 
 1. memory: `aiguillage serve --workers 1`; one evaluation per customer, so
    the one worker process holds every customer's compiled ruleset; prints
@@ -90,8 +92,9 @@ def vat_of(index: int) -> str:
     return f"NO{900000000 + index}MVA"
 
 
-def set_up(url: str, customers: int) -> str:
-    """Migrate, create the tenant, its ERP key, customers and published rulesets; the key."""
+def set_up(url: str, customers: int, *, rulesets_too: bool = True) -> str:
+    """Migrate, create the tenant, its ERP key, customers and (unless not `rulesets_too`: they
+    are then judged by the standard en16931) their published rulesets; the key."""
     engine = make_engine(url)
     migrate.upgrade(engine)
     with transaction(session_factory(engine)) as session:
@@ -110,6 +113,8 @@ def set_up(url: str, customers: int) -> str:
                 },
                 CLI,
             )
+            if not rulesets_too:
+                continue
             ruleset = rulesets.create(
                 f"cust-{index:04d}", CLI, customer_code=code, content=ruleset_text(index)
             )
@@ -343,6 +348,11 @@ def main() -> None:
         help="threads per worker; above 1 gunicorn keeps connections open and the client reuses them",
     )
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument(
+        "--standard",
+        action="store_true",
+        help="customers without a ruleset of their own: each request is judged by the standard en16931",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="aiguillage-bench-") as scratch:
@@ -352,11 +362,12 @@ def main() -> None:
         # checkout while the benchmark runs must not make the servers recompile mid-measure.
         shutil.copytree(rulesets_root(), folder / "rulesets")
         started = time.perf_counter()
-        key = set_up(url, args.customers)
+        key = set_up(url, args.customers, rulesets_too=not args.standard)
         bodies = invoices(args.invoice, args.customers)
         prepared = [evaluate_request(key, body) for body in bodies]
         print(
-            f"set-up: {args.customers} customers with a published ruleset extending en16931 "
+            f"set-up: {args.customers} customers "
+            f"{'judged by the standard en16931' if args.standard else 'with a published ruleset extending en16931'} "
             f"({time.perf_counter() - started:.1f} s); invoice {args.invoice.name}, {len(bodies[0]):,} bytes"
         )
 
