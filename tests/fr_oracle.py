@@ -7,14 +7,14 @@ takes about a second; running it a few milliseconds per invoice).
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from pathlib import Path
 
 from lxml import etree
 
+from aiguillage.testing.oracle import BRACKETED_ID
+
 SVRL = "{http://purl.oclc.org/dsdl/svrl}"
-_BRACKETED = re.compile(r"^\s*\[([A-Za-z0-9-]+)\]")
 
 
 def br_fr_xslt(conformance: Path, syntax: str, *, warning: bool = False, extended: bool = False) -> Path:
@@ -51,7 +51,7 @@ def failed_asserts(xml: bytes, stylesheet: Path) -> dict[str, str]:
     fired: dict[str, str] = {}
     for failed in etree.fromstring(report.encode("utf-8")).iter(f"{SVRL}failed-assert"):
         text = failed.find(f"{SVRL}text")
-        bracketed = _BRACKETED.match("".join(text.itertext())) if text is not None else None
+        bracketed = BRACKETED_ID.match("".join(text.itertext())) if text is not None else None
         fired.setdefault(failed.get("id") or (bracketed.group(1) if bracketed else ""), failed.get("flag") or "fatal")
     return fired
 

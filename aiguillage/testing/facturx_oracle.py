@@ -19,13 +19,12 @@ both copies come with their code databases, which the stylesheets read beside th
 from __future__ import annotations
 
 import hashlib
-import re
 from functools import cached_property
 from pathlib import Path
 
 from lxml import etree
 
-from aiguillage.testing.oracle import SVRL_NS, Oracle, OracleResult
+from aiguillage.testing.oracle import BRACKETED_ID, SVRL_NS, Oracle, OracleResult
 
 #: BT-24 of each profile (Factur-X 1.09), in the order of the profiles.
 GUIDELINES = {
@@ -52,7 +51,6 @@ _SHARED = {
     "en16931": "en16931/FACTUR-X_EN16931.xslt",
     "extended": "extended/Factur-X_EXTENDED.xslt",
 }
-_BRACKETED = re.compile(r"^\s*\[([A-Za-z0-9-]+)\]")
 _XSL = "{http://www.w3.org/1999/XSL/Transform}"
 _FIRED = (f"{{{SVRL_NS}}}failed-assert", f"{{{SVRL_NS}}}successful-report")
 _FIRED_RULE = f"{{{SVRL_NS}}}fired-rule"
@@ -105,7 +103,7 @@ def unnamed_id(context: str, test: str) -> str:
 
 
 def _name(id_: str | None, text: str, context: str, test: str) -> str:
-    match = _BRACKETED.match(text)
+    match = BRACKETED_ID.match(text)
     return match.group(1) if match else (id_ or unnamed_id(context, test))
 
 

@@ -13,7 +13,6 @@ tests/test_fr_ctc_extended_drops.py checks the ruleset's disables against them.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterable
 from functools import cache
@@ -23,7 +22,7 @@ from lxml import etree
 
 from aiguillage.dsl import ast
 from aiguillage.dsl.program import Program
-from aiguillage.testing.oracle import SVRL_NS
+from aiguillage.testing.oracle import BRACKETED_ID, SVRL_NS
 
 SYNTAXES = ("ubl", "cii")
 RULESET = "fr-ctc-extended"
@@ -32,7 +31,6 @@ _GUARDS = {"ubl_input": "ubl", "cii_input": "cii", "fr_cii": "cii"}
 _OURS = ("FR-EXT-", "AIG-")
 _XSL = "{http://www.w3.org/1999/XSL/Transform}"
 _FIRED = (f"{{{SVRL_NS}}}failed-assert", f"{{{SVRL_NS}}}successful-report")
-_BRACKETED = re.compile(r"^\s*\[([A-Za-z0-9-]+)\]")
 
 
 def stylesheets(conformance: Path, syntax: str) -> tuple[Path, Path]:
@@ -52,7 +50,7 @@ def stylesheet_ids(path: Path) -> frozenset[str]:
             if element.get("id"):
                 named.append(element.get("id"))
             text = element.find(f"{{{SVRL_NS}}}text")
-            bracketed = _BRACKETED.match("".join(text.itertext())) if text is not None else None
+            bracketed = BRACKETED_ID.match("".join(text.itertext())) if text is not None else None
             ids.update(named or ([bracketed.group(1)] if bracketed else []))
     return frozenset(ids)
 
@@ -87,18 +85,15 @@ def _conjuncts(expr: ast.Expr | None) -> Iterable[ast.Expr]:
         yield expr
 
 
-def _lineage(program: Program) -> list[Program]:
-    """The program and its ancestors, each once, ancestors first."""
-    seen: list[Program] = []
-    for parent in program.parents:
-        seen.extend(p for p in _lineage(parent) if p not in seen)
-    return [*seen, program]
+def _lets(program: Program) -> dict[str, ast.Expr]:
+    """Every `let` of the program and what it builds on, by name."""
+    return {item.name: item.expr for p in program.lineage() for item in p.items if isinstance(item, ast.LetDecl)}
 
 
 def inherited(program: Program) -> dict[str, set[str]]:
     """Rule id → the syntaxes it can fire in, for the validate rules `program` inherits."""
-    lineage = _lineage(program)
-    lets = {item.name: item.expr for p in lineage for item in p.items if isinstance(item, ast.LetDecl)}
+    lineage = program.lineage()
+    lets = _lets(program)
     rules: dict[str, set[str]] = {}
     for parent in lineage[:-1]:
         for rule in parent.validate_rules:
@@ -121,7 +116,7 @@ def dropped(program: Program, conformance: Path) -> dict[str, list[str]]:
 def disabled(program: Program) -> dict[str, set[str]]:
     """Per syntax, the rules the program's own `disable` lines turn off there (`when fr_cii`:
     CII only, `when not fr_cii`: UBL only; any other condition counts for neither)."""
-    lets = {item.name: item.expr for p in _lineage(program) for item in p.items if isinstance(item, ast.LetDecl)}
+    lets = _lets(program)
     out: dict[str, set[str]] = {s: set() for s in SYNTAXES}
     for statement in program.statements(ast.Disable):
         where = _disable_syntaxes(statement.when, lets)

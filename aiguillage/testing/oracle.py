@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from functools import cached_property
@@ -30,6 +31,9 @@ from lxml import etree
 from aiguillage.testing.schematron import compile_schematron, is_schematron
 
 SVRL_NS = "http://purl.oclc.org/dsdl/svrl"
+#: The rule id some artefacts (Factur-X, EXTENDED-CTC-FR) put in brackets opening an assert's
+#: message, where their SVRL id is a serial number or missing.
+BRACKETED_ID = re.compile(r"^\s*\[([A-Za-z0-9-]+)\]")
 _XSL_NS = "http://www.w3.org/1999/XSL/Transform"
 _INVOICE_ROOTS = frozenset({
     "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
