@@ -195,10 +195,20 @@ UNITS: OrderedDict[str, CompiledUnit] = OrderedDict()
 RULESETS: OrderedDict[str, CompiledRuleset] = OrderedDict()
 
 
-def remember(cache: OrderedDict[str, Any], key: str, value: Any) -> None:
-    cache[key] = value
-    while len(cache) > CACHE_SIZE:
-        cache.popitem(last=False)
+def recall(cache: OrderedDict[str, Any], key: str, build: Callable[[], Any]) -> Any:
+    """What `cache` keeps under `key` (now its most recently used), else what `build()` makes,
+    kept unless None; the least recently used are dropped beyond CACHE_SIZE."""
+    with LOCK:
+        value = cache.get(key)
+        if value is not None:
+            cache.move_to_end(key)
+            return value
+        value = build()
+        if value is not None:
+            cache[key] = value
+            while len(cache) > CACHE_SIZE:
+                cache.popitem(last=False)
+        return value
 
 
 def clear_cache() -> None:

@@ -46,41 +46,35 @@ from aiguillage.engine.compiled import (
     WriteTarget,
     base_namespace,
     kept_functions,
-    remember,
+    recall,
     unit_entry,
 )
 
 
 def compile_unit(program: Program) -> CompiledUnit:
     """The compiled form of one ruleset, from the cache when its content was seen before."""
-    with LOCK:
-        unit = UNITS.get(program.hash)
-        if unit is None:
-            metas, functions = _fast_functions(program)
-            unit = CompiledUnit(program.name, program.version, program.hash, metas, program, functions)
-            remember(UNITS, program.hash, unit)
-            STATS.unit_compilations += 1
-        else:
-            UNITS.move_to_end(program.hash)
-        return unit
+
+    def build() -> CompiledUnit:
+        metas, functions = _fast_functions(program)
+        STATS.unit_compilations += 1
+        return CompiledUnit(program.name, program.version, program.hash, metas, program, functions)
+
+    return recall(UNITS, program.hash, build)
 
 
 def compile_ruleset(program: Program) -> CompiledRuleset:
     """A ruleset with everything it extends, overrides and disables applied, and its profile variants."""
     lineage = program.lineage()
     chosen = _profiles(lineage)
-    key = _memory_key(program, chosen)
-    with LOCK:
-        cached = RULESETS.get(key)
-        if cached is not None:
-            RULESETS.move_to_end(key)
-            return cached
+
+    def build() -> CompiledRuleset:
         compiled = _build(program, lineage, program.hash)
         for spec, (base, variant) in chosen.items():
             compiled.profiles[spec] = _build(program, _with_profile(lineage, base, variant), f"{program.hash}+{variant.hash}", profile=spec)
-        remember(RULESETS, key, compiled)
         STATS.ruleset_builds += 1
         return compiled
+
+    return recall(RULESETS, _memory_key(program, chosen), build)
 
 
 def memory_key(program: Program) -> str:

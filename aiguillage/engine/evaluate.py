@@ -264,7 +264,7 @@ def _flags(run: Run, compiled: CompiledRuleset) -> list[tuple[bool, ...]]:
             try:
                 held[cond.unit] = unit.fast.disables(run.inv, run)
             except Exception as exc:  # noqa: BLE001 - a decision must still be produced
-                run.error(RuleMeta(-1, unit.name, "validate", "error", {}, (), (), (), unit.name, unit.version, ""), exc)
+                run.error(_unit_meta(unit), exc)
                 held[cond.unit] = (False,) * sum(1 for c in compiled.conditional if c.unit == cond.unit)
     return compiled.flags_with(tuple(held[c.unit][c.position] for c in compiled.conditional))
 
@@ -274,8 +274,12 @@ def _run_phase(run: Run, unit: CompiledUnit, phase: Any, *args: Any) -> None:
     try:
         phase(*args)
     except Exception as exc:  # noqa: BLE001 - a decision must still be produced
-        meta = RuleMeta(-1, unit.name, "validate", "error", {}, (), (), (), unit.name, unit.version, "")
-        run.error(meta, exc)
+        run.error(_unit_meta(unit), exc)
+
+
+def _unit_meta(unit: CompiledUnit) -> RuleMeta:
+    """What an error escaping a whole unit's code (not one rule's) is reported as."""
+    return RuleMeta(-1, unit.name, "validate", "error", {}, (), (), (), unit.name, unit.version, "")
 
 
 def _describe(exc: BaseException) -> str:

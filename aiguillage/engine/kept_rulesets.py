@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 from aiguillage import cache as disk_cache
 from aiguillage.dsl import observed
 from aiguillage.engine.compiled import (
-    LOCK,
     RULESETS,
     UNITS,
     CompiledRuleset,
@@ -36,7 +35,7 @@ from aiguillage.engine.compiled import (
     ConditionalDisable,
     engine_fingerprint,
     kept_functions,
-    remember,
+    recall,
 )
 
 if TYPE_CHECKING:
@@ -51,15 +50,12 @@ def entry_key(path: Path, root: Path, codelist_dirs: list[Path]) -> str:
 
 
 def load(
-    key: str,
-    others: Callable[[str, str], object],
-    program_at: Callable[[str], Program],
-    notes_out: list[observed.Note],
-) -> CompiledRuleset | None:
-    """The compiled ruleset when the disk still looks as it did when it was compiled, else None.
+    key: str, others: Callable[[str, str], object], program_at: Callable[[str], Program]
+) -> tuple[CompiledRuleset, tuple[observed.Note, ...]] | None:
+    """The compiled ruleset, with the notes it was kept with (the caller may watch the files they
+    name), when the disk still looks as it did when it was compiled; else None.
 
-    `program_at(path)` loads a unit's checked program, should explain mode or coverage ask for
-    it; the entry's notes are added to `notes_out` (the caller watches the files they name)."""
+    `program_at(path)` loads a unit's checked program, should explain mode or coverage ask for it."""
     saved = disk_cache.load("kept", key)
     if not (isinstance(saved, tuple) and len(saved) == 2 and isinstance(saved[0], tuple)):
         return None
@@ -68,19 +64,11 @@ def load(
         return None
     try:
         memory_key, described = entry
-        with LOCK:
-            compiled = RULESETS.get(memory_key)  # this process compiled it already
-            if compiled is None:
-                compiled = _rebuild(described, program_at)
-                if compiled is not None:
-                    remember(RULESETS, memory_key, compiled)
-            else:
-                RULESETS.move_to_end(memory_key)
+        # The same object when this process compiled it already.
+        compiled = recall(RULESETS, memory_key, lambda: _rebuild(described, program_at))
     except (TypeError, ValueError, IndexError):  # an entry of another shape: compile again
         return None
-    if compiled is not None:
-        notes_out.extend(notes)
-    return compiled
+    return None if compiled is None else (compiled, notes)
 
 
 def store(key: str, notes: list[observed.Note], compiled: CompiledRuleset, memory_key: str) -> None:
@@ -147,15 +135,9 @@ def _rebuild(entry: Any, program_at: Callable[[str], Program]) -> CompiledRulese
 
 def _unit(name: str, version: str, unit_hash: str, origin: Callable[[], Program]) -> CompiledUnit | None:
     """The unit of that content: from memory, else from `units/` on disk (None when not kept)."""
-    with LOCK:
-        unit = UNITS.get(unit_hash)
-        if unit is not None:
-            UNITS.move_to_end(unit_hash)
-            return unit
+
+    def build() -> CompiledUnit | None:
         kept = kept_functions(unit_hash)
-        if kept is None:
-            return None
-        metas, functions = kept
-        unit = CompiledUnit(name, version, unit_hash, metas, origin, functions)
-        remember(UNITS, unit_hash, unit)
-        return unit
+        return None if kept is None else CompiledUnit(name, version, unit_hash, kept[0], origin, kept[1])
+
+    return recall(UNITS, unit_hash, build)

@@ -18,10 +18,10 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import aiguillage
 from aiguillage.dsl import observed
@@ -57,12 +57,12 @@ class Library:
     def __init__(self, root: Path | None = None) -> None:
         self.root = Path(root) if root is not None else rulesets_root()
         self._lock = threading.RLock()
-        self._programs: dict[Path, tuple[tuple[tuple[str, int, int], ...], Program]] = {}
+        self._programs: dict[Path, tuple[tuple[tuple[str, tuple[int, int]], ...], Program]] = {}
         self._loading: list[Path] = []
-        #: The ruleset files and their headers: (stats of what was seen, what was seen, headers).
-        self._listing: tuple[tuple[tuple[int, int], ...], tuple[str, ...], list] | None = None
-        #: Compiled rulesets by file: (stamps of the files their load read, those files, the ruleset).
-        self._compiled: dict[Path, tuple[tuple[tuple[int, int], ...], tuple[str, ...], CompiledRuleset]] = {}
+        #: The ruleset files with their headers, watching the folders and files listed.
+        self._listing: _Watched | None = None
+        #: Compiled rulesets by file, watching the files their load read.
+        self._compiled: dict[Path, _Watched] = {}
 
     @property
     def codelist_dirs(self) -> list[Path]:
@@ -90,9 +90,8 @@ class Library:
         or renamed changes its folder's, an edited header its file's.
         """
         with self._lock:
-            kept = self._listing
-            if kept is not None and kept[0] == _file_stamps(kept[1]):
-                return kept[2]
+            if self._listing is not None and self._listing.holds():
+                return self._listing.value
             folders: list[str] = []
             files: list[Path] = []
             for top in ("standard", "customers"):
@@ -105,9 +104,7 @@ class Library:
                 head = _head(path)
                 match = _HEADER.search(head)
                 headers.append((path, match.group(1) if match else None, tuple(_customers(head))))
-            watched = (*folders, *(str(p) for p in files))
-            stamps = _file_stamps(watched)
-            self._listing = (stamps, watched, headers) if _settled(stamps) else None
+            self._listing = _watch((*folders, *(str(p) for p in files)), headers)
             return headers
 
     def find(self, name: str) -> Path:
@@ -240,8 +237,8 @@ class Library:
         path = self._noted_locate(name_or_path)
         with self._lock:
             remembered = self._compiled.get(path)
-            if remembered is not None and remembered[0] == _file_stamps(remembered[1]):
-                return remembered[2]
+            if remembered is not None and remembered.holds():
+                return remembered.value
             if path not in self._programs:
                 warm = self._kept_compiled(path)
                 if warm is not None:
@@ -272,23 +269,23 @@ class Library:
         """The ruleset built from the disk's kept make-up (None when there is none, or it no longer holds)."""
         from aiguillage.engine import kept_rulesets
 
-        notes: list[observed.Note] = []
-
         def program_at(where: str) -> Program:
             return self._load(Path(where))
 
-        compiled = kept_rulesets.load(self._kept_key(path), self._replayer(), program_at, notes)
-        if compiled is not None:
-            self._remember(path, notes, compiled)
+        kept = kept_rulesets.load(self._kept_key(path), self._replayer(), program_at)
+        if kept is None:
+            return None
+        compiled, notes = kept
+        self._remember(path, notes, compiled)
         return compiled
 
-    def _remember(self, path: Path, notes: list[observed.Note], compiled: CompiledRuleset) -> None:
+    def _remember(self, path: Path, notes: Iterable[observed.Note], compiled: CompiledRuleset) -> None:
         """Keep the compiled ruleset for later calls while the files its load read are unchanged
         (a look-up by name then costs a few stat calls, not a load and the profiles' resolution)."""
         files = tuple(sorted({subject for kind, subject, _ in notes if kind in ("text", "bytes")}))
-        stamps = _file_stamps(files)
-        if _settled(stamps):
-            self._compiled[path] = (stamps, files, compiled)
+        watched = _watch(files, compiled)
+        if watched is not None:
+            self._compiled[path] = watched
 
     def _load(self, path: Path) -> Program:
         with self._lock:
@@ -334,9 +331,22 @@ def _customers(head: str) -> list[str]:
 _RACY_NS = 50_000_000
 
 
-def _settled(stamps: tuple[tuple[int, int], ...]) -> bool:
+class _Watched(NamedTuple):
+    """A value kept while the files and folders it was made from keep their modification time and size."""
+
+    stamps: tuple[tuple[int, int], ...]
+    paths: tuple[str, ...]
+    value: Any
+
+    def holds(self) -> bool:
+        return self.stamps == _file_stamps(self.paths)
+
+
+def _watch(paths: tuple[str, ...], value: Any) -> _Watched | None:
+    """`value` watched over `paths`; None when one changed too recently to tell it from a later change."""
+    stamps = _file_stamps(paths)
     before = time.time_ns() - _RACY_NS
-    return all(mtime < before for mtime, _ in stamps)
+    return _Watched(stamps, paths, value) if all(mtime < before for mtime, _ in stamps) else None
 
 
 def _file_stamps(files: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
@@ -350,16 +360,10 @@ def _file_stamps(files: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-def _stamp(program: Program) -> tuple[tuple[str, int, int], ...]:
-    out: list[tuple[str, int, int]] = []
-    for p in program.lineage():
-        for source in p.sources:
-            try:
-                st = os.stat(source)
-                out.append((str(source), st.st_mtime_ns, st.st_size))
-            except OSError:
-                out.append((str(source), -1, -1))
-    return tuple(out)
+def _stamp(program: Program) -> tuple[tuple[str, tuple[int, int]], ...]:
+    """Each source file of the program and what it builds on, with its modification time and size."""
+    sources = tuple(str(source) for p in program.lineage() for source in p.sources)
+    return tuple(zip(sources, _file_stamps(sources), strict=True))
 
 
 _default: Library | None = None

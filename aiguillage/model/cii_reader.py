@@ -583,10 +583,8 @@ def _allowance_charge(table: Table) -> Handler:
         if "_charge" not in entry and not any(child.tag == _CHARGE_INDICATOR for child in element):
             reader.fact(FactKind.OTHER, element, detail=NO_CHARGE_INDICATOR)  # CII-SR-463
         key = "charges" if entry.pop("_charge", False) else "allowances"
-        if key == "charges":  # the binding field `reason_code_list_id`: the listID of its (first) reason code
-            code = element.find(_REASON_CODE)
-            if code is not None and code.get("listID") is not None:
-                entry["reason_code_list_id"] = code.get("listID")
+        if key == "charges":
+            extended_fr.charge_reason_list_id(element, _REASON_CODE, entry)
         written = entry.pop("_indicator_text", "")
         if written != ("true" if key == "charges" else "false"):
             entry["charge_indicator"] = written

@@ -373,6 +373,14 @@ def ubl_delivery_terms(el: Any, e: Entry, target: dict, rd: Reader) -> None:
             return
 
 
+def charge_reason_list_id(charge: Any, code_tag: str, target: dict) -> None:
+    """A charge's binding field `reason_code_list_id` (both syntaxes): the listID of its first
+    reason code (`code_tag`), by which EXTENDED-CTC-FR tells UNTDID 7161 from 5153."""
+    code = charge.find(code_tag)
+    if code is not None and code.get("listID") is not None:
+        target["reason_code_list_id"] = code.get("listID")
+
+
 #: OTHER fact on a tax currency exchange (UBL cac:TaxExchangeRate, CII
 #: ram:TaxApplicableTradeCurrencyExchange) with a child beyond the currencies, the rate and its
 #: date: the profile's CII-FREXT-CR-490 (UBL) and CII-FREXT-SR-366 (CII) judge it.
@@ -618,6 +626,7 @@ def cii_tax_currency_exchange(reader: Any, element: etree._Element, target: dict
 __all__ = [
     "DETAIL_EXCHANGE_MORE",
     "DETAIL_INCOTERMS_CODE",
+    "charge_reason_list_id",
     "DETAIL_NOT_INCOTERMS",
     "cii_item_seller",
     "cii_line_amount_with_vat",

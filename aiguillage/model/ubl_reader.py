@@ -632,20 +632,13 @@ def _h_allowance_charge(el: Any, e: Entry, target: dict, rd: Reader) -> None:
     if tmp.pop("_charge", None):
         key = "charges"
         _rename_fields(rd, mark, e.field, e.extra)
-        _reason_code_list_id(el, tmp)
+        extended_fr.charge_reason_list_id(el, _REASON_CODE, tmp)
     else:
         key = "allowances"
     if written != ("true" if key == "charges" else "false"):
         tmp["charge_indicator"] = written
     _note_repeated_amount(el, tmp)
     target.setdefault(key, []).append(tmp)
-
-
-def _reason_code_list_id(el: Any, target: dict) -> None:
-    """A charge's binding field `reason_code_list_id`: the listID of its (first) reason code."""
-    code = el.find(_REASON_CODE)
-    if code is not None and code.get("listID") is not None:
-        target["reason_code_list_id"] = code.get("listID")
 
 
 _AMOUNT = clark("cbc:Amount")
