@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import lark
 import pytest
@@ -184,6 +185,7 @@ def test_concurrent_cold_runs_agree_and_leave_whole_entries(tmp_path: Path, monk
 
 def test_each_kind_keeps_the_most_recently_used_entries(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(disk_cache, "MAX_ENTRIES", 3)
+    monkeypatch.setattr(disk_cache, "LOW_WATER_SHARE", 1.0)
     for number in range(3):
         disk_cache.store("rules", f"entry{number}", number)
         os.utime(cache_dir / "rules" / f"entry{number}.pickle", (1000 + number, 1000 + number))
@@ -191,3 +193,32 @@ def test_each_kind_keeps_the_most_recently_used_entries(cache_dir: Path, monkeyp
     disk_cache.store("rules", "entry3", 3)
     assert sorted(p.stem for p in (cache_dir / "rules").glob("*.pickle")) == ["entry0", "entry2", "entry3"]
     assert disk_cache.load("rules", "entry1") is None
+
+
+def test_a_kind_past_its_limit_is_trimmed_in_batches_not_listed_per_write(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listing and stating the folder is the costly part: done once per batch of writes."""
+    monkeypatch.setattr(disk_cache, "MAX_ENTRIES", 10)
+    monkeypatch.setattr(disk_cache, "LOW_WATER_SHARE", 0.5)
+    listed: list[str] = []
+    real_scandir = os.scandir
+
+    def counting_scandir(path: Any) -> Any:
+        listed.append(str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(disk_cache.os, "scandir", counting_scandir)  # os.listdir below is not counted
+    folder = cache_dir / "rules"
+    for number in range(10):
+        disk_cache.store("rules", f"entry{number:02d}", number)
+        os.utime(folder / f"entry{number:02d}.pickle", (1000 + number, 1000 + number))
+    assert len(listed) == 1  # the first write lists the folder; the next nine are counted
+    disk_cache.store("rules", "entry10", 10)  # the eleventh passes the limit: listed, trimmed to 5
+    assert len(listed) == 2
+    assert sorted(os.listdir(folder)) == [f"entry{n:02d}.pickle" for n in range(6, 11)]
+    for number in range(11, 16):  # room for five more before the next listing
+        disk_cache.store("rules", f"entry{number:02d}", number)
+    assert len(listed) == 2 and len(os.listdir(folder)) == 10
+    disk_cache.store("rules", "entry16", 16)
+    assert len(listed) == 3 and len(os.listdir(folder)) == 5

@@ -13,10 +13,16 @@ carries the SHA-256 of its payload: a truncated or damaged entry is ignored
 written (read-only home, full disk) only costs speed, never an error.
 `AIGUILLAGE_CACHE_DIR=off` turns it off.
 
-Each kind keeps at most `MAX_ENTRIES` entries: an editor that runs
-`aiguillage check` on every pause makes a new entry per edit, so writing one
+Each kind keeps about `MAX_ENTRIES` entries: an editor that runs
+`aiguillage check` on every pause makes a new entry per edit, so writing
 beyond the limit removes the least recently used (a hit refreshes an entry's
-modification time).
+modification time) down to `LOW_WATER`. Trimming lists and stats the whole
+folder, so it is done in batches, not once per entry written: each process
+counts what it writes to a folder after one listing and lists again only
+when its count passes the limit (a server compiling a thousand customers'
+rulesets after a restart otherwise spent a third of that work trimming).
+Writes of other processes are not counted, so a folder may pass the limit by
+what they wrote since this process last listed it.
 """
 
 from __future__ import annotations
@@ -34,6 +40,10 @@ ENV_VAR = "AIGUILLAGE_CACHE_DIR"
 _MAGIC = b"aiguillage-cache/1\n"
 #: Entries kept per kind; beyond, the least recently used are removed when one is written.
 MAX_ENTRIES = 2000
+#: What a trim leaves of a kind that passed `MAX_ENTRIES`: the next trim is that many writes away.
+LOW_WATER_SHARE = 0.9
+#: Entries this process believes each folder holds: listed once, then counted per write.
+_counted: dict[str, int] = {}
 
 
 class Stats:
@@ -138,11 +148,17 @@ def store(kind: str, entry: str, value: Any) -> None:
 
 
 def _trim(folder: Path) -> None:
-    """Remove the least recently used entries of a kind beyond `MAX_ENTRIES` (others may do the same: fine)."""
+    """Remove the least recently used entries of a kind once it holds more than `MAX_ENTRIES`,
+    down to `LOW_WATER_SHARE` of it (others may do the same: fine)."""
+    counted = _counted.get(str(folder))
+    if counted is not None and counted < MAX_ENTRIES:
+        _counted[str(folder)] = counted + 1  # a write may replace an entry: an overcount, never an under
+        return
     try:
         entries = [e for e in os.scandir(folder) if e.name.endswith(".pickle")]
     except OSError:
         return
+    _counted[str(folder)] = len(entries)
     if len(entries) <= MAX_ENTRIES:
         return
 
@@ -152,6 +168,8 @@ def _trim(folder: Path) -> None:
         except OSError:
             return 0.0
 
-    for entry in sorted(entries, key=last_used)[: len(entries) - MAX_ENTRIES]:
+    keep = int(MAX_ENTRIES * LOW_WATER_SHARE)
+    for entry in sorted(entries, key=last_used)[: len(entries) - keep]:
         with contextlib.suppress(OSError):
             os.unlink(entry.path)
+    _counted[str(folder)] = keep
