@@ -96,3 +96,29 @@ def test_a_changed_standard_ruleset_on_disk_empties_the_cache(tmp_path: Path):
     main = tmp_path / "standard" / "en16931.rules"
     main.write_text(main.read_text() + "\n# changed\n")
     assert stored.compiled("acme", TEXT, sha256_hex(TEXT)) is not first
+
+
+def test_a_stored_text_is_parsed_once_and_leaves_no_parsed_file_in_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A cold customer ruleset used to be parsed three times (its tables, its file reads, the load
+    itself, from a temporary file whose random path keyed a cache entry no one would read again)."""
+    from aiguillage import cache as disk_cache
+    from aiguillage.dsl import parser
+    from aiguillage.engine import stored as stored_module
+
+    monkeypatch.setenv(disk_cache.ENV_VAR, str(tmp_path / "cache"))
+    parsed: list[str] = []
+    real = parser.parse_text
+
+    def counting(text: str, path: str = "<rules>"):
+        parsed.append(path)
+        return real(text, path)
+
+    monkeypatch.setattr(stored_module, "parse_text", counting)
+    text = TEXT.replace('"acme"', '"once"')
+    compiled = StoredRulesets().compiled("once", text, sha256_hex(text))
+    assert [u.name for u in compiled.units] == ["en16931", "once"]
+    assert parsed == ["once.rules"]
+    kept = [disk_cache.load("rules", entry.stem) for entry in (tmp_path / "cache").glob("rules/*.pickle")]
+    assert all(not f.src.path.endswith("once.rules") for f in kept)  # only the standard rulesets' files, if any

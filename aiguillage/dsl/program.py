@@ -145,13 +145,17 @@ def load_program(
     resolve_parent: ParentResolver | None = None,
     codelist_dirs: list[Path] | None = None,
     references: ReferenceResolver | None = None,
+    parsed: ast.RulesFile | None = None,
 ) -> Program:
     """Read, splice, resolve and check a ruleset file. Raises `RulesError` listing every problem.
 
     `references` is given by the service only: without it a `table NAME key
     COL` declaration (a reference table in the database) is reported, not read.
+    `parsed` is the main file already parsed, for a text that is not a file
+    (the service's stored rulesets, parsed once per compilation): `path` then
+    only names it, and the tree is checked in place, so it must be the caller's own.
     """
-    return _Loader(resolve_parent, codelist_dirs or [], references).load(Path(path))
+    return _Loader(resolve_parent, codelist_dirs or [], references).load(Path(path), parsed)
 
 
 class _Loader:
@@ -169,8 +173,8 @@ class _Loader:
         self.data_files: list[Path] = []
         self.data_versions: dict[str, str] = {}
 
-    def load(self, path: Path) -> Program:
-        main = parse_file(path)
+    def load(self, path: Path, parsed: ast.RulesFile | None = None) -> Program:
+        main = parsed if parsed is not None else parse_file(path)
         self.files.append(main)
         items = self.splice(main, [observed.resolve(path)])
         self.header(main)

@@ -16,9 +16,9 @@ between processes; two tenants publishing the same text share one compiled
 ruleset. The compiler's own caches are bounded (LRU); this one holds the
 compiled rulesets a server actually serves, up to `capacity`.
 
-The loader reads files, so the text is written to a private temporary
-folder just long enough to load it; diagnostics then name `<name>.rules`,
-never that folder. A stored text comes from an API client, so anything that
+The text is parsed once per compilation and loaded as `<name>.rules`, a
+name only: no file is written or read for it, and diagnostics name
+`<name>.rules`. A stored text comes from an API client, so anything that
 would read a file of the server (`include`, `table ... from`, `codelist ...
 from`, `extends` with a path) is refused before loading: a stored ruleset is
 one self-contained text that extends rulesets by name.
@@ -39,12 +39,11 @@ content hashes at most every `recheck_seconds`, and then starts afresh.
 from __future__ import annotations
 
 import hashlib
-import tempfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -168,10 +167,15 @@ class StoredRulesets:
                 text = content() if callable(content) else content
             return text
 
+        parsed: ast.RulesFile | None = None  # parsed once, for the tables it declares and for loading
         with self._lock:
             names = self._reference_names.get(content_hash)
         if names is None:
-            names = _reference_names(read(), name)
+            try:
+                parsed = parse_text(read(), f"{name}.rules")
+                names = _declared_tables(parsed)
+            except RulesError:
+                names = ()  # loading reports why
             with self._lock:
                 self._reference_names[content_hash] = names
                 while len(self._reference_names) > self.capacity:  # bounded like the compiled ones
@@ -186,7 +190,7 @@ class StoredRulesets:
             if entry is not None:
                 self._compiled.move_to_end(key)
                 return entry.compiled
-        program = self._load(name, read(), references)
+        program = self._load(name, read(), references, parsed)
         compiled = compile_ruleset(program)
         parents = tuple((p.name, p.hash) for p in program.lineage()[:-1])
         # the profile rulesets chosen by BT-24 (fr-ctc-extended under fr-ctc) are watched the same way
@@ -209,20 +213,21 @@ class StoredRulesets:
 
     # ------------------------------------------------------------------ helpers
 
-    def _load(self, name: str, content: str, references: References | None = None) -> Program:
+    def _load(
+        self, name: str, content: str, references: References | None = None, parsed: ast.RulesFile | None = None
+    ) -> Program:
+        """Check the text as `<name>.rules`; `parsed` is its tree when the caller parsed it already.
+
+        No file is written: the text may not read files (`_refuse_files`), so its
+        name only names it in diagnostics."""
         lib = self.library
         shown = f"{name}.rules"
-        _refuse_files(parse_text(content, shown))
-        with tempfile.TemporaryDirectory(prefix="aiguillage-stored-") as folder:
-            path = Path(folder) / shown
-            path.write_text(content, encoding="utf-8")
-            try:
-                return load_program(
-                    path, resolve_parent=lib.program, codelist_dirs=lib.codelist_dirs,
-                    references=references.reference if references is not None else None,
-                )
-            except RulesError as exc:
-                raise RulesError([_rename(d, str(path), shown) for d in exc.diagnostics]) from None
+        rules_file = parsed if parsed is not None else parse_text(content, shown)
+        _refuse_files(rules_file)
+        return load_program(
+            Path(shown), resolve_parent=lib.program, codelist_dirs=lib.codelist_dirs,
+            references=references.reference if references is not None else None, parsed=rules_file,
+        )
 
     def _recheck_parents(self) -> None:
         """Drop everything if a ruleset from the folder changed since it was compiled in."""
@@ -268,12 +273,8 @@ def _refuse_files(rules_file: ast.RulesFile) -> None:
         raise RulesError(found)
 
 
-def _reference_names(content: str, name: str) -> tuple[str, ...]:
-    """The reference tables a text declares (`table NAME key COL`); none when it does not parse (loading reports why)."""
-    try:
-        rules_file = parse_text(content, f"{name}.rules")
-    except RulesError:
-        return ()
+def _declared_tables(rules_file: ast.RulesFile) -> tuple[str, ...]:
+    """The reference tables a text declares (`table NAME key COL`)."""
     return tuple(sorted({i.name for i in rules_file.items if isinstance(i, ast.TableDecl) and i.source is None}))
 
 
@@ -283,13 +284,6 @@ def _data_key(content_hash: str, scope: str, versions: dict[str, str | None]) ->
     for table, version in sorted(versions.items()):
         digest.update(f"\0{table}={version}".encode())
     return digest.hexdigest()
-
-
-def _rename(diagnostic: Diagnostic, path: str, shown: str) -> Diagnostic:
-    """A diagnostic that names the stored ruleset rather than the temporary file."""
-    if diagnostic.file == path:
-        return replace(diagnostic, file=shown)
-    return diagnostic
 
 
 def _header_mismatch(program: Program, name: str) -> Diagnostic:
