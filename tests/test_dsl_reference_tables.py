@@ -112,3 +112,20 @@ def test_a_stored_text_with_reference_tables_needs_them():
     assert not result.ok and "read from the service's database" in result.diagnostics[0].message
     with pytest.raises(RulesError):
         stored.compiled("acme", TEXT, sha256_hex(TEXT))
+
+
+def test_a_text_reading_reference_tables_is_never_kept_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Its rows are the tenant's, compiled in: the disk keeps nothing of them, and a restarted
+    server compiles it again with the tables as they are then."""
+    from aiguillage import cache as disk_cache
+    from aiguillage.engine import compiled
+
+    monkeypatch.setenv(disk_cache.ENV_VAR, str(tmp_path / "cache"))
+    mine = FakeReferences("tenant-a", {"NOK": {"currency": "NOK", "max_total": "10"}})
+    first = StoredRulesets().compiled("acme", TEXT, sha256_hex(TEXT), mine)
+    assert str(_max_total(first)) == "10"
+    assert not list((tmp_path / "cache").glob("kept/*.pickle"))
+    compiled.clear_cache()
+    restarted = StoredRulesets()
+    again = restarted.compiled("acme", TEXT, sha256_hex(TEXT), mine)
+    assert restarted.kept_rebuilds == 0 and str(_max_total(again)) == "10"

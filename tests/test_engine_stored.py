@@ -122,3 +122,99 @@ def test_a_stored_text_is_parsed_once_and_leaves_no_parsed_file_in_the_cache(
     assert parsed == ["once.rules"]
     kept = [disk_cache.load("rules", entry.stem) for entry in (tmp_path / "cache").glob("rules/*.pickle")]
     assert all(not f.src.path.endswith("once.rules") for f in kept)  # only the standard rulesets' files, if any
+
+
+KEPT_TEXT = '''ruleset "kept"
+extends "en16931"
+codelist T-NUMBERS
+
+validate
+  rule K-01 error
+    message en "Number {number} is refused"
+    assert number not in codelist T-NUMBERS
+
+route
+  otherwise -> peppol
+'''
+
+
+def _folder(tmp_path: Path, numbers: list[str]) -> Path:
+    """A rulesets folder of one's own (standard rulesets and code lists copied), with code list T-NUMBERS."""
+    import json
+
+    root = tmp_path / "rulesets"
+    if not root.exists():
+        shutil.copytree(rulesets_root() / "standard", root / "standard")
+        shutil.copytree(rulesets_root() / "codelists", root / "codelists")
+        (root / "customers").mkdir()
+    (root / "codelists" / "T-NUMBERS.json").write_text(json.dumps({"name": "T-NUMBERS", "values": numbers}))
+    return root
+
+
+def _restarted(root: Path) -> StoredRulesets:
+    """What a new server process has: no compiled ruleset in memory, the disk cache as it was."""
+    from aiguillage.engine import compiled
+
+    compiled.clear_cache()
+    return StoredRulesets(Library(root))
+
+
+def _decision(ruleset, explain: bool = False) -> dict:
+    from aiguillage.engine.evaluate import evaluate
+    from aiguillage.model.syntaxes import read_invoice_file
+
+    invoice = read_invoice_file(Path(__file__).resolve().parents[1] / "samples" / "atelier-lumiere-F2026-0120-distrilux.xml")
+    decision = evaluate(invoice, ruleset, explain=explain).model_dump(mode="json")
+    decision.pop("timings")
+    return decision
+
+
+def test_a_restarted_server_rebuilds_a_stored_ruleset_from_the_disk_without_parsing_or_compiling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from aiguillage import cache as disk_cache
+    from aiguillage.engine import stored as stored_module
+
+    monkeypatch.setenv(disk_cache.ENV_VAR, str(tmp_path / "cache"))
+    root = _folder(tmp_path, ["F2026-0120"])
+    first = _restarted(root)
+    cold = first.compiled("kept", KEPT_TEXT, sha256_hex(KEPT_TEXT))
+    assert first.kept_rebuilds == 0
+    expected, explained = _decision(cold), _decision(cold, explain=True)
+    assert [f["rule"] for f in expected["findings"]] == ["K-01"]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("parsed or compiled again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stored_module, "parse_text", refuse)
+        patched.setattr(stored_module, "compile_ruleset", refuse)
+        second = _restarted(root)
+        warm = second.compiled("kept", lambda: refuse(), sha256_hex(KEPT_TEXT))  # nor read from the store
+        assert (second.kept_rebuilds, second.compilations) == (1, 1)
+        assert warm is not cold and _decision(warm) == expected
+        assert second.compiled("kept", KEPT_TEXT, sha256_hex(KEPT_TEXT)) is warm
+    assert _decision(warm, explain=True) == explained  # the text's own program, loaded from the kept text
+
+
+def test_a_kept_stored_ruleset_is_compiled_again_when_what_it_extends_or_reads_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from aiguillage import cache as disk_cache
+
+    monkeypatch.setenv(disk_cache.ENV_VAR, str(tmp_path / "cache"))
+    root = _folder(tmp_path, ["F2026-0120"])
+    _restarted(root).compiled("kept", KEPT_TEXT, sha256_hex(KEPT_TEXT))
+
+    main = root / "standard" / "en16931.rules"
+    main.write_text(main.read_text() + "\n# changed\n")  # what it extends changes
+    again = _restarted(root)
+    again.compiled("kept", KEPT_TEXT, sha256_hex(KEPT_TEXT))
+    assert again.kept_rebuilds == 0
+    assert _restarted(root).compiled("kept", KEPT_TEXT, sha256_hex(KEPT_TEXT)) is not None
+
+    _folder(tmp_path, ["SOMETHING-ELSE"])  # the code list it reads by name changes
+    changed = _restarted(root)
+    ruleset = changed.compiled("kept", KEPT_TEXT, sha256_hex(KEPT_TEXT))
+    assert changed.kept_rebuilds == 0 and _decision(ruleset)["findings"] == []
+

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from aiguillage.dsl.program import Program
 
 #: Bump when the entry's layout changes.
-_LAYOUT = "kept-ruleset/3"
+_LAYOUT = "kept-ruleset/4"
 
 
 def entry_key(path: Path, root: Path, codelist_dirs: list[Path]) -> str:
@@ -50,33 +50,37 @@ def entry_key(path: Path, root: Path, codelist_dirs: list[Path]) -> str:
 
 
 def load(
-    key: str, others: Callable[[str, str], object], program_at: Callable[[str], Program]
+    key: str, others: Callable[[str, str], object], program_at: Callable[[str, Any], Program]
 ) -> tuple[CompiledRuleset, tuple[observed.Note, ...]] | None:
     """The compiled ruleset, with the notes it was kept with (the caller may watch the files they
     name), when the disk still looks as it did when it was compiled; else None.
 
-    `program_at(path)` loads a unit's checked program, should explain mode or coverage ask for it."""
+    `program_at(path, extra)` loads a unit's checked program, should explain mode or coverage ask
+    for it; `extra` is what `store` was given with the entry."""
     saved = disk_cache.load("kept", key)
-    if not (isinstance(saved, tuple) and len(saved) == 2 and isinstance(saved[0], tuple)):
+    if not (isinstance(saved, tuple) and len(saved) == 3 and isinstance(saved[0], tuple)):
         return None
-    notes, entry = saved
+    notes, entry, extra = saved
     if not observed.still_holds(notes, others):
         return None
     try:
         memory_key, described = entry
         # The same object when this process compiled it already.
-        compiled = recall(RULESETS, memory_key, lambda: _rebuild(described, program_at))
+        compiled = recall(RULESETS, memory_key, lambda: _rebuild(described, lambda path: program_at(path, extra)))
     except (TypeError, ValueError, IndexError):  # an entry of another shape: compile again
         return None
     return None if compiled is None else (compiled, notes)
 
 
-def store(key: str, notes: list[observed.Note], compiled: CompiledRuleset, memory_key: str) -> None:
+def store(
+    key: str, notes: list[observed.Note], compiled: CompiledRuleset, memory_key: str, extra: Any = None
+) -> None:
     """Keep the make-up of `compiled`, which `compile_ruleset` remembers by `memory_key` (not when a
-    unit reads reference tables: those are not kept)."""
+    unit reads reference tables: those are not kept), with `extra` for `load`'s `program_at`
+    (a stored ruleset's text: it is no file)."""
     if any(u.program.references for variant in _variants(compiled) for u in variant.units):
         return
-    disk_cache.store("kept", key, (tuple(notes), (memory_key, _describe(compiled))))
+    disk_cache.store("kept", key, (tuple(notes), (memory_key, _describe(compiled)), extra))
 
 
 def _variants(compiled: CompiledRuleset) -> list[CompiledRuleset]:

@@ -269,7 +269,7 @@ class Library:
         """The ruleset built from the disk's kept make-up (None when there is none, or it no longer holds)."""
         from aiguillage.engine import kept_rulesets
 
-        def program_at(where: str) -> Program:
+        def program_at(where: str, _extra: object) -> Program:
             return self._load(Path(where))
 
         kept = kept_rulesets.load(self._kept_key(path), self._replayer(), program_at)

@@ -47,13 +47,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from aiguillage.dsl import ast
+from aiguillage import cache as disk_cache
+from aiguillage.dsl import ast, observed
 from aiguillage.dsl.diagnostics import Diagnostic, RulesError, at_node
 from aiguillage.dsl.parser import parse_text
 from aiguillage.dsl.program import Program, load_program
 from aiguillage.dsl.refdata import ReferenceData
-from aiguillage.engine.compiled import CompiledRuleset
-from aiguillage.engine.compiler import compile_ruleset
+from aiguillage.engine import kept_rulesets
+from aiguillage.engine.compiled import CompiledRuleset, engine_fingerprint
+from aiguillage.engine.compiler import compile_ruleset, memory_key
 from aiguillage.engine.loader import Library, library, looks_like_path
 
 #: How many compiled stored rulesets one process keeps (least recently used dropped beyond).
@@ -61,6 +63,11 @@ DEFAULT_CAPACITY = 4096
 
 #: How often, at most, to check that the standard rulesets on disk are unchanged.
 DEFAULT_RECHECK_SECONDS = 2.0
+
+#: Bump when the kept entry's layout changes.
+_KEPT_LAYOUT = "stored-ruleset/1"
+#: A note of a kept entry: (this kind, a ruleset it extends, that ruleset's content hash then).
+_PARENT = "parent"
 
 
 @dataclass(frozen=True)
@@ -118,8 +125,10 @@ class StoredRulesets:
         #: Content hash → the reference tables the text declares (a pure function of the text).
         self._reference_names: dict[str, tuple[str, ...]] = {}
         self._checked_at = 0.0
-        #: Compilations done (for tests and operators: a second request must not compile again).
+        #: Rulesets built (for tests and operators: a second request must not build again), of which
+        #: `kept_rebuilds` were rebuilt from the disk's kept make-up rather than compiled.
         self.compilations = 0
+        self.kept_rebuilds = 0
 
     @property
     def library(self) -> Library:
@@ -167,9 +176,20 @@ class StoredRulesets:
                 text = content() if callable(content) else content
             return text
 
-        parsed: ast.RulesFile | None = None  # parsed once, for the tables it declares and for loading
         with self._lock:
             names = self._reference_names.get(content_hash)
+            entry = self._compiled.get(content_hash) if not names else None
+            if entry is not None:
+                self._compiled.move_to_end(content_hash)
+                return entry.compiled
+        if not names:  # no tables (or not known yet: only texts without tables are kept)
+            kept = self._kept_compiled(name, content_hash)
+            if kept is not None:
+                with self._lock:
+                    self._reference_names[content_hash] = ()
+                    self.kept_rebuilds += 1
+                return self._remember(content_hash, kept)
+        parsed: ast.RulesFile | None = None  # parsed once, for the tables it declares and for loading
         if names is None:
             try:
                 parsed = parse_text(read(), f"{name}.rules")
@@ -185,25 +205,72 @@ class StoredRulesets:
             if references is None:
                 raise RulesError([Diagnostic(f"{name}.rules", 1, 1, f"ruleset {name} reads reference tables ({', '.join(names)}) but none were given", "error", 1, "")])
             key = _data_key(content_hash, references.scope, references.versions(names))
-        with self._lock:
-            entry = self._compiled.get(key)
-            if entry is not None:
-                self._compiled.move_to_end(key)
-                return entry.compiled
-        program = self._load(name, read(), references, parsed)
-        compiled = compile_ruleset(program)
+            with self._lock:
+                entry = self._compiled.get(key)
+                if entry is not None:
+                    self._compiled.move_to_end(key)
+                    return entry.compiled
+        with observed.recording() as record:
+            program = self._load(name, read(), references, parsed)
+            compiled = compile_ruleset(program)
         parents = tuple((p.name, p.hash) for p in program.lineage()[:-1])
         # the profile rulesets chosen by BT-24 (fr-ctc-extended under fr-ctc) are watched the same way
         parents += tuple((u.name, u.hash) for v in compiled.profiles.values() for u in v.units if (u.name, u.hash) not in parents and u.hash != program.hash)
         if names and references is not None:
             # Keyed by the versions actually compiled in: a table changed meanwhile is a new key next time.
             key = _data_key(content_hash, references.scope, program.references)
+        elif record.complete:
+            self._keep(name, content_hash, read(), program, compiled, record.notes, parents)
+        return self._remember(key, _Entry(compiled, parents))
+
+    def _remember(self, key: str, entry: _Entry) -> CompiledRuleset:
         with self._lock:
-            self._compiled[key] = _Entry(compiled, parents)
+            self._compiled[key] = entry
             self.compilations += 1
             while len(self._compiled) > self.capacity:
                 self._compiled.popitem(last=False)
-        return compiled
+        return entry.compiled
+
+    # ------------------------------------------------------------------ kept on disk
+
+    def _kept_key(self, name: str, content_hash: str) -> str:
+        lib = self.library
+        return disk_cache.key(_KEPT_LAYOUT, engine_fingerprint(), name, content_hash, str(lib.root),
+                              *(str(d) for d in lib.codelist_dirs))
+
+    def _keep(self, name: str, content_hash: str, text: str, program: Program, compiled: CompiledRuleset,
+              notes: list[observed.Note], parents: tuple[tuple[str, str], ...]) -> None:
+        """Keep the make-up of a text's compiled ruleset on disk, for the next process that serves it.
+
+        What the load saw of the rulesets it extends is not replayed (hashing their ~30 files per
+        customer): those are the parents' content hashes, which the `Library` keeps up to date
+        cheaply. The notes left are the text's own (the names it resolved, the code lists it read)."""
+        inherited = {n for p in program.lineage()[:-1] for n in (p.notes or ())}
+        own = [n for n in notes if n not in inherited] + [(_PARENT, parent, digest) for parent, digest in parents]
+        kept_rulesets.store(self._kept_key(name, content_hash), own, compiled, memory_key(program), text)
+
+    def _kept_compiled(self, name: str, content_hash: str) -> _Entry | None:
+        """The text's ruleset rebuilt from what the disk keeps (no parsing, checking or compiling),
+        while what it extends and the files it read are unchanged; else None."""
+        shown = f"{name}.rules"
+        replay = self.library._replayer()
+
+        def look(kind: str, subject: str) -> object:
+            if kind != _PARENT:
+                return replay(kind, subject)
+            try:
+                return self.library.program(subject).hash
+            except (LookupError, RulesError):
+                return None
+
+        def program_at(where: str, text: str) -> Program:  # explain and coverage only
+            return self._load(name, text) if where == shown else self.library.program(where)
+
+        kept = kept_rulesets.load(self._kept_key(name, content_hash), look, program_at)
+        if kept is None:
+            return None
+        compiled, notes = kept
+        return _Entry(compiled, tuple((subject, seen) for kind, subject, seen in notes if kind == _PARENT))
 
     def clear(self) -> None:
         """Forget every compiled ruleset (the next request compiles again)."""
