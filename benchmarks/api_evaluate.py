@@ -13,8 +13,9 @@ one compiles to its own unit while sharing the compiled en16931); with
    the one worker process holds every customer's compiled ruleset; prints
    the worker's RSS before and after, and per ruleset;
 2. throughput: `aiguillage serve --workers N`; a first pass, each customer
-   once on the fresh workers (what a restart costs: requests/s, p99, server
-   CPU per request), a warm-up (every worker compiles what it serves), then `--requests` evaluations (bounded) by
+   once on fresh workers (requests/s, p99, server CPU per request), then the
+   same after a restart (what a deploy at month-end costs, the disk cache as
+   the first workers left it), a warm-up, then `--requests` evaluations (bounded) by
    `--concurrency` client threads on raw sockets, rotating over the
    customers (each invoice's buyer VAT id names its customer, so customer
    matching runs too); prints requests/s, p50/p99 latency, the server
@@ -391,24 +392,30 @@ def main() -> None:
             finally:
                 server.stop()
 
-        server = Server(url, args.workers, folder, args.threads)
         keep_alive = args.threads > 1
-        try:
-            # Connections go to whichever worker accepts first, so every customer is sent 4 times per
-            # worker: the chance that a worker has still not compiled some customer's ruleset (and
-            # would compile it during the measurement) is then 2^-8 with 2 workers.
+
+        def first_pass(server: Server, label: str) -> None:
+            """Each customer once on fresh workers: what a (re)start costs before every worker has
+            built the rulesets it serves."""
             workers = server.workers()
-            # First, each customer once on the fresh workers: what a restart (a deploy at month-end)
-            # costs before every worker has compiled the rulesets it serves.
             cpu_before = sum(cpu_seconds(pid) for pid in workers)
             seconds, latencies, failed = drive(server.port, prepared, args.concurrency, keep_alive)
             cold_cpu = (sum(cpu_seconds(pid) for pid in workers) - cpu_before) / len(prepared)
             print(
-                f"first pass after start: {len(prepared)} requests, each customer once, on fresh workers "
-                f"(each compiles the rulesets it is sent; on-disk cache as left by earlier runs): "
+                f"{label}: {len(prepared)} requests, each customer once: "
                 f"{len(prepared) / seconds:,.0f} requests/s, p99 {percentile(latencies, 0.99) * 1000:.1f} ms, "
                 f"server CPU {cold_cpu * 1000:.2f} ms per request, {failed} failures"
             )
+
+        server = Server(url, args.workers, folder, args.threads)
+        try:
+            first_pass(server, "first start (each worker compiles the rulesets it is sent)")
+        finally:
+            server.stop()
+        server = Server(url, args.workers, folder, args.threads)
+        try:
+            first_pass(server, "after a restart (each worker rebuilds them from what the disk kept)")
+            workers = server.workers()
             warm = prepared * (4 * args.workers - 1)
             started = time.perf_counter()
             _, _, failed = drive(server.port, warm, args.concurrency, keep_alive)
