@@ -180,6 +180,7 @@ def test_a_restarted_server_rebuilds_a_stored_ruleset_from_the_disk_without_pars
     first = _restarted(root)
     cold = first.compiled("kept", KEPT_TEXT, sha256_hex(KEPT_TEXT))
     assert first.kept_rebuilds == 0
+    assert callable(cold.units[-1].origin)  # its checked program is not held, only loadable again
     expected, explained = _decision(cold), _decision(cold, explain=True)
     assert [f["rule"] for f in expected["findings"]] == ["K-01"]
 
