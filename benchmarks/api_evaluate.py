@@ -141,7 +141,7 @@ def invoices(path: Path, customers: int) -> list[bytes]:
 class Server:
     """`aiguillage serve` in a subprocess; knows its worker processes."""
 
-    def __init__(self, url: str, workers: int, folder: Path, threads: int = 1) -> None:
+    def __init__(self, url: str, workers: int, folder: Path, threads: int = 1, cache: Path | None = None) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -152,6 +152,8 @@ class Server:
             ),
         }
         env["AIGUILLAGE_RULESETS"] = str(folder / "rulesets")
+        if cache is not None:  # else the user's cache, as left by earlier runs
+            env["AIGUILLAGE_CACHE_DIR"] = str(cache)
         env.pop("AIGUILLAGE_DATABASE_URL", None)
         self.process = subprocess.Popen(
             [
@@ -374,7 +376,8 @@ def main() -> None:
         )
 
         if not args.skip_memory:
-            server = Server(url, 1, folder)
+            # A cache of its own: what it keeps must not make the throughput part's first start warm.
+            server = Server(url, 1, folder, cache=folder / "memory-cache")
             try:
                 [worker] = server.workers()
                 status, answer = request(server.port, prepared[0])
