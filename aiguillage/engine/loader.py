@@ -181,7 +181,7 @@ class Library:
         """
         path = self.locate(name_or_path)
         key = checked.entry_key(path, self.root, self.codelist_dirs)
-        kept = checked.load(key, self._replayer(lookups))
+        kept = checked.load(key, self.replayer(lookups))
         if kept is not None:
             return kept
         from aiguillage.dsl.diagnostics import RulesError
@@ -207,7 +207,7 @@ class Library:
             checked.store(key, record.notes, outcome)
         return outcome
 
-    def _replayer(self, lookups: dict[str, object] | None = None) -> Callable[[str, str], object]:
+    def replayer(self, lookups: dict[str, object] | None = None) -> Callable[[str, str], object]:
         """Answers the "ruleset" notes of a replay: where each ruleset name leads now (asked once per name)."""
         remembered = {} if lookups is None else lookups
 
@@ -272,7 +272,7 @@ class Library:
         def program_at(where: str, _extra: object) -> Program:
             return self._load(Path(where))
 
-        kept = kept_rulesets.load(self._kept_key(path), self._replayer(), program_at)
+        kept = kept_rulesets.load(self._kept_key(path), self.replayer(), program_at)
         if kept is None:
             return None
         compiled, notes = kept

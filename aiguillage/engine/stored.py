@@ -31,6 +31,16 @@ revision), read cheaply on every request. An updated table is therefore a
 new key (compiled on the next request, never served stale) and two tenants
 publishing the same text never share each other's data.
 
+What a server compiles is also kept on disk (`engine.kept_rulesets`, under
+the user cache): a restarted worker rebuilds a customer's compiled ruleset
+from its kept make-up, with no parsing, checking or compiling (≈ 0.7 ms
+instead of ≈ 3 ms of CPU), while the rulesets it extends keep their content
+hashes and the code lists it reads by name are unchanged. A text that reads
+reference tables is never kept: its rows are the tenant's. Neither kind holds
+its checked program once compiled: the text's own unit loads it again when
+explain or coverage asks (a program holds its syntax tree and a copy of all it
+inherits, ≈ 120 KiB, in every worker, for every customer).
+
 If a standard ruleset changes on disk (a deploy without restart), the
 `Library` notices; this cache notices too, by comparing the parents'
 content hashes at most every `recheck_seconds`, and then starts afresh.
@@ -213,9 +223,7 @@ class StoredRulesets:
         with observed.recording() as record:
             program = self._load(name, read(), references, parsed)
             compiled = compile_ruleset(program)
-        parents = tuple((p.name, p.hash) for p in program.lineage()[:-1])
-        # the profile rulesets chosen by BT-24 (fr-ctc-extended under fr-ctc) are watched the same way
-        parents += tuple((u.name, u.hash) for v in compiled.profiles.values() for u in v.units if (u.name, u.hash) not in parents and u.hash != program.hash)
+        parents = _parents(program, compiled)
         if names and references is not None:
             # Keyed by the versions actually compiled in: a table changed meanwhile is a new key next time.
             key = _data_key(content_hash, references.scope, program.references)
@@ -256,7 +264,7 @@ class StoredRulesets:
         """The text's ruleset rebuilt from what the disk keeps (no parsing, checking or compiling),
         while what it extends and the files it read are unchanged; else None."""
         shown = f"{name}.rules"
-        replay = self.library._replayer()
+        replay = self.library.replayer()
 
         def look(kind: str, subject: str) -> object:
             if kind != _PARENT:
@@ -315,6 +323,16 @@ class StoredRulesets:
             if current != parent_hash:
                 self.clear()
                 return
+
+
+def _parents(program: Program, compiled: CompiledRuleset) -> tuple[tuple[str, str], ...]:
+    """(name, content hash) of every ruleset from the folder the text's compiled ruleset builds on."""
+    parents = tuple((p.name, p.hash) for p in program.lineage()[:-1])
+    # the profile rulesets chosen by BT-24 (fr-ctc-extended under fr-ctc) are watched the same way
+    return parents + tuple(
+        (u.name, u.hash) for v in compiled.profiles.values() for u in v.units
+        if (u.name, u.hash) not in parents and u.hash != program.hash
+    )
 
 
 def _forget_program(compiled: CompiledRuleset, program: Program, reload: Callable[[], Program]) -> None:
