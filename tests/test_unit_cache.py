@@ -229,3 +229,26 @@ def test_a_kept_ruleset_whose_units_are_gone_is_compiled_again(root: Path, tmp_p
     assert list((cache / "kept").glob("*.pickle"))
     shutil.rmtree(cache / "units")
     assert cli_process(root, str(cache), *argv) == first
+
+
+def test_a_units_explain_variant_is_kept_on_disk_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`aiguillage test` and `evaluate --explain` generated en16931's instrumented code on every
+    run; a later process reads it from `units/` with the unit's own rule metadata."""
+    monkeypatch.setenv(disk_cache.ENV_VAR, str(tmp_path / "cache"))
+    customer = REPO / "rulesets" / "customers" / "distrilux" / "distrilux.rules"
+
+    def explained() -> dict:
+        compiled.clear_cache()  # a new process: nothing compiled in memory
+        ruleset = Library(REPO / "rulesets").compiled(str(customer))
+        decision = evaluate(read_invoice_file(str(INVOICE)), ruleset, explain=True)
+        return decision.model_dump(mode="json", exclude={"timings"})
+
+    try:
+        cold = explained()
+        assert cold["explain"]
+        with monkeypatch.context() as patched:
+            patched.setattr(compiler, "explain_functions", _refuse)
+            patched.setattr(compiler._UnitCompiler, "build", _refuse)
+            assert explained() == cold
+    finally:
+        compiled.clear_cache()

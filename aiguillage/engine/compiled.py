@@ -115,12 +115,17 @@ class CompiledUnit:
         return self.fast.source
 
     def explain_functions(self) -> Functions:
+        """The instrumented variant: from the disk when kept there (no program loaded, no code
+        generated), else compiled from the program and kept."""
         if self._explain is None:
-            from aiguillage.engine.compiler import explain_functions
-
             with LOCK:
                 if self._explain is None:
-                    self._explain = explain_functions(self.program, self.metas)
+                    kept = kept_explain(self.hash, self.metas)
+                    if kept is None:
+                        from aiguillage.engine.compiler import explain_functions
+
+                        kept = explain_functions(self.program, self.metas)
+                    self._explain = kept
                     STATS.explain_compilations += 1
         return self._explain
 
@@ -228,16 +233,39 @@ def kept_functions(program_hash: str) -> tuple[list[RuleMeta], Functions] | None
     if not (isinstance(saved, tuple) and len(saved) == 4):
         return None
     metas, constants, source, code_bytes = saved
+    if not isinstance(metas, list):
+        return None
+    functions = _functions(constants, source, code_bytes, {})
+    return None if functions is None else (metas, functions)
+
+
+def explain_entry(program_hash: str) -> str:
+    """The disk cache key of a unit's explain variant (`units/`)."""
+    return disk_cache.key("unit-explain", program_hash, engine_fingerprint())
+
+
+def kept_explain(program_hash: str, metas: list[RuleMeta]) -> Functions | None:
+    """A unit's explain variant from the disk, reading the unit's own rule metadata (kept
+    without it: the generated code names each rule's meta `_M<index>`), or None."""
+    saved = disk_cache.load("units", explain_entry(program_hash))
+    if not (isinstance(saved, tuple) and len(saved) == 3):
+        return None
+    constants, source, code_bytes = saved
+    return _functions(constants, source, code_bytes, {f"_M{m.index}": m for m in metas})
+
+
+def _functions(constants: Any, source: Any, code_bytes: Any, metas: dict[str, RuleMeta]) -> Functions | None:
     try:
         code = marshal.loads(code_bytes)
     except (EOFError, ValueError, TypeError):
         return None
-    if not (isinstance(code, CodeType) and isinstance(metas, list) and isinstance(constants, dict)):
+    if not (isinstance(code, CodeType) and isinstance(constants, dict) and isinstance(source, str)):
         return None
     namespace = base_namespace()
     namespace.update(constants)
+    namespace.update(metas)
     exec(code, namespace)  # noqa: S102 - our own generated code, checksummed on disk
-    return metas, Functions(
+    return Functions(
         namespace.get("enrich"), namespace.get("validate"), namespace.get("route"), source, namespace.get("disables")
     )
 

@@ -45,6 +45,7 @@ from aiguillage.engine.compiled import (
     RuleMeta,
     WriteTarget,
     base_namespace,
+    explain_entry,
     kept_functions,
     recall,
     unit_entry,
@@ -161,8 +162,18 @@ def _fast_functions(program: Program) -> tuple[list[RuleMeta], Functions]:
 
 
 def explain_functions(program: Program, metas: list[RuleMeta]) -> Functions:
-    """The instrumented variant of a unit, for explain mode (compiled on first use)."""
-    return _UnitCompiler(program, metas).build(explain=True)
+    """The instrumented variant of a unit, for explain mode (compiled on first use), kept on disk
+    as the unit is (not with reference tables), without the rule metadata the unit has already."""
+    compiler = _UnitCompiler(program, metas)
+    functions = compiler.build(explain=True)
+    if not program.references:
+        constants = {k: v for k, v in compiler.constants.items() if not _META_NAME.fullmatch(k)}
+        disk_cache.store("units", explain_entry(program.hash), (constants, functions.source, marshal.dumps(compiler.code)))
+    return functions
+
+
+#: The constants that are a unit's own rule metadata (`_M<index>`), set again when loaded.
+_META_NAME = re.compile(r"_M\d+")
 
 
 def _code_object(source: str, filename: str) -> CodeType:
