@@ -74,3 +74,32 @@ def test_formatter_keeps_the_family(tmp_path: Path) -> None:
     assert format_source(text, "t.rules") == format_source(format_source(text, "t.rules"), "t.rules")
     assert "    lookup f.path members\n" in format_source(text, "t.rules")
     assert '      X-CR-002 "cac:InvoiceLine/cbc:Note", "cac:CreditNoteLine/cbc:Note"\n' in format_source(text, "t.rules")
+
+
+def test_each_member_explains_every_fact_with_its_own_verdict(tmp_path: Path) -> None:
+    """Explain mode walks the facts once for the whole family; what each member says is what its
+    own rule would: every fact, applicable or not, the values that decided, its own pass or fail."""
+    inv = invoice(syntax_facts=[
+        {"kind": "unused_element", "path": "cbc:UUID", "line": 3},
+        {"kind": "attribute", "path": "cbc:Amount", "line": 4},
+        {"kind": "unused_element", "path": "a/b/ram:DurationMeasure", "line": 5},
+    ])
+    explained = evaluate(inv, compile_ruleset(program(tmp_path, validate_rules(FAMILY), "t.rules")), explain=True)
+    entries = {e.rule: e for e in explained.explain if e.rule.startswith("X-CR-")}
+    assert sorted(entries) == ["X-CR-001", "X-CR-002", "X-CR-003"]
+    verdicts = {
+        rule: [(o.occurrence, o.applicable, o.passed, o.values) for o in entry.occurrences]
+        for rule, entry in entries.items()
+    }
+    uuid = {"f.kind": "unused_element", "f.path": "cbc:UUID"}
+    amount = {"f.kind": "attribute"}
+    duration = {"f.kind": "unused_element", "f.path": "a/b/ram:DurationMeasure"}
+    assert verdicts["X-CR-001"] == [
+        ("syntax fact 1 (source line 3)", True, False, uuid),
+        ("syntax fact 2 (source line 4)", False, None, amount),
+        ("syntax fact 3 (source line 5)", True, True, duration),
+    ]
+    assert [v[2] for v in verdicts["X-CR-002"]] == [True, None, True]
+    assert [v[2] for v in verdicts["X-CR-003"]] == [True, None, False]
+    assert {rule: entry.fired for rule, entry in entries.items()} == {"X-CR-001": True, "X-CR-002": False, "X-CR-003": True}
+    assert sorted(fired(explained)) == ["X-CR-001", "X-CR-003"]

@@ -30,6 +30,8 @@ from aiguillage.engine.decision import (
 from aiguillage.engine.runtime import render, show
 from aiguillage.model.invoice import Invoice
 
+_UNLABELLED: Any = object()
+
 _ENGINE_ERROR = {
     "en": "the rule could not be evaluated on this invoice ({error}); the invoice was not checked by it",
     "fr": "la règle n'a pas pu être évaluée sur cette facture ({error}) ; la facture n'a pas été contrôlée par elle",
@@ -188,12 +190,24 @@ class Run:
         return out
 
     def explain(self) -> list[ExplainEntry]:
+        """The trace as entries. A family's members record each occurrence with one shared values
+        dict (en16931's 600 UBL-CR members, each over every syntax fact): its label is made once,
+        and members that judged it alike share one occurrence object (never changed once built)."""
         entries: list[ExplainEntry] = []
+        labels: dict[tuple[Any, ...], str | None] = {}
+        shared: dict[tuple[Any, ...], ExplainOccurrence] = {}
         for _, meta, occurrences in sorted(self.trace, key=lambda t: (t[0], t[1].index)):
-            items = [
-                ExplainOccurrence.build(occurrence=_label(meta.scope_nodes, occ, self.lang), applicable=bool(applicable), passed=passed, values=values)
-                for occ, applicable, passed, values in occurrences
-            ]
+            items = []
+            for occ, applicable, passed, values in occurrences:
+                where = (meta.scope_nodes, _occurrence_key(occ))
+                label = labels.get(where, _UNLABELLED)
+                if label is _UNLABELLED:
+                    label = labels[where] = _label(meta.scope_nodes, occ, self.lang)
+                key = (label, bool(applicable), passed, id(values))
+                item = shared.get(key)
+                if item is None or item.values is not values:
+                    item = shared[key] = ExplainOccurrence.build(occurrence=label, applicable=bool(applicable), passed=passed, values=values)
+                items.append(item)
             if meta.kind == "validate":
                 fired = any(o.applicable and o.passed is False for o in items)
             else:
