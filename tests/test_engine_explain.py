@@ -62,3 +62,20 @@ def test_explain_gives_the_same_findings_as_the_fast_path(tmp_path: Path) -> Non
 def test_explain_is_json_serialisable(tmp_path: Path) -> None:
     data = decide(tmp_path, TEXT, explain=True).model_dump(mode="json")
     assert data["explain"][0]["rule"] == "E-1"
+
+
+def test_explain_only_explains_the_rulesets_named_and_changes_no_verdict() -> None:
+    """What `aiguillage test` asks for its coverage: the ruleset's own rules explained, what it
+    extends (en16931) run uninstrumented, every finding, route and enrichment the same."""
+    from aiguillage.engine.evaluate import evaluate
+    from aiguillage.engine.loader import library
+    from aiguillage.model.syntaxes import read_invoice_file
+
+    repo = Path(__file__).resolve().parents[1]
+    compiled = library().compiled(str(repo / "rulesets" / "customers" / "distrilux" / "distrilux.rules"))
+    inv = read_invoice_file(repo / "samples" / "atelier-lumiere-F2026-0120-distrilux.xml")
+    full = evaluate(inv, compiled, explain=True).model_dump(mode="json", exclude={"timings"})
+    own = evaluate(inv, compiled, explain=True, explain_only=(compiled.name,)).model_dump(mode="json", exclude={"timings"})
+    assert {e["ruleset"] for e in full["explain"]} == {"en16931", compiled.name}
+    assert own["explain"] == [e for e in full["explain"] if e["ruleset"] == compiled.name]
+    assert own["explain"] and {k: v for k, v in own.items() if k != "explain"} == {k: v for k, v in full.items() if k != "explain"}

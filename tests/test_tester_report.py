@@ -123,3 +123,25 @@ def test_mistakes_in_cases_fail_with_the_reason(tmp_path: Path, text: str, messa
     results = run(write_cases(tmp_path, text))
     assert len(results) == 1 and not results[0].passed
     assert message in (results[0].error or "")
+
+
+def test_a_failure_explains_the_rules_of_what_the_ruleset_extends_too(tmp_path: Path) -> None:
+    """Passing cases explain only the ruleset's own rules (its coverage); a failing one is
+    evaluated again with every rule explained, so an inherited rule can be the why."""
+    repo = Path(__file__).resolve().parents[1]
+    folder = tmp_path / "tests"
+    folder.mkdir()
+    path = folder / "cases.yaml"
+    path.write_text(
+        f"ruleset: {repo / 'rulesets' / 'customers' / 'distrilux' / 'distrilux.rules'}\n"
+        f"base: {repo / 'samples' / 'atelier-lumiere-F2026-0120-distrilux.xml'}\n"
+        "cases:\n"
+        "  - name: expects a rule of en16931 to fire\n"
+        "    expect:\n"
+        "      findings: [{rule: BR-02}]\n",
+        encoding="utf-8",
+    )
+    [result] = run(path)
+    assert not result.passed
+    assert "  why (explain):\n    BR-02 (en16931): passed\n      ok  (number = F2026-0120)" in failure_text(result)
+    assert any(e.ruleset == "en16931" for e in result.decision.explain)

@@ -9,6 +9,7 @@ deep copy, which the later phases then read.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 from time import perf_counter
@@ -216,18 +217,24 @@ class Run:
         return entries + self.route_trace
 
 
-def evaluate(invoice: Invoice, compiled: CompiledRuleset, *, lang: str = "en", explain: bool = False, today: date | None = None) -> Decision:
+def evaluate(invoice: Invoice, compiled: CompiledRuleset, *, lang: str = "en", explain: bool = False, today: date | None = None,
+             explain_only: Collection[str] | None = None) -> Decision:
     """Enrich, validate and route one invoice. Never raises because of the invoice's content.
 
     An invoice whose BT-24 names a profile of the ruleset (`profile "SPEC" uses "NAME"`) is judged
-    by the ruleset compiled with that profile's ruleset in place (Decision.rulesets names it)."""
+    by the ruleset compiled with that profile's ruleset in place (Decision.rulesets names it).
+    With `explain`, `explain_only` limits the explain entries to the rules of the rulesets it
+    names (the others run uninstrumented, with the same findings): what `aiguillage test` needs
+    for a ruleset's own coverage, without explaining en16931 for every case."""
     day = today or date.today()
     control = invoice.process_control
     compiled = compiled.for_invoice(control.specification_identifier if control is not None else None)
     run = Run(invoice, compiled, lang, day, explain)
     units = compiled.units
     # Plain loops, no per-phase lists or closures: with the rules compiled, this is per-invoice overhead.
-    functions = [u.explain_functions() for u in units] if explain else [u.fast for u in units]
+    functions = [
+        u.explain_functions() if explain and (explain_only is None or u.name in explain_only) else u.fast for u in units
+    ]
     start = perf_counter()
     flags = _flags(run, compiled) if compiled.conditional else compiled.flags
     if len(flags) != len(units):

@@ -94,14 +94,22 @@ class Runner:
             result.error = str(exc)
         else:
             today = case.today or invoice.issue_date or date.today()
-            decision = evaluate(invoice, result.compiled, lang=case.lang, explain=True, today=today)
+            # Explained: the ruleset's own rules (its coverage); a case that fails is evaluated
+            # again with every rule explained, for the report (an inherited rule may be the why).
+            own = (result.compiled.name,)
+            decision = evaluate(invoice, result.compiled, lang=case.lang, explain=True, explain_only=own, today=today)
+            result.problems = self._problems(case, result.compiled, decision)
+            if result.problems:
+                decision = evaluate(invoice, result.compiled, lang=case.lang, explain=True, today=today)
             result.decision = decision
-            if case.vefa is not None:
-                result.problems = compare_test_set(decision, case.vefa)
-            else:
-                result.problems = compare(decision, case.expect, _rule_ids(result.compiled))
         result.seconds = time.perf_counter() - start
         return result
+
+    @staticmethod
+    def _problems(case: Case, compiled: CompiledRuleset, decision: Any) -> Any:
+        if case.vefa is not None:
+            return compare_test_set(decision, case.vefa)
+        return compare(decision, case.expect, _rule_ids(compiled))
 
     def run_all(self, cases: list[Case]) -> list[CaseResult]:
         return [self.run(case) for case in cases]
