@@ -200,7 +200,8 @@ class Run:
         for _, meta, occurrences in sorted(self.trace, key=lambda t: (t[0], t[1].index)):
             items = []
             for occ, applicable, passed, values in occurrences:
-                where = (meta.scope_nodes, _occurrence_key(occ))
+                # the same objects at the same places: a label reads them (a VAT breakdown's category)
+                where = (meta.scope_nodes, tuple((index, id(obj)) for index, obj in occ) if occ else ())
                 label = labels.get(where, _UNLABELLED)
                 if label is _UNLABELLED:
                     label = labels[where] = _label(meta.scope_nodes, occ, self.lang)
