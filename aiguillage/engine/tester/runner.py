@@ -29,10 +29,12 @@ from typing import Any
 
 from aiguillage.dsl import ast
 from aiguillage.dsl.diagnostics import RulesError
+from aiguillage.dsl.parsed import parse_file
 from aiguillage.engine.compiled import CompiledRuleset
 from aiguillage.engine.decision import Decision
 from aiguillage.engine.evaluate import evaluate
 from aiguillage.engine.loader import Library, library
+from aiguillage.engine.tester import copies
 from aiguillage.engine.tester.cases import Case
 from aiguillage.engine.tester.expect import Problem, compare, compare_test_set
 from aiguillage.engine.tester.patch import PatchError, apply_patch
@@ -163,29 +165,44 @@ class Runner:
     def _with_tables(self, case: Case) -> Path:
         """A copy of the case's ruleset whose tables are the case's; the same copy for the same data."""
         assert case.ruleset is not None
-        program = self.library.program(case.ruleset)
-        source = Path(program.path)
-        declared = {d.name: d for d in program.items if isinstance(d, ast.TableDecl)}
+        source = self.library.locate(case.ruleset)
+        main = parse_file(source)
+        # Parsed, not checked: the copy is checked when compiled (the parsed files come from the cache).
+        declared = _declared_tables(main, [source.resolve()])
         files: dict[str, bytes] = {}
         for name, rows in case.tables.items():
             decl = declared.get(str(name))
             if decl is None:
                 known = ", ".join(sorted(declared)) or "none"
-                raise _CaseError(f"tables: {program.name} declares no table {name!r} (its tables: {known})")
+                raise _CaseError(f"tables: {main.name or source.stem} declares no table {name!r} (its tables: {known})")
             files[_relative(decl, source.parent)] = _table_bytes(case.file.parent, decl.source, rows)
         digest = hashlib.sha256(str(source).encode())
         for name in sorted(files):
             digest.update(name.encode() + b"\0" + files[name] + b"\0")
         key = digest.hexdigest()[:16]
         if key not in self._overridden:
-            if self._scratch is None:
-                self._scratch = Path(tempfile.mkdtemp(prefix="aiguillage-test-"))
-            folder = self._scratch / key
-            shutil.copytree(source.parent, folder, ignore=shutil.ignore_patterns("tests"))
-            for name, data in files.items():
-                (folder / name).write_bytes(data)
+            # Under the user cache, named by content: the next run finds it parsed and compiled.
+            folder = copies.kept_copy(source.parent, files)
+            if folder is None:
+                if self._scratch is None:
+                    self._scratch = Path(tempfile.mkdtemp(prefix="aiguillage-test-"))
+                folder = self._scratch / key
+                copies.write_copy(source.parent, folder, files)
             self._overridden[key] = folder / source.name
         return self._overridden[key]
+
+
+def _declared_tables(rules_file: ast.RulesFile, stack: list[Path]) -> dict[str, ast.TableDecl]:
+    """The tables a ruleset file and the files it includes declare (what loading would splice)."""
+    out: dict[str, ast.TableDecl] = {}
+    for item in rules_file.items:
+        if isinstance(item, ast.TableDecl):
+            out[item.name] = item
+        elif isinstance(item, ast.Include):
+            target = (rules_file.src.folder / item.source).resolve()
+            if target not in stack and target.is_file():
+                out.update(_declared_tables(parse_file(target), [*stack, target]))
+    return out
 
 
 class _CaseError(Exception):
