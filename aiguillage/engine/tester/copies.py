@@ -37,7 +37,7 @@ _ABANDONED_SECONDS = 3600
 def content_key(folder: Path, replaced: dict[str, bytes]) -> str:
     """SHA-256 of what the copy will hold: every file copied (path and bytes), then the replacements."""
     digest = hashlib.sha256(b"aiguillage-case-ruleset/1\0")
-    for here, dirs, files in os.walk(folder):
+    for here, dirs, files in os.walk(folder, followlinks=True):  # as copytree copies them
         dirs[:] = sorted(d for d in dirs if d != IGNORED)
         for name in sorted(f for f in files if f != IGNORED):
             path = Path(here) / name
