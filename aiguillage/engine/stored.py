@@ -267,12 +267,7 @@ class StoredRulesets:
         replay = self.library.replayer()
 
         def look(kind: str, subject: str) -> object:
-            if kind != _PARENT:
-                return replay(kind, subject)
-            try:
-                return self.library.program(subject).hash
-            except (LookupError, RulesError):
-                return None
+            return replay(kind, subject) if kind != _PARENT else self._parent_hash(subject)
 
         def program_at(where: str, text: str) -> Program:  # explain and coverage only
             return self._load(name, text) if where == shown else self.library.program(where)
@@ -307,6 +302,18 @@ class StoredRulesets:
             references=references.reference if references is not None else None, parsed=rules_file,
         )
 
+    def _parent_hash(self, name: str) -> str | None:
+        """The content hash of a ruleset of the folder now (None when it is gone or broken).
+
+        Asked with a recording open, so that the `Library` loads it with its notes: a program
+        loaded without them makes every later load on top of it incomplete, and a text compiled
+        then could not be kept on disk (after a parent changed, it never was again)."""
+        with observed.recording():
+            try:
+                return self.library.program(name).hash
+            except (LookupError, RulesError):
+                return None
+
     def _recheck_parents(self) -> None:
         """Drop everything if a ruleset from the folder changed since it was compiled in."""
         now = time.monotonic()
@@ -316,11 +323,7 @@ class StoredRulesets:
         with self._lock:
             parents = {parent for entry in self._compiled.values() for parent in entry.parents}
         for parent_name, parent_hash in parents:
-            try:
-                current = self.library.program(parent_name).hash
-            except (LookupError, RulesError):
-                current = None
-            if current != parent_hash:
+            if self._parent_hash(parent_name) != parent_hash:
                 self.clear()
                 return
 
