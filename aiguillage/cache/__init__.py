@@ -162,14 +162,21 @@ def _trim(folder: Path) -> None:
     if len(entries) <= MAX_ENTRIES:
         return
 
-    def last_used(entry: os.DirEntry) -> float:
-        try:
-            return entry.stat().st_mtime
-        except OSError:
-            return 0.0
-
     keep = int(MAX_ENTRIES * LOW_WATER_SHARE)
-    for entry in sorted(entries, key=last_used)[: len(entries) - keep]:
+    for entry in least_recently_used(entries, keep):
         with contextlib.suppress(OSError):
             os.unlink(entry.path)
     _counted[str(folder)] = keep
+
+
+def last_used(entry: os.DirEntry) -> float:
+    """When an entry was last used (its modification time: a hit refreshes it); 0 if gone."""
+    try:
+        return entry.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def least_recently_used(entries: list[os.DirEntry], keep: int) -> list[os.DirEntry]:
+    """The entries beyond the `keep` most recently used, oldest first."""
+    return sorted(entries, key=last_used)[: max(0, len(entries) - keep)]

@@ -158,6 +158,13 @@ def load_program(
     return _Loader(resolve_parent, codelist_dirs or [], references).load(Path(path), parsed)
 
 
+def spliced_items(path: Path) -> tuple[ast.RulesFile, list[ast.Statement]]:
+    """A ruleset file parsed, and its statements with what it includes spliced in, not checked:
+    what the test runner needs to find the tables a ruleset declares without loading it."""
+    main = parse_file(path)
+    return main, _Loader(None, []).splice(main, [observed.resolve(path)])
+
+
 class _Loader:
     def __init__(
         self,

@@ -424,6 +424,14 @@ class _UnitCompiler:
             self.consts.add("_FS", ("family-suffix", id(family)), suffixes),
         )
 
+    def family_args(self, gen: Gen, family: ast.Family) -> str:
+        """The message arguments every member shares (members share their messages)."""
+        first = self.meta_of(family.members[0])
+        args = self.message_args(gen, family.members[0], first)
+        for member in family.members[1:]:
+            self.meta_of(member).messages.update(first.messages)
+        return args
+
     def family(self, body: Code, gen: Gen, family: ast.Family) -> None:
         """All members of a family at once: per occurrence, one look-up of the key.
 
@@ -431,9 +439,7 @@ class _UnitCompiler:
         disabled or overridden member behaves as an ordinary rule would.
         """
         first = self.meta_of(family.members[0])
-        args = self.message_args(gen, family.members[0], first)
-        for member in family.members[1:]:
-            self.meta_of(member).messages.update(first.messages)
+        args = self.family_args(gen, family)
         exact, suffixes = self.family_tables(family)
         level = body.level
         body.line("try:")
@@ -468,9 +474,8 @@ class _UnitCompiler:
         each member's own loop gave (en16931's 600 UBL-CR members each walked every syntax fact,
         recording it again: ≈ 40 ms of every `aiguillage test` case).
         """
-        members = [(member, self.meta_of(member)) for member in family.members]
-        args = [self.message_args(gen, member, meta) for member, meta in members][0]
-        own = self.consts.add("_FE", ("family-explained", id(family)), tuple(meta for _, meta in members))
+        args = self.family_args(gen, family)
+        own = self.consts.add("_FE", ("family-explained", id(family)), tuple(self.meta_of(m) for m in family.members))
         exact, suffixes = self.family_tables(family)
         level = body.level
         body.line(f"_xs = [(_m, _explain(_m)) for _m in {own} if _on[_m.index]]")

@@ -94,15 +94,8 @@ def _trim(base: Path) -> None:
         entries = list(os.scandir(base))
     except OSError:
         return
-    now = time.time()
-
-    def last_used(entry: os.DirEntry) -> float:
-        try:
-            return entry.stat().st_mtime
-        except OSError:
-            return 0.0
-
+    abandoned = time.time() - _ABANDONED_SECONDS
     copies = [e for e in entries if e.is_dir() and not e.name.startswith(".")]
-    stale = [e for e in entries if e.name.startswith(".building-") and now - last_used(e) > _ABANDONED_SECONDS]
-    for entry in sorted(copies, key=last_used)[: max(0, len(copies) - KEEP)] + stale:
+    stale = [e for e in entries if e.name.startswith(".building-") and disk_cache.last_used(e) < abandoned]
+    for entry in disk_cache.least_recently_used(copies, KEEP) + stale:
         shutil.rmtree(entry.path, ignore_errors=True)

@@ -29,7 +29,7 @@ from typing import Any
 
 from aiguillage.dsl import ast
 from aiguillage.dsl.diagnostics import RulesError
-from aiguillage.dsl.parsed import parse_file
+from aiguillage.dsl.program import spliced_items
 from aiguillage.engine.compiled import CompiledRuleset
 from aiguillage.engine.decision import Decision
 from aiguillage.engine.evaluate import evaluate
@@ -166,9 +166,9 @@ class Runner:
         """A copy of the case's ruleset whose tables are the case's; the same copy for the same data."""
         assert case.ruleset is not None
         source = self.library.locate(case.ruleset)
-        main = parse_file(source)
         # Parsed, not checked: the copy is checked when compiled (the parsed files come from the cache).
-        declared = _declared_tables(main, [source.resolve()])
+        main, items = spliced_items(source)
+        declared = {d.name: d for d in items if isinstance(d, ast.TableDecl)}
         files: dict[str, bytes] = {}
         for name, rows in case.tables.items():
             decl = declared.get(str(name))
@@ -190,19 +190,6 @@ class Runner:
                 copies.write_copy(source.parent, folder, files)
             self._overridden[key] = folder / source.name
         return self._overridden[key]
-
-
-def _declared_tables(rules_file: ast.RulesFile, stack: list[Path]) -> dict[str, ast.TableDecl]:
-    """The tables a ruleset file and the files it includes declare (what loading would splice)."""
-    out: dict[str, ast.TableDecl] = {}
-    for item in rules_file.items:
-        if isinstance(item, ast.TableDecl):
-            out[item.name] = item
-        elif isinstance(item, ast.Include):
-            target = (rules_file.src.folder / item.source).resolve()
-            if target not in stack and target.is_file():
-                out.update(_declared_tables(parse_file(target), [*stack, target]))
-    return out
 
 
 class _CaseError(Exception):
